@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { migrations } from './migrations';
+import { CoalitionEntity } from './src/modules/coalition/coalition.entity';
+import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
+import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
+import { PartnerEntity } from './src/modules/partner/partner.entity';
+
+export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
+  LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity];
+
+/** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTransactionMode: 'each',
+    poolSize,
+    extra: { max: poolSize, idleTimeoutMillis: 30_000 },
+    logging: ['error'],
+  });
+}
+
+/**
+ * For the TypeORM CLI (`typeorm -d dist/ormconfig.js …`), which needs DATABASE_URL. The npm scripts
+ * `migration:run` and `migration:generate` start the embedded PostgreSQL when it is unset.
+ */
+export default createDataSource(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');

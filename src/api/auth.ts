@@ -1,0 +1,83 @@
+import jwt from 'jsonwebtoken';
+import { AuthChecker, registerEnumType } from 'type-graphql';
+import { JWT_AUDIENCE, JWT_ISSUER } from '../config';
+import { forbidden, unauthenticated } from './errors';
+import type { RequestContext } from './context';
+
+export enum Role {
+  ADMIN = 'ADMIN',
+  PARTNER = 'PARTNER',
+  AFFILIATE = 'AFFILIATE',
+  MEMBER = 'MEMBER',
+}
+registerEnumType(Role, { name: 'Role' });
+
+/** Who is calling, as the token says. */
+export type Caller =
+  | { role: Role.ADMIN }
+  | { role: Role.PARTNER; partnerId: string }
+  | { role: Role.AFFILIATE; affiliateId: string }
+  | { role: Role.MEMBER; memberId: string };
+
+/** The longest a token may live: 30 days. */
+export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+export function signToken(secret: string, caller: Caller, ttlSeconds: number): string {
+  const claims: Record<string, string> = { role: caller.role };
+  if (caller.role === Role.PARTNER) claims.partnerId = caller.partnerId;
+  if (caller.role === Role.AFFILIATE) claims.affiliateId = caller.affiliateId;
+  if (caller.role === Role.MEMBER) claims.memberId = caller.memberId;
+  return jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: ttlSeconds, issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+}
+
+/** The caller a bearer token proves, or a reason it proves nothing. */
+export function verifyToken(secret: string, token: string): Caller | { invalid: string } {
+  let claims: jwt.JwtPayload | string;
+  try {
+    claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+  } catch (error) {
+    return { invalid: error instanceof jwt.TokenExpiredError ? 'token expired' : 'token invalid' };
+  }
+  if (typeof claims === 'string' || typeof claims.exp !== 'number') return { invalid: 'token must carry exp' };
+  const subject = (name: string) => (typeof claims[name] === 'string' && claims[name] ? (claims[name] as string) : undefined);
+  switch (claims.role) {
+    case Role.ADMIN:
+      return { role: Role.ADMIN };
+    case Role.PARTNER: {
+      const partnerId = subject('partnerId');
+      return partnerId ? { role: Role.PARTNER, partnerId } : { invalid: 'PARTNER token without partnerId' };
+    }
+    case Role.AFFILIATE: {
+      const affiliateId = subject('affiliateId');
+      return affiliateId ? { role: Role.AFFILIATE, affiliateId } : { invalid: 'AFFILIATE token without affiliateId' };
+    }
+    case Role.MEMBER: {
+      const memberId = subject('memberId');
+      return memberId ? { role: Role.MEMBER, memberId } : { invalid: 'MEMBER token without memberId' };
+    }
+    default:
+      return { invalid: 'token has no known role' };
+  }
+}
+
+/** The one auth checker: `@Authorized()` needs any valid token, `@Authorized(Role.X, …)` one of those roles. */
+export const authChecker: AuthChecker<RequestContext, Role> = ({ context }, roles) => {
+  const caller = context.caller;
+  if (!caller) throw unauthenticated(context.authFailure ? `A valid token is required: ${context.authFailure}` : undefined);
+  if (roles.length > 0 && !roles.includes(caller.role)) throw forbidden(`This operation is for ${roles.join(' or ')}`);
+  return true;
+};
+
+/** A short label for who wrote a row; idempotency keys are unique per caller and member. */
+export function callerLabel(caller: Caller): string {
+  switch (caller.role) {
+    case Role.ADMIN:
+      return 'operator';
+    case Role.PARTNER:
+      return `partner:${caller.partnerId}`;
+    case Role.AFFILIATE:
+      return `affiliate:${caller.affiliateId}`;
+    case Role.MEMBER:
+      return `member:${caller.memberId}`;
+  }
+}

@@ -1,0 +1,25 @@
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { Caller } from './auth';
+import { Config } from '../config';
+import { PartnerRow, loadPartnersByIds } from '../modules/partner/partner.loader';
+
+/** What every resolver and service gets first: who calls, the database, and per-request loaders. */
+export interface RequestContext {
+  caller: Caller | undefined;
+  /** Why a presented token was refused, for the UNAUTHENTICATED message. */
+  authFailure?: string;
+  db: DataSource;
+  config: Config;
+  loaders: Loaders;
+}
+
+export interface Loaders {
+  partner: DataLoader<string, PartnerRow | undefined>;
+}
+
+export function createLoaders(db: DataSource): Loaders {
+  return {
+    partner: new DataLoader((ids: readonly string[]) => loadPartnersByIds(db, ids)),
+  };
+}

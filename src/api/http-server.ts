@@ -1,0 +1,153 @@
+import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLFormattedError } from 'graphql';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { Config } from '../config';
+import { Logger } from '../common/logger';
+import { verifyToken } from './auth';
+import { RequestContext, createLoaders } from './context';
+import { QUERY_LIMITS, armor } from './limits';
+import { buildAppSchema } from './schema';
+
+/** Codes a client may see with their message; anything else is a fault of ours, masked outside development. */
+const CLIENT_ERROR_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+export interface HttpApp {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP side: POST/GET /graphql through Apollo Server on Node's http module, GET /healthz.
+ * Holds no state between requests, so any number of instances can serve one database.
+ */
+export async function startHttpServer(db: DataSource, config: Config, log: Logger, port = config.port): Promise<HttpApp> {
+  const schema = await buildAppSchema();
+  const limits = armor();
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    plugins: [...limits.plugins, ...(config.exposeErrors ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    validationRules: limits.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: config.exposeErrors,
+    introspection: true,
+    formatError: (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+      const code = formatted.extensions?.code;
+      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
+      log.error('unexpected error in a GraphQL request', unwrapResolverError(error));
+      if (config.exposeErrors) return formatted;
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    },
+  });
+  await apollo.start();
+
+  const contextFor = (req: IncomingMessage): RequestContext => {
+    const ctx: RequestContext = { caller: undefined, db, config, loaders: createLoaders(db) };
+    const header = req.headers.authorization;
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const verified = match ? verifyToken(config.jwtSecret, match[1]!) : { invalid: 'Authorization must be "Bearer <token>"' };
+      if ('invalid' in verified) ctx.authFailure = verified.invalid;
+      else ctx.caller = verified;
+    }
+    return ctx;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') {
+      try {
+        await db.query('SELECT 1');
+        return sendJson(res, 200, { status: 'ok' });
+      } catch {
+        return sendJson(res, 503, { status: 'database unavailable' });
+      }
+    }
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'Not found: GraphQL is served on /graphql' });
+    let body: unknown;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(req, QUERY_LIMITS.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `Request body over ${QUERY_LIMITS.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+        throw error;
+      }
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body };
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => contextFor(req) });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error('request failed', error);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, resolveListen);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://localhost:${address.port}/graphql`,
+    close: async () => {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { authChecker } from './auth';
+import { AuthResolver } from '../modules/auth/auth.resolver';
+import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
+import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
+import { MemberResolver } from '../modules/member/member.resolver';
+import { PartnerResolver } from '../modules/partner/partner.resolver';
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The GraphQL schema, built once per process from the resolvers. */
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver],
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    authChecker,
+    // Explicit: validation is off by default in type-graphql 2.0.
+    validate: { forbidUnknownValues: false, skipMissingProperties: false, stopAtFirstError: false, validationError: { target: false, value: false } },
+  });
+  return built;
+}
+
+/** The SDL as committed in schema/schema.graphql: sorted, so diffs show real changes only. */
+export function printAppSchema(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

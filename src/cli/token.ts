@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { Caller, MAX_TOKEN_TTL_SECONDS, Role, signToken } from '../api/auth';
+import { resolveJwtSecret } from '../config';
+import { resolve } from 'node:path';
+
+/**
+ * npm run token -- --role ADMIN [--partner ID | --affiliate ID | --member ID] [--ttl SECONDS]
+ * Prints a token signed with the server's secret (JWT_SECRET, or the one kept under DATA_DIR).
+ */
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      role: { type: 'string' },
+      partner: { type: 'string' },
+      affiliate: { type: 'string' },
+      member: { type: 'string' },
+      ttl: { type: 'string', default: String(12 * 3600) },
+    },
+  });
+  const role = values.role?.toUpperCase();
+  const ttl = Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) throw new Error(`--ttl must be from 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
+  let caller: Caller;
+  switch (role) {
+    case Role.ADMIN:
+      caller = { role: Role.ADMIN };
+      break;
+    case Role.PARTNER:
+      if (!values.partner) throw new Error('--role PARTNER needs --partner ID');
+      caller = { role: Role.PARTNER, partnerId: values.partner };
+      break;
+    case Role.AFFILIATE:
+      if (!values.affiliate) throw new Error('--role AFFILIATE needs --affiliate ID');
+      caller = { role: Role.AFFILIATE, affiliateId: values.affiliate };
+      break;
+    case Role.MEMBER:
+      if (!values.member) throw new Error('--role MEMBER needs --member ID');
+      caller = { role: Role.MEMBER, memberId: values.member };
+      break;
+    default:
+      throw new Error('--role must be ADMIN, PARTNER, AFFILIATE or MEMBER');
+  }
+  const nodeEnv = process.env.NODE_ENV ?? 'development';
+  const secret = resolveJwtSecret(resolve(process.env.DATA_DIR || './.data'), nodeEnv);
+  console.log(signToken(secret, caller, ttl));
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`token: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}

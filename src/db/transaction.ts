@@ -1,0 +1,51 @@
+import { DataSource, QueryRunner } from 'typeorm';
+import { Outcome } from '../api/errors';
+
+/** Serialization failures and deadlocks are retried inside the service; clients never see them. */
+const RETRYABLE = new Set(['40001', '40P01']);
+export const MAX_TRANSACTION_ATTEMPTS = 6;
+
+function sqlState(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { driverError?: { constraint?: string }; constraint?: string };
+  return sqlState(error) === '23505' && (!constraint || (e?.driverError?.constraint ?? e?.constraint) === constraint);
+}
+
+/**
+ * Runs `work` in one READ COMMITTED transaction. A failed outcome rolls back, so an expected
+ * failure writes nothing; a thrown error rolls back and propagates, except serialization failures
+ * and deadlocks (and the errors `retryOn` names), which are retried a bounded number of times.
+ */
+export async function inTransaction<T>(db: DataSource, work: (q: QueryRunner) => Promise<Outcome<T>>,
+  retryOn: (error: unknown) => boolean = () => false): Promise<Outcome<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const q = db.createQueryRunner();
+    try {
+      await q.connect();
+      await q.startTransaction('READ COMMITTED');
+      const outcome = await work(q);
+      if (outcome.ok) await q.commitTransaction();
+      else await q.rollbackTransaction();
+      return outcome;
+    } catch (error) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      const retryable = RETRYABLE.has(sqlState(error) ?? '') || retryOn(error);
+      if (!retryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    } finally {
+      await q.release();
+    }
+  }
+}
+
+/** Rows of a query, whatever statement it is. */
+export async function rows<T>(q: QueryRunner | DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  if (q instanceof DataSource) return (await q.query(sql, params)) as T[];
+  const result = await q.query(sql, params, true);
+  return result.records as T[];
+}

@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import { startHttpServer } from './api/http-server';
+import { createLogger } from './common/logger';
+import { loadConfig } from './config';
+import { openDatabase } from './db/database';
+
+/** npm start: config → database (embedded or DATABASE_URL) → migrations → GraphQL on PORT. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const database = await openDatabase(config, log);
+  let app;
+  try {
+    app = await startHttpServer(database.dataSource, config, log);
+  } catch (error) {
+    await database.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`Port ${config.port} is taken by another program: stop it or start with PORT=<another port>`);
+    }
+    throw error;
+  }
+  const started = app;
+  console.log([
+    '',
+    `coalition-hub is serving GraphQL on ${started.url}`,
+    `database: ${database.description}`,
+    'get an operator token:  npm run token -- --role ADMIN',
+    `then: curl -s ${started.url} -H "authorization: Bearer <token>" -H 'content-type: application/json' -d '{"query":"{ coalition { name currency } }"}'`,
+    '',
+  ].join('\n'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    try {
+      await started.close();
+      await database.close();
+      process.exit(0);
+    } catch (error) {
+      log.error('clean stop failed', error);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`coalition-hub could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

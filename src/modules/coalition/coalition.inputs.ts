@@ -1,0 +1,65 @@
+import { ArrayMaxSize, IsOptional, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { Field, InputType, Int } from 'type-graphql';
+import { DecimalScalar } from '../../api/scalars';
+
+@InputType()
+export class TierInput {
+  @Field()
+  @MinLength(1)
+  @MaxLength(60)
+  name: string;
+
+  @Field(() => Int)
+  qualifyingPoints: number;
+
+  @Field(() => DecimalScalar)
+  earnMultiplier: string;
+}
+
+@InputType()
+export class ReferralMilestoneInput {
+  @Field(() => Int)
+  referrals: number;
+
+  @Field(() => Int)
+  bonus: number;
+}
+
+@InputType()
+export class ReferralSettingsInput {
+  @Field(() => Int)
+  refereeBonus: number;
+
+  @Field(() => Int)
+  referrerBonus: number;
+
+  @Field(() => [ReferralMilestoneInput])
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  milestones: ReferralMilestoneInput[];
+}
+
+@InputType()
+export class ConfigureCoalitionInput {
+  @Field()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @Field({ description: 'ISO 4217 code; cannot change once points have been posted' })
+  currency: string;
+
+  @Field(() => DecimalScalar)
+  donationValuePerPoint: string;
+
+  @Field(() => [TierInput], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  tiers?: TierInput[] | null;
+
+  @Field(() => ReferralSettingsInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  referral?: ReferralSettingsInput | null;
+}

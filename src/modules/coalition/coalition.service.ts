@@ -1,0 +1,54 @@
+import type { RequestContext } from '../../api/context';
+import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
+import { currencyExponent } from '../../common/currency';
+import { formatRate } from '../../common/decimal';
+import { inTransaction, rows } from '../../db/transaction';
+import { CoalitionEntity } from './coalition.entity';
+import { ConfigureCoalitionInput } from './coalition.inputs';
+import { validateCoalitionSettings } from './coalition.rules';
+import { Coalition } from './coalition.types';
+
+function toCoalition(row: CoalitionEntity): Coalition {
+  return {
+    name: row.name,
+    currency: row.currency,
+    currencyExponent: row.currencyExponent,
+    donationValuePerPoint: formatRate(row.donationValuePerPoint),
+    tiers: row.tiers,
+    referral: row.referral,
+  };
+}
+
+export async function getCoalition(ctx: RequestContext): Promise<Coalition> {
+  const row = await ctx.db.getRepository(CoalitionEntity).findOneByOrFail({ id: 1 });
+  return toCoalition(row);
+}
+
+export async function configureCoalition(ctx: RequestContext, input: ConfigureCoalitionInput): Promise<Outcome<Coalition>> {
+  const errors = validateCoalitionSettings(input);
+  if (errors.length) return fail(...errors);
+  return inTransaction(ctx.db, async (q) => {
+    const [current] = await rows<{ currency: string }>(q, 'SELECT currency FROM coalition WHERE id = 1 FOR UPDATE');
+    if (current!.currency !== input.currency) {
+      const [posted] = await rows(q, 'SELECT 1 FROM ledger_transaction LIMIT 1');
+      if (posted) return fail(userError(ErrorCode.INVALID_INPUT, 'The currency cannot change once points have been posted', ['input', 'currency']));
+    }
+    const tiers = [...(input.tiers ?? [])]
+      .sort((a, b) => a.qualifyingPoints - b.qualifyingPoints)
+      .map((t) => ({ name: t.name, qualifyingPoints: t.qualifyingPoints, earnMultiplier: formatRate(t.earnMultiplier) }));
+    const referral = input.referral
+      ? { refereeBonus: input.referral.refereeBonus, referrerBonus: input.referral.referrerBonus,
+          milestones: [...input.referral.milestones].sort((a, b) => a.referrals - b.referrals).map((m) => ({ referrals: m.referrals, bonus: m.bonus })) }
+      : null;
+    await q.manager.getRepository(CoalitionEntity).update({ id: 1 }, {
+      name: input.name,
+      currency: input.currency,
+      currencyExponent: currencyExponent(input.currency),
+      donationValuePerPoint: input.donationValuePerPoint,
+      tiers,
+      referral,
+      updatedAt: new Date(),
+    });
+    return ok(toCoalition(await q.manager.getRepository(CoalitionEntity).findOneByOrFail({ id: 1 })));
+  });
+}

@@ -1,0 +1,56 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { DecimalScalar } from '../../api/scalars';
+
+@ObjectType('Tier')
+export class TierType {
+  @Field()
+  name: string;
+
+  @Field(() => Int)
+  qualifyingPoints: number;
+
+  @Field(() => DecimalScalar)
+  earnMultiplier: string;
+}
+
+@ObjectType()
+export class ReferralMilestone {
+  @Field(() => Int)
+  referrals: number;
+
+  @Field(() => Int)
+  bonus: number;
+}
+
+@ObjectType('ReferralSettings')
+export class ReferralSettingsType {
+  @Field(() => Int)
+  refereeBonus: number;
+
+  @Field(() => Int)
+  referrerBonus: number;
+
+  @Field(() => [ReferralMilestone])
+  milestones: ReferralMilestone[];
+}
+
+@ObjectType()
+export class Coalition {
+  @Field()
+  name: string;
+
+  @Field({ description: 'ISO 4217 settlement currency' })
+  currency: string;
+
+  @Field(() => Int, { description: 'Minor-unit digits of the currency (2 for EUR, 0 for JPY)' })
+  currencyExponent: number;
+
+  @Field(() => DecimalScalar, { description: 'Money a cause receives per point donated' })
+  donationValuePerPoint: string;
+
+  @Field(() => [TierType])
+  tiers: TierType[];
+
+  @Field(() => ReferralSettingsType, { nullable: true })
+  referral: ReferralSettingsType | null;
+}

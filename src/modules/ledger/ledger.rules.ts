@@ -1,0 +1,261 @@
+/**
+ * The ledger's rules as pure functions over one member's state (DESIGN.md, The ledger): lots,
+ * consumption order, debt, and the obligations consumption creates. The service loads the state,
+ * these functions decide, and the service writes what they collected.
+ */
+
+export enum AccountType {
+  MEMBER = 'MEMBER',
+  PARTNER = 'PARTNER',
+  OPERATOR = 'OPERATOR',
+  CAUSE = 'CAUSE',
+  BREAKAGE = 'BREAKAGE',
+}
+
+export enum ObligationKind {
+  REDEMPTION = 'REDEMPTION',
+  DONATION = 'DONATION',
+  MATCH = 'MATCH',
+  COMMISSION = 'COMMISSION',
+  DEBT_RECOVERY = 'DEBT_RECOVERY',
+}
+
+/** Who issued a lot: a partner, or the operator (partnerId null). */
+export interface Issuer {
+  partnerId: string | null;
+}
+
+export interface LotState {
+  id: string;
+  transactionId: string;
+  issuer: Issuer;
+  points: number;
+  remaining: number;
+  expiresAt: Date;
+  createdAt: Date;
+  isNew: boolean;
+  dirty: boolean;
+}
+
+export interface DebtState {
+  id: string;
+  transactionId: string;
+  /** The partner owed; null when the operator is owed. */
+  creditorPartnerId: string | null;
+  points: number;
+  remaining: number;
+  createdAt: Date;
+  isNew: boolean;
+  dirty: boolean;
+}
+
+export interface EntryRow {
+  memberId: string;
+  transactionId: string;
+  seq: number;
+  accountType: AccountType;
+  accountId: string | null;
+  points: number;
+}
+
+export interface MovementRow {
+  memberId: string;
+  transactionId: string;
+  lotId: string;
+  /** Negative: taken from the lot; positive: given back to it. */
+  points: number;
+}
+
+export interface ObligationRow {
+  memberId: string;
+  transactionId: string;
+  kind: ObligationKind;
+  payerType: AccountType;
+  payerId: string | null;
+  payeeType: AccountType;
+  payeeId: string | null;
+  points: number;
+  /** Money per point in force when the obligation arose. */
+  rate: string;
+}
+
+/** Where the rows a posting produces are collected before one write. */
+export interface Changes {
+  entries: EntryRow[];
+  movements: MovementRow[];
+  obligations: ObligationRow[];
+}
+
+export function emptyChanges(): Changes {
+  return { entries: [], movements: [], obligations: [] };
+}
+
+/** Debits consume lots earliest expiry first, then oldest first (then by id, so the order is total). */
+export function consumptionOrder(a: LotState, b: LotState): number {
+  return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** How `points` are taken from `lots` in consumption order; what the lots cannot cover is `missing`. */
+export function planConsumption(lots: readonly LotState[], points: number): { takes: { lot: LotState; points: number }[]; missing: number } {
+  const takes: { lot: LotState; points: number }[] = [];
+  let left = points;
+  for (const lot of [...lots].sort(consumptionOrder)) {
+    if (left === 0) break;
+    if (lot.remaining <= 0) continue;
+    const take = Math.min(lot.remaining, left);
+    takes.push({ lot, points: take });
+    left -= take;
+  }
+  return { takes, missing: left };
+}
+
+function issuerAccount(issuer: Issuer): { type: AccountType; id: string | null } {
+  return issuer.partnerId ? { type: AccountType.PARTNER, id: issuer.partnerId } : { type: AccountType.OPERATOR, id: null };
+}
+
+/** The two entries of a movement between the member and one other account; they sum to zero. */
+export function memberEntries(memberId: string, transactionId: string, memberPoints: number, counter: { type: AccountType; id: string | null }): EntryRow[] {
+  return [
+    { memberId, transactionId, seq: 1, accountType: AccountType.MEMBER, accountId: memberId, points: memberPoints },
+    { memberId, transactionId, seq: 2, accountType: counter.type, accountId: counter.id, points: -memberPoints },
+  ];
+}
+
+/** Money per point a partner is credited for points consumed in its favour. */
+export type RateOf = (partnerId: string) => string;
+
+/**
+ * One member's points during a posting: balance, debt, open lots and debts. Its methods apply the
+ * ledger rules and append the resulting rows to `changes`; the balance identity
+ * balance = Σ lot.remaining − debt holds after each of them.
+ */
+export class MemberBook {
+  readonly lots = new Map<string, LotState>();
+  readonly debts: DebtState[];
+
+  constructor(
+    readonly memberId: string,
+    public balance: number,
+    public debt: number,
+    lots: LotState[],
+    debts: DebtState[],
+    private readonly changes: Changes,
+    private readonly rateOf: RateOf,
+  ) {
+    for (const lot of lots) this.lots.set(lot.id, lot);
+    this.debts = [...debts].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+  }
+
+  private move(transactionId: string, lot: LotState, points: number): void {
+    lot.remaining += points;
+    lot.dirty = true;
+    const existing = this.changes.movements.find((m) => m.memberId === this.memberId && m.transactionId === transactionId && m.lotId === lot.id);
+    if (existing) existing.points += points;
+    else this.changes.movements.push({ memberId: this.memberId, transactionId, lotId: lot.id, points });
+  }
+
+  private oblige(transactionId: string, kind: ObligationKind, payer: Issuer, payeePartnerId: string, points: number): void {
+    if (payer.partnerId === payeePartnerId || points === 0) return; // a partner owes itself nothing
+    const from = issuerAccount(payer);
+    this.changes.obligations.push({
+      memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id,
+      payeeType: AccountType.PARTNER, payeeId: payeePartnerId, points, rate: this.rateOf(payeePartnerId),
+    });
+  }
+
+  /** Open debts are paid from `lot` first, oldest debt first; each payment is owed issuer → creditor. */
+  private payDebtFrom(transactionId: string, lot: LotState): void {
+    for (const debt of this.debts) {
+      if (lot.remaining === 0) break;
+      if (debt.remaining === 0) continue;
+      const pay = Math.min(debt.remaining, lot.remaining);
+      this.move(transactionId, lot, -pay);
+      debt.remaining -= pay;
+      debt.dirty = true;
+      this.debt -= pay;
+      // An operator creditor absorbs its own debts: there is no money value to settle.
+      if (debt.creditorPartnerId) this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, lot.issuer, debt.creditorPartnerId, pay);
+    }
+  }
+
+  /** A credit (purchase, bonus): a new lot from `issuer`, which pays any debt first. */
+  credit(transactionId: string, lotId: string, issuer: Issuer, points: number, expiresAt: Date, now: Date): LotState | undefined {
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, points, issuerAccount(issuer)));
+    this.balance += points;
+    if (points === 0) return undefined;
+    const lot: LotState = { id: lotId, transactionId, issuer, points, remaining: points, expiresAt, createdAt: now, isNew: true, dirty: true };
+    this.lots.set(lot.id, lot);
+    this.payDebtFrom(transactionId, lot);
+    return lot;
+  }
+
+  /** A redemption at `partnerId`: lots in consumption order; another issuer's lot is owed to the partner. */
+  redeem(transactionId: string, partnerId: string, points: number): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
+    if (this.debt > 0) return 'MEMBER_IN_DEBT';
+    if (this.balance < points) return 'INSUFFICIENT_POINTS';
+    const { takes, missing } = planConsumption([...this.lots.values()], points);
+    if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
+    for (const take of takes) {
+      this.move(transactionId, take.lot, -take.points);
+      this.oblige(transactionId, ObligationKind.REDEMPTION, take.lot.issuer, partnerId, take.points);
+    }
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.PARTNER, id: partnerId }));
+    this.balance -= points;
+    return undefined;
+  }
+
+  /**
+   * Takes `points` back for `issuer` (a reversed purchase or bonus; DESIGN.md, Taking points back):
+   * first from the transaction's own lot, then from other lots as debt recovery in the issuer's
+   * favour, and whatever is still missing becomes debt owed to the issuer.
+   */
+  takeBack(transactionId: string, issuer: Issuer, ownLotId: string | undefined, points: number, debtId: string, now: Date): void {
+    let left = points;
+    const own = ownLotId ? this.lots.get(ownLotId) : undefined;
+    if (own && own.remaining > 0) {
+      const take = Math.min(own.remaining, left);
+      this.move(transactionId, own, -take);
+      left -= take;
+    }
+    const { takes, missing } = planConsumption([...this.lots.values()], left);
+    for (const take of takes) {
+      this.move(transactionId, take.lot, -take.points);
+      if (issuer.partnerId) this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, take.lot.issuer, issuer.partnerId, take.points);
+    }
+    if (missing > 0) {
+      this.debts.push({ id: debtId, transactionId, creditorPartnerId: issuer.partnerId, points: missing, remaining: missing, createdAt: now, isNew: true, dirty: true });
+      this.debt += missing;
+    }
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, issuerAccount(issuer)));
+    this.balance -= points;
+  }
+
+  /**
+   * Gives a redemption's points back (a returned reward): the same lots get them again, the
+   * obligations the redemption created are reversed, and restored points pay any debt first.
+   */
+  restore(transactionId: string, partnerId: string, original: { lotId: string; points: number }[], originalObligations: ObligationRow[]): void {
+    let total = 0;
+    for (const movement of original) {
+      const lot = this.lots.get(movement.lotId);
+      if (!lot) throw new Error(`lot ${movement.lotId} of a redemption is missing`);
+      this.move(transactionId, lot, -movement.points);
+      total += -movement.points;
+    }
+    for (const o of originalObligations) {
+      this.changes.obligations.push({ ...o, transactionId, points: -o.points });
+    }
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, total, { type: AccountType.PARTNER, id: partnerId }));
+    this.balance += total;
+    for (const movement of original) this.payDebtFrom(transactionId, this.lots.get(movement.lotId)!);
+  }
+}
+
+/**
+ * Points a refund takes back (DESIGN.md, Reversals): a partial refund takes
+ * floor(earned × refund / amount); the refund that completes the purchase takes what is left.
+ */
+export function refundPoints(earned: number, amountMinor: bigint, refundedBeforeMinor: bigint, takenBefore: number, refundMinor: bigint): number {
+  if (refundedBeforeMinor + refundMinor === amountMinor) return earned - takenBefore;
+  return Number((BigInt(earned) * refundMinor) / amountMinor);
+}

@@ -1,0 +1,220 @@
+import { QueryRunner } from 'typeorm';
+import { rows } from '../../db/transaction';
+import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
+import { EarnRule } from '../earning/earn-rule';
+import { BreakdownLine } from './ledger.types';
+import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
+
+/**
+ * The ledger's SQL: loading one batch's state under the member locks, and writing everything a
+ * batch posted in one statement. Every table here is keyed by member first.
+ */
+
+export interface TransactionRow {
+  member_id: string;
+  id: string;
+  type: string;
+  partner_id: string | null;
+  caller: string;
+  idempotency_key: string;
+  request_hash: string;
+  points: number;
+  amount_minor: string | null;
+  reverses_id: string | null;
+  bonus_action: string | null;
+  description: string | null;
+  breakdown: BreakdownLine[];
+  occurred_at: Date;
+  posted_at: Date;
+}
+
+export const TRANSACTION_COLUMNS = 'member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, reverses_id, bonus_action, description, breakdown, occurred_at, posted_at';
+
+export type LockedMember = MemberRow & { linked: boolean };
+
+/** Locks the members (in id order, so concurrent batches cannot deadlock) and says which the partner is linked to. */
+export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null): Promise<Map<string, LockedMember>> {
+  const found = await rows<LockedMember>(q,
+    `SELECT ${MEMBER_COLUMNS},
+            ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked
+     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [memberIds, partnerId]);
+  return new Map(found.map((m) => [m.id, m]));
+}
+
+/** Earlier transactions with these (member, caller, key) triples. */
+export async function findByIdempotencyKeys(q: QueryRunner, caller: string, pairs: { memberId: string; key: string }[]): Promise<Map<string, TransactionRow>> {
+  const found = await rows<TransactionRow>(q,
+    `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
+     WHERE (member_id, caller, idempotency_key) IN (SELECT m, $1, k FROM unnest($2::uuid[], $3::text[]) AS x(m, k))`,
+    [caller, pairs.map((p) => p.memberId), pairs.map((p) => p.key)]);
+  return new Map(found.map((t) => [`${t.member_id}|${t.idempotency_key}`, t]));
+}
+
+export async function findTransaction(q: QueryRunner, memberId: string, id: string): Promise<TransactionRow | undefined> {
+  const [found] = await rows<TransactionRow>(q, `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction WHERE member_id = $1 AND id = $2`, [memberId, id]);
+  return found;
+}
+
+/** What earlier reversals of a transaction already refunded and took back. */
+export async function reversalTotals(q: QueryRunner, memberId: string, id: string): Promise<{ count: number; refundedMinor: bigint; points: number }> {
+  const [totals] = await rows<{ count: number; refunded: string; points: string }>(q,
+    `SELECT count(*)::int AS count, COALESCE(sum(amount_minor), 0)::text AS refunded, COALESCE(sum(points), 0)::text AS points
+     FROM ledger_transaction WHERE member_id = $1 AND reverses_id = $2`, [memberId, id]);
+  return { count: totals!.count, refundedMinor: BigInt(totals!.refunded), points: Number(totals!.points) };
+}
+
+interface LotDbRow {
+  member_id: string;
+  id: string;
+  transaction_id: string;
+  issuer_id: string | null;
+  points: number;
+  remaining: number;
+  expires_at: Date;
+  created_at: Date;
+}
+
+/** Open lots of these members, plus the lots named in `alsoIds` even when empty. */
+export async function loadLots(q: QueryRunner, memberIds: string[], alsoIds: string[] = []): Promise<Map<string, LotState[]>> {
+  const found = await rows<LotDbRow>(q,
+    `SELECT member_id, id, transaction_id, issuer_id, points, remaining, expires_at, created_at FROM lot
+     WHERE member_id = ANY($1::uuid[]) AND (remaining > 0 OR id = ANY($2::uuid[]))`, [memberIds, alsoIds]);
+  const byMember = new Map<string, LotState[]>();
+  for (const r of found) {
+    const list = byMember.get(r.member_id) ?? [];
+    list.push({ id: r.id, transactionId: r.transaction_id, issuer: { partnerId: r.issuer_id }, points: r.points, remaining: r.remaining,
+      expiresAt: r.expires_at, createdAt: r.created_at, isNew: false, dirty: false });
+    byMember.set(r.member_id, list);
+  }
+  return byMember;
+}
+
+export async function loadOpenDebts(q: QueryRunner, memberIds: string[]): Promise<Map<string, DebtState[]>> {
+  const byMember = new Map<string, DebtState[]>();
+  if (!memberIds.length) return byMember;
+  const found = await rows<{ member_id: string; id: string; transaction_id: string; creditor_partner_id: string | null; points: number; remaining: number; created_at: Date }>(q,
+    `SELECT member_id, id, transaction_id, creditor_partner_id, points, remaining, created_at FROM member_debt
+     WHERE member_id = ANY($1::uuid[]) AND remaining > 0`, [memberIds]);
+  for (const r of found) {
+    const list = byMember.get(r.member_id) ?? [];
+    list.push({ id: r.id, transactionId: r.transaction_id, creditorPartnerId: r.creditor_partner_id, points: r.points, remaining: r.remaining,
+      createdAt: r.created_at, isNew: false, dirty: false });
+    byMember.set(r.member_id, list);
+  }
+  return byMember;
+}
+
+/** The lot movements and obligations a transaction made (to reverse a redemption). */
+export async function loadConsumption(q: QueryRunner, memberId: string, transactionId: string): Promise<{ movements: { lotId: string; points: number }[]; obligations: ObligationRow[] }> {
+  const movements = await rows<{ lot_id: string; points: number }>(q,
+    'SELECT lot_id, points FROM lot_movement WHERE member_id = $1 AND transaction_id = $2 ORDER BY lot_id', [memberId, transactionId]);
+  const obligations = await rows<{ kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: number; rate: string }>(q,
+    'SELECT kind, payer_type, payer_id, payee_type, payee_id, points, rate FROM obligation WHERE member_id = $1 AND transaction_id = $2', [memberId, transactionId]);
+  return {
+    movements: movements.map((m) => ({ lotId: m.lot_id, points: m.points })),
+    obligations: obligations.map((o) => ({ memberId, transactionId, kind: o.kind, payerType: o.payer_type, payerId: o.payer_id, payeeType: o.payee_type,
+      payeeId: o.payee_id, points: o.points, rate: o.rate }) as ObligationRow),
+  };
+}
+
+export interface PartnerTerms {
+  id: string;
+  redemption_value_per_point: string;
+  earn_rule: EarnRule;
+}
+
+export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<Map<string, PartnerTerms>> {
+  if (!ids.length) return new Map();
+  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule FROM partner WHERE id = ANY($1::uuid[])', [ids]);
+  return new Map(found.map((p) => [p.id, p]));
+}
+
+/** Everything one batch posts. */
+export interface Posting {
+  transactions: TransactionRow[];
+  changes: Changes;
+  lots: LotState[];
+  lotOwner: Map<LotState, string>;
+  debts: { memberId: string; debt: DebtState }[];
+  members: { id: string; balance: number; debt: number }[];
+}
+
+/**
+ * Writes a batch in one statement: each table's rows travel as arrays (unnest), so a batch of a
+ * thousand purchases costs one round trip, like a batch of one.
+ */
+export async function writePosting(q: QueryRunner, posting: Posting, postedAt: Date): Promise<void> {
+  const params: unknown[] = [];
+  const arrays = (...columns: unknown[][]) => columns.map((c) => { params.push(c); return `$${params.length}`; });
+  const parts: string[] = [];
+  const { transactions: txs, changes } = posting;
+  if (txs.length) {
+    const p = arrays(txs.map((t) => t.member_id), txs.map((t) => t.id), txs.map((t) => t.type), txs.map((t) => t.partner_id), txs.map((t) => t.caller),
+      txs.map((t) => t.idempotency_key), txs.map((t) => t.request_hash), txs.map((t) => t.points), txs.map((t) => t.amount_minor),
+      txs.map((t) => t.reverses_id), txs.map((t) => t.bonus_action), txs.map((t) => t.description), txs.map((t) => JSON.stringify(t.breakdown)),
+      txs.map((t) => t.occurred_at.toISOString()), txs.map((t) => t.posted_at.toISOString()));
+    parts.push(`t AS (INSERT INTO ledger_transaction (${TRANSACTION_COLUMNS})
+      SELECT a, b, c, d, e, f, g, h, i, j, k, l, m::jsonb, n, o FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[], ${p[3]}::uuid[], ${p[4]}::text[],
+        ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::int[], ${p[8]}::bigint[], ${p[9]}::uuid[], ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[],
+        ${p[13]}::timestamptz[], ${p[14]}::timestamptz[]) AS x(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o))`);
+  }
+  const es = changes.entries;
+  if (es.length) {
+    const p = arrays(es.map((e) => e.memberId), es.map((e) => e.transactionId), es.map((e) => e.seq), es.map((e) => e.accountType), es.map((e) => e.accountId), es.map((e) => e.points));
+    params.push(postedAt.toISOString());
+    parts.push(`e AS (INSERT INTO ledger_entry (member_id, transaction_id, seq, account_type, account_id, points, posted_at)
+      SELECT *, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::smallint[], ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::bigint[]))`);
+  }
+  const newLots = posting.lots.filter((l) => l.isNew);
+  if (newLots.length) {
+    const p = arrays(newLots.map((l) => posting.lotOwner.get(l)), newLots.map((l) => l.id), newLots.map((l) => l.transactionId),
+      newLots.map((l) => (l.issuer.partnerId ? 'PARTNER' : 'OPERATOR')), newLots.map((l) => l.issuer.partnerId), newLots.map((l) => l.points),
+      newLots.map((l) => l.remaining), newLots.map((l) => l.expiresAt.toISOString()), newLots.map((l) => l.createdAt.toISOString()));
+    parts.push(`nl AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
+      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::int[], ${p[6]}::int[],
+        ${p[7]}::timestamptz[], ${p[8]}::timestamptz[]))`);
+  }
+  const changedLots = posting.lots.filter((l) => !l.isNew && l.dirty);
+  if (changedLots.length) {
+    const p = arrays(changedLots.map((l) => posting.lotOwner.get(l)), changedLots.map((l) => l.id), changedLots.map((l) => l.remaining));
+    parts.push(`ul AS (UPDATE lot SET remaining = v.remaining FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::int[]) AS v(member_id, id, remaining)
+      WHERE lot.member_id = v.member_id AND lot.id = v.id)`);
+  }
+  const ms = changes.movements.filter((m) => m.points !== 0);
+  if (ms.length) {
+    const p = arrays(ms.map((m) => m.memberId), ms.map((m) => m.transactionId), ms.map((m) => m.lotId), ms.map((m) => m.points));
+    parts.push(`lm AS (INSERT INTO lot_movement (member_id, transaction_id, lot_id, points)
+      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::int[]))`);
+  }
+  const os = changes.obligations;
+  if (os.length) {
+    const p = arrays(os.map((o) => o.memberId), os.map((o) => o.transactionId), os.map((o) => o.kind), os.map((o) => o.payerType), os.map((o) => o.payerId),
+      os.map((o) => o.payeeType), os.map((o) => o.payeeId), os.map((o) => o.points), os.map((o) => o.rate));
+    params.push(postedAt.toISOString());
+    parts.push(`ob AS (INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, posted_at)
+      SELECT a, gen_random_uuid(), b, c, d, e, f, g, h, i, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[],
+        ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::text[], ${p[6]}::uuid[], ${p[7]}::int[], ${p[8]}::numeric[]) AS x(a, b, c, d, e, f, g, h, i))`);
+  }
+  const newDebts = posting.debts.filter((d) => d.debt.isNew);
+  if (newDebts.length) {
+    const p = arrays(newDebts.map((d) => d.memberId), newDebts.map((d) => d.debt.id), newDebts.map((d) => d.debt.transactionId),
+      newDebts.map((d) => d.debt.creditorPartnerId), newDebts.map((d) => d.debt.points), newDebts.map((d) => d.debt.remaining),
+      newDebts.map((d) => d.debt.createdAt.toISOString()));
+    parts.push(`nd AS (INSERT INTO member_debt (member_id, id, transaction_id, creditor_partner_id, points, remaining, created_at)
+      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::int[], ${p[5]}::int[], ${p[6]}::timestamptz[]))`);
+  }
+  const changedDebts = posting.debts.filter((d) => !d.debt.isNew && d.debt.dirty);
+  if (changedDebts.length) {
+    const p = arrays(changedDebts.map((d) => d.memberId), changedDebts.map((d) => d.debt.id), changedDebts.map((d) => d.debt.remaining));
+    parts.push(`ud AS (UPDATE member_debt SET remaining = v.remaining FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::int[]) AS v(member_id, id, remaining)
+      WHERE member_debt.member_id = v.member_id AND member_debt.id = v.id)`);
+  }
+  const members = posting.members;
+  if (members.length) {
+    const p = arrays(members.map((m) => m.id), members.map((m) => m.balance), members.map((m) => m.debt));
+    parts.push(`um AS (UPDATE member SET balance = v.balance, debt = v.debt FROM unnest(${p[0]}::uuid[], ${p[1]}::bigint[], ${p[2]}::bigint[]) AS v(id, balance, debt)
+      WHERE member.id = v.id)`);
+  }
+  if (!parts.length) return;
+  await q.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
+}

@@ -1,0 +1,81 @@
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One person, shared by all partners. Distributed by `id` when the database grows to many nodes. */
+@Entity('member')
+@Check('CHK_member_debt', '"debt" >= 0')
+@Check('CHK_member_balance', '"balance" >= -"debt"')
+export class MemberEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'member_code', type: 'varchar', length: 20 })
+  memberCode: string;
+
+  @Column({ name: 'referral_code', type: 'varchar', length: 20 })
+  referralCode: string;
+
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  phone: string | null;
+
+  @Column({ name: 'birth_date', type: 'date', nullable: true })
+  birthDate: string | null;
+
+  /** Sum of the member's entries = sum of its lots' remaining points − debt. */
+  @Column({ type: 'bigint', default: 0 })
+  balance: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  debt: string;
+
+  @Column({ name: 'referred_by_member_id', type: 'uuid', nullable: true })
+  referredByMemberId: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}
+
+export enum IdentifierKind {
+  EMAIL = 'EMAIL',
+  PHONE = 'PHONE',
+  MEMBER_CODE = 'MEMBER_CODE',
+  REFERRAL_CODE = 'REFERRAL_CODE',
+  /** A partner's own customer reference, stored as `<partnerId>:<ref>`. */
+  EXTERNAL_REF = 'EXTERNAL_REF',
+}
+
+/** Identifier → member: its own table, keyed by the identifier, unique across the coalition. */
+@Entity('member_identifier')
+@Index('IDX_member_identifier_member', ['memberId'])
+export class MemberIdentifierEntity {
+  @PrimaryColumn({ type: 'varchar', length: 20 })
+  kind: IdentifierKind;
+
+  @PrimaryColumn({ type: 'varchar', length: 300 })
+  value: string;
+
+  @Column({ name: 'member_id', type: 'uuid' })
+  memberId: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}
+
+/** A partner's link to a member: the partner sees and acts on linked members only. */
+@Entity('member_partner_link')
+@Index('IDX_member_partner_link_partner', ['partnerId', 'linkedAt', 'memberId'])
+export class MemberPartnerLinkEntity {
+  @PrimaryColumn({ name: 'member_id', type: 'uuid' })
+  memberId: string;
+
+  @PrimaryColumn({ name: 'partner_id', type: 'uuid' })
+  partnerId: string;
+
+  @Column({ name: 'external_ref', type: 'varchar', length: 200, nullable: true })
+  externalRef: string | null;
+
+  @Column({ name: 'linked_at', type: 'timestamptz', default: () => 'now()' })
+  linkedAt: Date;
+}

@@ -1,0 +1,230 @@
+import { QueryRunner } from 'typeorm';
+import { Role } from '../../api/auth';
+import type { RequestContext } from '../../api/context';
+import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
+import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeReferralCode, uuidv7 } from '../../common/ids';
+import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
+import { inTransaction, rows } from '../../db/transaction';
+import { actingPartner } from '../partner/acting-partner';
+import { IdentifierKind } from './member.entity';
+import { EnrollMemberInput } from './member.inputs';
+import { isPlausibleBirthDate, normalizeEmail, normalizePhone } from './member.rules';
+import { Member } from './member.types';
+
+export interface MemberRow {
+  id: string;
+  member_code: string;
+  referral_code: string;
+  email: string | null;
+  phone: string | null;
+  birth_date: string | null;
+  balance: string;
+  debt: string;
+  created_at: Date;
+}
+
+export const MEMBER_COLUMNS = 'm.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt, m.created_at';
+
+export function toMember(row: MemberRow): Member {
+  return {
+    id: row.id,
+    memberCode: row.member_code,
+    referralCode: row.referral_code,
+    email: row.email,
+    phone: row.phone,
+    birthDate: row.birth_date,
+    balance: Number(row.balance),
+    debt: Number(row.debt),
+    createdAt: row.created_at,
+  };
+}
+
+interface Identifier {
+  kind: IdentifierKind;
+  value: string;
+}
+
+/** The normalized identifiers of an enrollment, or what is wrong with them. */
+function enrollmentIdentifiers(input: EnrollMemberInput, partnerId: string | null): Outcome<Identifier[]> {
+  const errors: UserError[] = [];
+  const identifiers: Identifier[] = [];
+  if (input.email != null) {
+    const email = normalizeEmail(input.email);
+    if (email) identifiers.push({ kind: IdentifierKind.EMAIL, value: email });
+    else errors.push(userError(ErrorCode.INVALID_INPUT, 'email is not a valid e-mail address', ['input', 'email']));
+  }
+  if (input.phone != null) {
+    const phone = normalizePhone(input.phone);
+    if (phone) identifiers.push({ kind: IdentifierKind.PHONE, value: phone });
+    else errors.push(userError(ErrorCode.INVALID_INPUT, 'phone must be a valid number in international format, e.g. +44 7700 900123', ['input', 'phone']));
+  }
+  if (input.externalRef != null) {
+    const ref = input.externalRef.trim();
+    if (!ref) errors.push(userError(ErrorCode.INVALID_INPUT, 'externalRef must not be empty', ['input', 'externalRef']));
+    else if (!partnerId) errors.push(userError(ErrorCode.INVALID_INPUT, 'externalRef belongs to a partner: name the partner', ['input', 'externalRef']));
+    else identifiers.push({ kind: IdentifierKind.EXTERNAL_REF, value: `${partnerId}:${ref}` });
+  }
+  if (input.birthDate != null && !isPlausibleBirthDate(input.birthDate)) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, 'birthDate must be a real date in the past', ['input', 'birthDate']));
+  }
+  if (!errors.length && identifiers.length === 0) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, 'Give at least one of email, phone or externalRef', ['input']));
+  }
+  return errors.length ? fail(...errors) : ok(identifiers);
+}
+
+/** Inserts a generated code identifier, drawing again on the rare collision. */
+async function claimGeneratedCode(q: QueryRunner, kind: IdentifierKind, memberId: string, generate: () => string): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const code = generate();
+    const inserted = await rows(q, `INSERT INTO member_identifier (kind, value, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [kind, code, memberId]);
+    if (inserted.length) return code;
+  }
+  throw new Error(`could not draw a free ${kind}`);
+}
+
+export interface EnrollResult {
+  member: Member;
+  created: boolean;
+}
+
+/**
+ * Enrolls a member (DESIGN.md, Members and identity): returns the existing member when any
+ * identifier matches, otherwise creates one; links the member to the acting partner either way.
+ */
+export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput): Promise<Outcome<EnrollResult>> {
+  const acting = await actingPartner(ctx, input.partnerId, true);
+  if (!acting.ok) return acting;
+  const partnerId = acting.value;
+  const parsed = enrollmentIdentifiers(input, partnerId);
+  if (!parsed.ok) return parsed;
+  const identifiers = parsed.value;
+  if (input.affiliateCode != null) {
+    // Affiliates arrive with their own issue; until then no code is known.
+    return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', ['input', 'affiliateCode']));
+  }
+  return inTransaction(ctx.db, async (q) => {
+    // Concurrent enrollments of the same person queue here instead of racing to create two members.
+    const keys = identifiers.map((i) => `${i.kind}:${i.value}`).sort();
+    await rows(q, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`, [keys]);
+    const matches = await rows<{ kind: IdentifierKind; value: string; member_id: string }>(q,
+      `SELECT kind, value, member_id FROM member_identifier i JOIN unnest($1::text[], $2::text[]) AS x(kind, value) USING (kind, value)`,
+      [identifiers.map((i) => i.kind), identifiers.map((i) => i.value)]);
+    const memberIds = [...new Set(matches.map((m) => m.member_id))];
+    if (memberIds.length > 1) {
+      return fail(userError(ErrorCode.INVALID_INPUT, 'These identifiers belong to different members', ['input']));
+    }
+    let memberId = memberIds[0];
+    const created = memberId === undefined;
+    if (memberId === undefined) {
+      let referrerId: string | null = null;
+      if (input.referralCode != null) {
+        const [referrer] = await rows<{ member_id: string }>(q, `SELECT member_id FROM member_identifier WHERE kind = $1 AND value = $2`,
+          [IdentifierKind.REFERRAL_CODE, normalizeReferralCode(input.referralCode)]);
+        if (!referrer) return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown referral code', ['input', 'referralCode']));
+        referrerId = referrer.member_id;
+      }
+      memberId = uuidv7();
+      const memberCode = await claimGeneratedCode(q, IdentifierKind.MEMBER_CODE, memberId, newMemberCode);
+      const referralCode = await claimGeneratedCode(q, IdentifierKind.REFERRAL_CODE, memberId, newReferralCode);
+      const email = identifiers.find((i) => i.kind === IdentifierKind.EMAIL)?.value ?? null;
+      const phone = identifiers.find((i) => i.kind === IdentifierKind.PHONE)?.value ?? null;
+      await rows(q, `INSERT INTO member (id, member_code, referral_code, email, phone, birth_date, referred_by_member_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)`, [memberId, memberCode, referralCode, email, phone, input.birthDate ?? null, referrerId]);
+    } else {
+      // An existing member gains identifiers of kinds it has none of; a different one of a kind it has is a conflict.
+      const [existing] = await rows<{ email: string | null; phone: string | null }>(q, 'SELECT email, phone FROM member WHERE id = $1 FOR UPDATE', [memberId]);
+      for (const [kind, column] of [[IdentifierKind.EMAIL, 'email'], [IdentifierKind.PHONE, 'phone']] as const) {
+        const given = identifiers.find((i) => i.kind === kind)?.value;
+        const current = existing![column];
+        if (given && current && given !== current) {
+          return fail(userError(ErrorCode.INVALID_INPUT, `This member is enrolled with another ${column}`, ['input', column]));
+        }
+        if (given && !current) await rows(q, `UPDATE member SET ${column} = $2 WHERE id = $1`, [memberId, given]);
+      }
+    }
+    const known = new Set(matches.map((m) => `${m.kind}:${m.value}`));
+    const fresh = identifiers.filter((i) => !known.has(`${i.kind}:${i.value}`));
+    if (fresh.length) {
+      await rows(q, `INSERT INTO member_identifier (kind, value, member_id) SELECT kind, value, $3 FROM unnest($1::text[], $2::text[]) AS x(kind, value)`,
+        [fresh.map((i) => i.kind), fresh.map((i) => i.value), memberId]);
+    }
+    if (partnerId) {
+      await rows(q, `INSERT INTO member_partner_link (member_id, partner_id, external_ref) VALUES ($1, $2, $3)
+                     ON CONFLICT (member_id, partner_id) DO UPDATE SET external_ref = COALESCE(EXCLUDED.external_ref, member_partner_link.external_ref)`,
+      [memberId, partnerId, input.externalRef?.trim() || null]);
+    }
+    const [row] = await rows<MemberRow>(q, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1`, [memberId]);
+    return ok({ member: toMember(row!), created });
+  });
+}
+
+/**
+ * The visibility rule, as SQL: the operator sees every member, a partner its linked members,
+ * a member itself, an affiliate none (its masked view comes with the affiliate issue).
+ */
+function visibleMemberFilter(ctx: RequestContext, params: unknown[]): string {
+  const caller = ctx.caller!;
+  switch (caller.role) {
+    case Role.ADMIN:
+      return 'TRUE';
+    case Role.PARTNER:
+      params.push(caller.partnerId);
+      return `EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $${params.length})`;
+    case Role.MEMBER:
+      params.push(caller.memberId);
+      return `m.id = $${params.length}`;
+    case Role.AFFILIATE:
+      return 'FALSE';
+  }
+}
+
+export async function findMember(ctx: RequestContext, id: string): Promise<Member | null> {
+  if (!isUuid(id)) return null;
+  const params: unknown[] = [id];
+  const filter = visibleMemberFilter(ctx, params);
+  const [row] = await rows<MemberRow>(ctx.db, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1 AND ${filter}`, params);
+  return row ? toMember(row) : null;
+}
+
+export interface IdentifierQuery {
+  email?: string | null;
+  phone?: string | null;
+  memberCode?: string | null;
+}
+
+/** A member by exactly one identifier, normalized as at enrollment. */
+export async function findMemberByIdentifier(ctx: RequestContext, query: IdentifierQuery): Promise<Outcome<Member | null>> {
+  const given = (['email', 'phone', 'memberCode'] as const).filter((k) => query[k] != null);
+  if (given.length !== 1) return fail(userError(ErrorCode.INVALID_INPUT, 'Give exactly one of email, phone or memberCode'));
+  const key = given[0]!;
+  const raw = query[key]!;
+  const [kind, value] = key === 'email' ? [IdentifierKind.EMAIL, normalizeEmail(raw)]
+    : key === 'phone' ? [IdentifierKind.PHONE, normalizePhone(raw)]
+    : [IdentifierKind.MEMBER_CODE, normalizeMemberCode(raw)];
+  if (!value) return ok(null);
+  const params: unknown[] = [kind, value];
+  const filter = visibleMemberFilter(ctx, params);
+  const [row] = await rows<MemberRow>(ctx.db,
+    `SELECT ${MEMBER_COLUMNS} FROM member_identifier i JOIN member m ON m.id = i.member_id WHERE i.kind = $1 AND i.value = $2 AND ${filter}`, params);
+  return ok(row ? toMember(row) : null);
+}
+
+/** The members linked to a partner, newest link first. */
+export async function listPartnerMembers(ctx: RequestContext, partnerId: string, page: PageArgs): Promise<Connection<Member>> {
+  const first = page.first ?? DEFAULT_PAGE_SIZE;
+  const params: unknown[] = [partnerId, first + 1];
+  let keyset = '';
+  if (page.after) {
+    const [linkedAt, memberId] = decodeCursor(page.after, 2);
+    params.push(linkedAt, memberId);
+    keyset = 'AND (l.linked_at, l.member_id) < ($3::timestamptz, $4::uuid)';
+  }
+  const found = await rows<MemberRow & { linked_key: string }>(ctx.db,
+    `SELECT ${MEMBER_COLUMNS}, l.linked_at::text AS linked_key FROM member_partner_link l JOIN member m ON m.id = l.member_id
+     WHERE l.partner_id = $1 ${keyset} ORDER BY l.linked_at DESC, l.member_id DESC LIMIT $2`, params);
+  return toConnection(found, first, (r) => [r.linked_key, r.id], toMember, async () => {
+    const [count] = await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM member_partner_link WHERE partner_id = $1', [partnerId]);
+    return count!.n;
+  });
+}

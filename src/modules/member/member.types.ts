@@ -1,0 +1,31 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'One person, shared by all partners' })
+export class Member {
+  @Field(() => ID)
+  id: string;
+
+  @Field({ description: '12 digits with a Luhn check digit, printable on a card or QR code' })
+  memberCode: string;
+
+  @Field({ description: 'The code a friend enrolls with (member-get-member)' })
+  referralCode: string;
+
+  @Field(() => String, { nullable: true })
+  email: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E.164' })
+  phone: string | null;
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
+  birthDate: string | null;
+
+  @Field(() => Int, { description: 'Points available: lots remaining minus debt; negative while in debt' })
+  balance: number;
+
+  @Field(() => Int, { description: 'Points owed after a reversal took back more than the member had' })
+  debt: number;
+
+  @Field()
+  createdAt: Date;
+}

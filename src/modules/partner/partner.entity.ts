@@ -1,0 +1,27 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { EarnRule } from '../earning/earn-rule';
+import type { CommissionPlan } from './partner.types';
+
+@Entity('partner')
+export class PartnerEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 40, unique: true })
+  code: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Column({ name: 'redemption_value_per_point', type: 'numeric', precision: 20, scale: 6 })
+  redemptionValuePerPoint: string;
+
+  @Column({ name: 'earn_rule', type: 'jsonb' })
+  earnRule: EarnRule;
+
+  @Column({ name: 'commission_plan', type: 'jsonb', nullable: true })
+  commissionPlan: CommissionPlan | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

@@ -1,0 +1,99 @@
+import { ArrayMaxSize, IsOptional, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { DecimalScalar } from '../../api/scalars';
+import { CommissionPlanType } from './partner.types';
+
+@InputType()
+export class CategoryMultiplierInput {
+  @Field()
+  @MaxLength(100)
+  category: string;
+
+  @Field(() => DecimalScalar)
+  multiplier: string;
+}
+
+@InputType()
+export class EarnRuleInput {
+  @Field(() => DecimalScalar)
+  pointsPerUnit: string;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  minSpend?: string | null;
+
+  @Field(() => [CategoryMultiplierInput], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  categoryMultipliers?: CategoryMultiplierInput[] | null;
+
+  @Field(() => Int, { nullable: true })
+  maxPointsPerTransaction?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxPointsPerMemberPerDay?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  firstPurchaseBonus?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  everyNthVisit?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  visitBonus?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days a lot of points issued by this partner stays valid (default 365)' })
+  pointsValidityDays?: number | null;
+}
+
+@InputType()
+export class CommissionPlanInput {
+  @Field(() => CommissionPlanType)
+  type: CommissionPlanType;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  rate?: string | null;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  amount?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  durationDays?: number | null;
+
+  @Field(() => Int)
+  holdDays: number;
+}
+
+@InputType()
+export class CreatePartnerInput {
+  @Field({ description: 'Short unique code: lower-case letters, digits and dashes' })
+  @Matches(/^[a-z0-9][a-z0-9-]{1,39}$/, { message: 'code must be 2 to 40 lower-case letters, digits or dashes' })
+  code: string;
+
+  @Field()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @Field(() => DecimalScalar)
+  redemptionValuePerPoint: string;
+
+  @Field(() => EarnRuleInput)
+  @ValidateNested()
+  earnRule: EarnRuleInput;
+
+  @Field(() => CommissionPlanInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  commissionPlan?: CommissionPlanInput | null;
+}
+
+@InputType()
+export class UpdateEarnRuleInput {
+  @Field(() => ID)
+  partnerId: string;
+
+  @Field(() => EarnRuleInput)
+  @ValidateNested()
+  earnRule: EarnRuleInput;
+}

@@ -1,0 +1,120 @@
+import { Role } from '../../api/auth';
+import type { RequestContext } from '../../api/context';
+import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
+import { Dec, formatRate } from '../../common/decimal';
+import { uuidv7 } from '../../common/ids';
+import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
+import { inTransaction, isUniqueViolation } from '../../db/transaction';
+import { getCoalition } from '../coalition/coalition.service';
+import { DEFAULT_POINTS_VALIDITY_DAYS, EarnRule, checkRate, validateEarnRule } from '../earning/earn-rule';
+import { PartnerEntity } from './partner.entity';
+import { CommissionPlanInput, CreatePartnerInput, EarnRuleInput, UpdateEarnRuleInput } from './partner.inputs';
+import { CommissionPlan, CommissionPlanType, Partner } from './partner.types';
+
+export function toPartner(row: PartnerEntity): Partner {
+  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint) };
+}
+
+function toEarnRule(input: EarnRuleInput): EarnRule {
+  return {
+    pointsPerUnit: formatRate(input.pointsPerUnit),
+    minSpend: input.minSpend == null ? null : new Dec(input.minSpend).toFixed(),
+    categoryMultipliers: (input.categoryMultipliers ?? []).map((c) => ({ category: c.category.trim(), multiplier: formatRate(c.multiplier) })),
+    maxPointsPerTransaction: input.maxPointsPerTransaction ?? null,
+    maxPointsPerMemberPerDay: input.maxPointsPerMemberPerDay ?? null,
+    firstPurchaseBonus: input.firstPurchaseBonus ?? null,
+    everyNthVisit: input.everyNthVisit ?? null,
+    visitBonus: input.visitBonus ?? null,
+    pointsValidityDays: input.pointsValidityDays ?? DEFAULT_POINTS_VALIDITY_DAYS,
+  };
+}
+
+function toCommissionPlan(input: CommissionPlanInput): CommissionPlan {
+  return {
+    type: input.type,
+    rate: input.rate == null ? null : formatRate(input.rate),
+    amount: input.amount == null ? null : new Dec(input.amount).toFixed(),
+    durationDays: input.durationDays ?? null,
+    holdDays: input.holdDays,
+  };
+}
+
+function validateCommissionPlan(plan: CommissionPlan, exponent: number, path: string[]): UserError[] {
+  const errors: (UserError | undefined)[] = [];
+  if (plan.type === CommissionPlanType.PERCENT_OF_SALE) {
+    if (plan.rate === null) errors.push(userError(ErrorCode.INVALID_INPUT, 'PERCENT_OF_SALE needs a rate', [...path, 'rate']));
+    else errors.push(checkRate(plan.rate, [...path, 'rate'], new Dec(0), new Dec(1), true));
+  } else if (plan.amount === null || new Dec(plan.amount).lte(0) || new Dec(plan.amount).decimalPlaces() > exponent) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, `FIXED_FIRST_PURCHASE needs a positive amount with at most ${exponent} decimal places`, [...path, 'amount']));
+  }
+  if (plan.durationDays !== null && (plan.durationDays < 1 || plan.durationDays > 3650)) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, 'durationDays must be from 1 to 3650, or null for lifetime', [...path, 'durationDays']));
+  }
+  if (plan.holdDays < 0 || plan.holdDays > 365) errors.push(userError(ErrorCode.INVALID_INPUT, 'holdDays must be from 0 to 365', [...path, 'holdDays']));
+  return errors.filter((e): e is UserError => e !== undefined);
+}
+
+export async function createPartner(ctx: RequestContext, input: CreatePartnerInput): Promise<Outcome<Partner>> {
+  const { currencyExponent } = await getCoalition(ctx);
+  const earnRule = toEarnRule(input.earnRule);
+  const commissionPlan = input.commissionPlan ? toCommissionPlan(input.commissionPlan) : null;
+  const errors = [
+    ...validateEarnRule(earnRule, currencyExponent, ['input', 'earnRule']),
+    ...(commissionPlan ? validateCommissionPlan(commissionPlan, currencyExponent, ['input', 'commissionPlan']) : []),
+  ];
+  const rateError = checkRate(input.redemptionValuePerPoint, ['input', 'redemptionValuePerPoint'], new Dec(0), new Dec(1000));
+  if (rateError) errors.push(rateError);
+  if (errors.length) return fail(...errors);
+  const codeTaken = fail(userError(ErrorCode.INVALID_INPUT, `A partner with code ${input.code} exists already`, ['input', 'code']));
+  try {
+    return await inTransaction(ctx.db, async (q) => {
+      const repo = q.manager.getRepository(PartnerEntity);
+      if (await repo.existsBy({ code: input.code })) return codeTaken;
+      const entity = repo.create({
+        id: uuidv7(),
+        code: input.code,
+        name: input.name.trim(),
+        redemptionValuePerPoint: formatRate(input.redemptionValuePerPoint),
+        earnRule,
+        commissionPlan,
+        createdAt: new Date(),
+      });
+      await repo.insert(entity);
+      return ok(toPartner(entity));
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'UQ_partner_code')) return codeTaken;
+    throw error;
+  }
+}
+
+/** Replaces a partner's earn rule; purchases posted from now on earn under the new one. */
+export async function updateEarnRule(ctx: RequestContext, input: UpdateEarnRuleInput): Promise<Outcome<Partner>> {
+  const { currencyExponent } = await getCoalition(ctx);
+  const earnRule = toEarnRule(input.earnRule);
+  const errors = validateEarnRule(earnRule, currencyExponent, ['input', 'earnRule']);
+  if (errors.length) return fail(...errors);
+  return inTransaction(ctx.db, async (q) => {
+    const repo = q.manager.getRepository(PartnerEntity);
+    const result = await repo.update({ id: input.partnerId }, { earnRule });
+    if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+    return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
+  });
+}
+
+/** A partner by id, if the caller may see it: the operator sees all, a partner only itself. */
+export async function findPartner(ctx: RequestContext, id: string): Promise<Partner | null> {
+  const caller = ctx.caller;
+  if (caller?.role === Role.PARTNER && caller.partnerId !== id) return null;
+  const row = await ctx.loaders.partner.load(id);
+  return row ? toPartner(row) : null;
+}
+
+export async function listPartners(ctx: RequestContext, page: PageArgs): Promise<Connection<Partner>> {
+  const first = page.first ?? DEFAULT_PAGE_SIZE;
+  const cursor = page.after ? decodeCursor(page.after, 1) : undefined;
+  const qb = ctx.db.getRepository(PartnerEntity).createQueryBuilder('p').orderBy('p.id', 'ASC').limit(first + 1);
+  if (cursor) qb.where('p.id > :id', { id: cursor[0] });
+  const found = await qb.getMany();
+  return toConnection(found, first, (p) => [p.id], toPartner, () => ctx.db.getRepository(PartnerEntity).count());
+}
