@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { Caller } from './auth';
 import { Config } from '../config';
 import { PartnerRow, loadPartnersByIds } from '../modules/partner/partner.loader';
+import { loadCoalition } from '../modules/coalition/coalition.loader';
+import type { Coalition } from '../modules/coalition/coalition.types';
 
 /** What every resolver and service gets first: who calls, the database, and per-request loaders. */
 export interface RequestContext {
@@ -16,10 +18,14 @@ export interface RequestContext {
 
 export interface Loaders {
   partner: DataLoader<string, PartnerRow | undefined>;
+  /** The coalition settings, read at most once a request. */
+  coalition: () => Promise<Coalition>;
 }
 
 export function createLoaders(db: DataSource): Loaders {
+  let coalition: Promise<Coalition> | undefined;
   return {
     partner: new DataLoader((ids: readonly string[]) => loadPartnersByIds(db, ids)),
+    coalition: () => (coalition ??= loadCoalition(db)),
   };
 }

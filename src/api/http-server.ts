@@ -27,8 +27,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Read on and drop the rest, so the 413 reaches a client that is still sending.
+        chunks.length = 0;
         reject(new BodyTooLarge());
-        req.destroy();
       } else chunks.push(chunk);
     });
     req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
@@ -101,7 +102,7 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
       try {
         text = await readBody(req, QUERY_LIMITS.maxBodyBytes);
       } catch (error) {
-        if (error instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `Request body over ${QUERY_LIMITS.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+        if (error instanceof BodyTooLarge) return sendJson(res.setHeader('connection', 'close'), 413, { errors: [{ message: `Request body over ${QUERY_LIMITS.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
         throw error;
       }
       try {

@@ -2,6 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth';
+import { refuseNulCharacters } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
 import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
@@ -16,6 +17,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
+    globalMiddlewares: [refuseNulCharacters],
     // Explicit: validation is off by default in type-graphql 2.0.
     validate: { forbidUnknownValues: false, skipMissingProperties: false, stopAtFirstError: false, validationError: { target: false, value: false } },
   });

@@ -1,6 +1,7 @@
 import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { badRequest } from '../api/errors';
+import { isUuid } from './ids';
 
 /** Page sizes: `first` defaults to 20 and may not exceed 100. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -56,11 +57,21 @@ export function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-/** The parts of a cursor this server made; a GraphQL error for anything else. */
-export function decodeCursor(cursor: string, length: number): string[] {
+/** `timestamp`: microseconds in UTC, as `cursorTimestamp` SQL makes it (a JS Date keeps only milliseconds). */
+export type CursorPart = 'uuid' | 'timestamp';
+
+export const cursorTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const PART_CHECKS: Record<CursorPart, (value: string) => boolean> = {
+  uuid: isUuid,
+  timestamp: (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(value) && !Number.isNaN(Date.parse(value)),
+};
+
+/** The parts of a cursor this server made, each of the kind given; a GraphQL error for anything else. */
+export function decodeCursor(cursor: string, kinds: CursorPart[]): string[] {
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === length && parts.every((p) => typeof p === 'string')) return parts;
+    if (Array.isArray(parts) && parts.length === kinds.length && parts.every((p, i) => typeof p === 'string' && PART_CHECKS[kinds[i]!](p))) return parts;
   } catch {
     // fall through
   }

@@ -2,26 +2,16 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { currencyExponent } from '../../common/currency';
 import { formatRate } from '../../common/decimal';
+import { toCoalition } from './coalition.loader';
 import { inTransaction, rows } from '../../db/transaction';
 import { CoalitionEntity } from './coalition.entity';
 import { ConfigureCoalitionInput } from './coalition.inputs';
 import { validateCoalitionSettings } from './coalition.rules';
 import { Coalition } from './coalition.types';
 
-function toCoalition(row: CoalitionEntity): Coalition {
-  return {
-    name: row.name,
-    currency: row.currency,
-    currencyExponent: row.currencyExponent,
-    donationValuePerPoint: formatRate(row.donationValuePerPoint),
-    tiers: row.tiers,
-    referral: row.referral,
-  };
-}
-
-export async function getCoalition(ctx: RequestContext): Promise<Coalition> {
-  const row = await ctx.db.getRepository(CoalitionEntity).findOneByOrFail({ id: 1 });
-  return toCoalition(row);
+/** The coalition settings (read once a request). */
+export function getCoalition(ctx: RequestContext): Promise<Coalition> {
+  return ctx.loaders.coalition();
 }
 
 export async function configureCoalition(ctx: RequestContext, input: ConfigureCoalitionInput): Promise<Outcome<Coalition>> {

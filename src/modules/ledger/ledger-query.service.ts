@@ -35,7 +35,7 @@ async function pageOfTransactions(ctx: RequestContext, where: string, params: un
   const listParams = [...params, first + 1];
   let keyset = '';
   if (page.after) {
-    const [id, memberId] = decodeCursor(page.after, 2);
+    const [id, memberId] = decodeCursor(page.after, ['uuid', 'uuid']);
     listParams.push(id, memberId);
     keyset = `AND (id, member_id) < ($${listParams.length - 1}::uuid, $${listParams.length}::uuid)`;
   }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
+import { ValidationError, validateSync } from 'class-validator';
 import { QueryRunner } from 'typeorm';
 import { Role, callerLabel } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, MAX_AMOUNT_UNITS, MAX_INT32, formatMinorUnits, parseDecimal, toMinorUnits } from '../../common/decimal';
 import { decodeTransactionId, encodeTransactionId, isUuid, uuidv7 } from '../../common/ids';
-import { inTransaction } from '../../db/transaction';
-import { getCoalition } from '../coalition/coalition.service';
+import { inTransaction, isUniqueViolation } from '../../db/transaction';
+import { Coalition } from '../coalition/coalition.types';
 import { DEFAULT_POINTS_VALIDITY_DAYS, computeEarn } from '../earning/earn-rule';
 import { Member } from '../member/member.types';
 import { toMember } from '../member/member.service';
@@ -14,8 +15,8 @@ import { actingPartner } from '../partner/acting-partner';
 import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from './ledger.inputs';
 import { LotState, MemberBook, ObligationRow, emptyChanges, refundPoints } from './ledger.rules';
 import {
-  LockedMember, PartnerTerms, Posting, TransactionRow, findByIdempotencyKeys, findTransaction, loadConsumption, loadLots,
-  loadOpenDebts, loadPartnerTerms, lockMembers, reversalTotals, writePosting,
+  IDEMPOTENCY_CONSTRAINT, LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadLots,
+  loadOpenDebts, loadPartnerTerms, loadTerms, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
 import { BonusAction, Transaction, TransactionType } from './ledger.types';
 
@@ -125,13 +126,14 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
  * order, every request is judged on its own against the state the requests before it left, and
  * all that succeeded is written in one statement. A failed request writes nothing.
  */
-async function post(ctx: RequestContext, requests: (Outcome<PostingRequest>)[], linkPartnerId: string | null): Promise<Outcome<Posted>[]> {
+async function post(ctx: RequestContext, requests: (Outcome<PostingRequest>)[], linkPartnerId: string | null,
+  terms: { coalition: Coalition; partners: Map<string, PartnerTerms> }): Promise<Outcome<Posted>[]> {
   const caller = callerLabel(ctx.caller!);
-  const coalition = await getCoalition(ctx);
-  const currency = { code: coalition.currency, exponent: coalition.currencyExponent };
+  const currency = { code: terms.coalition.currency, exponent: terms.coalition.currencyExponent };
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
-  const outcome = await inTransaction(ctx.db, async (q) => ok(await postLocked(q, caller, valid, linkPartnerId)));
+  const outcome = await inTransaction(ctx.db, async (q) => ok(await postLocked(q, caller, valid, linkPartnerId, terms.partners)),
+    (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT));
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
   const results = outcome.value;
   let next = 0;
@@ -148,11 +150,11 @@ interface RawPosted {
   member: Member;
 }
 
-async function postLocked(q: QueryRunner, caller: string, requests: PostingRequest[], linkPartnerId: string | null): Promise<Outcome<RawPosted>[]> {
+async function postLocked(q: QueryRunner, caller: string, requests: PostingRequest[], linkPartnerId: string | null,
+  knownTerms: Map<string, PartnerTerms>): Promise<Outcome<RawPosted>[]> {
   const now = new Date();
   const memberIds = [...new Set(requests.map((r) => r.memberId))].sort();
-  const locked = await lockMembers(q, memberIds, linkPartnerId);
-  const earlier = await findByIdempotencyKeys(q, caller, requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey })));
+  const locked = await lockMembers(q, memberIds, linkPartnerId, caller, [...new Set(requests.map((r) => r.idempotencyKey))]);
 
   // What reversals need: the original, what was already reversed, and for a redemption its consumption.
   const originals = new Map<PostingRequest, { row: TransactionRow; totals: { count: number; refundedMinor: bigint; points: number };
@@ -173,7 +175,8 @@ async function postLocked(q: QueryRunner, caller: string, requests: PostingReque
   for (const r of requests) if (r.partnerId) partnerIds.add(r.partnerId);
   for (const list of debts.values()) for (const d of list) if (d.creditorPartnerId) partnerIds.add(d.creditorPartnerId);
   for (const o of originals.values()) if (o.row.partner_id) partnerIds.add(o.row.partner_id);
-  const terms = await loadPartnerTerms(q, [...partnerIds]);
+  const terms = new Map(knownTerms);
+  for (const [id, t] of await loadPartnerTerms(q, [...partnerIds].filter((id) => !terms.has(id)))) terms.set(id, t);
 
   const changes = emptyChanges();
   const rateOf = (partnerId: string) => terms.get(partnerId)!.redemption_value_per_point;
@@ -187,7 +190,8 @@ async function postLocked(q: QueryRunner, caller: string, requests: PostingReque
     return book;
   };
   const written: TransactionRow[] = [];
-  const byKey = new Map(earlier);
+  const byKey = new Map<string, TransactionRow>();
+  for (const member of locked.values()) for (const t of member.earlier) byKey.set(`${t.member_id}|${t.idempotency_key}`, t);
   const results: (Outcome<TransactionRow> & { memberId: string })[] = [];
 
   for (const r of requests) {
@@ -313,16 +317,34 @@ function atPath<T>(outcome: Outcome<T>, path: string[]): Outcome<T> {
 }
 
 export async function recordPurchases(ctx: RequestContext, inputs: RecordPurchaseInput[], batch: boolean): Promise<Outcome<Posted>[]> {
-  const { currencyExponent } = await getCoalition(ctx);
   const now = new Date();
-  const requests: Outcome<PostingRequest>[] = [];
-  for (const [i, input] of inputs.entries()) {
-    const path = batch ? ['inputs', String(i)] : ['input'];
-    const acting = await actingPartner(ctx, input.partnerId, false);
-    requests.push(atPath(acting.ok ? purchaseRequest(input, acting.value!, currencyExponent, now, ['input']) : acting, path));
-  }
-  const results = await post(ctx, requests, linkScope(ctx));
+  const acting: Outcome<string | null>[] = [];
+  for (const input of inputs) acting.push(await actingPartner(ctx, input.partnerId, false));
+  const terms = await loadTerms(ctx.db, [...new Set(acting.flatMap((a) => (a.ok && a.value ? [a.value] : [])))]);
+  const requests = inputs.map((input, i): Outcome<PostingRequest> => {
+    const partner = acting[i]!;
+    if (!partner.ok) return partner;
+    const invalid = batch ? checkBatchItem(input) : [];
+    if (invalid.length) return fail(...invalid);
+    return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, now, ['input']);
+  });
+  const results = await post(ctx, requests, linkScope(ctx), terms);
   return batch ? results.map((r, i) => atPath(r, ['inputs', String(i)])) : results;
+}
+
+/**
+ * The input rules class-validator applies to a single purchase's arguments, applied to each item
+ * of a batch on its own, so one bad item does not sink the others.
+ */
+function checkBatchItem(input: RecordPurchaseInput): UserError[] {
+  return validateSync(input, { forbidUnknownValues: false, validationError: { target: false, value: false } })
+    .flatMap((error) => flattenValidationError(error, ['input']));
+}
+
+function flattenValidationError(error: ValidationError, path: string[]): UserError[] {
+  const field = [...path, error.property];
+  const own = Object.values(error.constraints ?? {}).map((message) => userError(ErrorCode.INVALID_INPUT, message, field));
+  return [...own, ...(error.children ?? []).flatMap((child) => flattenValidationError(child, field))];
 }
 
 /** Partners act on linked members only; the operator on every member. */
@@ -342,7 +364,7 @@ export async function redeemPoints(ctx: RequestContext, input: RedeemPointsInput
     requestHash: requestHash(TransactionType.REDEMPTION, { memberId: input.memberId, partnerId: acting.value, points: input.points, description }),
     points: input.points, description,
   };
-  const [result] = await post(ctx, [ok(request)], linkScope(ctx));
+  const [result] = await post(ctx, [ok(request)], linkScope(ctx), await loadTerms(ctx.db, [acting.value!]));
   return result!;
 }
 
@@ -358,27 +380,28 @@ export async function awardBonus(ctx: RequestContext, input: AwardBonusInput): P
     requestHash: requestHash(TransactionType.BONUS, { memberId: input.memberId, partnerId: acting.value, action: input.action, points: input.points, description }),
     action: input.action, points: input.points, description,
   };
-  const [result] = await post(ctx, [ok(request)], linkScope(ctx));
+  const [result] = await post(ctx, [ok(request)], linkScope(ctx), await loadTerms(ctx.db, acting.value ? [acting.value] : []));
   return result!;
 }
 
 export async function reverseTransaction(ctx: RequestContext, input: ReverseTransactionInput): Promise<Outcome<Posted>> {
   const ids = decodeTransactionId(input.transactionId);
   if (!ids) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
+  const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
+  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : []);
   let refundMinor: bigint | null = null;
   if (input.amount != null) {
-    const { currencyExponent } = await getCoalition(ctx);
+    const { currencyExponent } = terms.coalition;
     const amount = parseAmount(input.amount, currencyExponent, ['input', 'amount']);
     if (!amount.ok) return amount;
     refundMinor = toMinorUnits(amount.value, currencyExponent);
   }
-  const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
   const request: PostingRequest = {
     kind: TransactionType.REVERSAL, memberId: ids.memberId, idempotencyKey: input.idempotencyKey, partnerId,
     requestHash: requestHash(TransactionType.REVERSAL, { transactionId: ids.transactionId, refundMinor: refundMinor?.toString() ?? null }),
     originalId: ids.transactionId, refundMinor,
   };
-  const [result] = await post(ctx, [ok(request)], linkScope(ctx));
+  const [result] = await post(ctx, [ok(request)], linkScope(ctx), terms);
   return result!;
 }
 

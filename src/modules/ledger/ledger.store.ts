@@ -1,4 +1,6 @@
-import { QueryRunner } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
+import { toCoalition } from '../coalition/coalition.loader';
+import { Coalition } from '../coalition/coalition.types';
 import { rows } from '../../db/transaction';
 import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
 import { EarnRule } from '../earning/earn-rule';
@@ -30,25 +32,36 @@ export interface TransactionRow {
 
 export const TRANSACTION_COLUMNS = 'member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, reverses_id, bonus_action, description, breakdown, occurred_at, posted_at';
 
-export type LockedMember = MemberRow & { linked: boolean };
+export type LockedMember = MemberRow & { linked: boolean; earlier: TransactionRow[] };
 
-/** Locks the members (in id order, so concurrent batches cannot deadlock) and says which the partner is linked to. */
-export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null): Promise<Map<string, LockedMember>> {
-  const found = await rows<LockedMember>(q,
+/** A transaction row as json_agg returns it: timestamps as strings, bigints as numbers. */
+function fromJson(row: Record<string, unknown>): TransactionRow {
+  return {
+    ...(row as unknown as TransactionRow),
+    amount_minor: row.amount_minor === null ? null : String(row.amount_minor),
+    occurred_at: new Date(row.occurred_at as string),
+    posted_at: new Date(row.posted_at as string),
+  };
+}
+
+/**
+ * Locks the members (in id order, so concurrent batches cannot deadlock), says which the partner
+ * is linked to, and brings the caller's earlier transactions under the given idempotency keys,
+ * all in one round trip. A same-key transaction committed while this statement waited for a lock
+ * is not in its snapshot: its insert then hits the unique constraint and the caller retries
+ * (`isIdempotencyRace`), finding it.
+ */
+export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: string[]): Promise<Map<string, LockedMember>> {
+  const found = await rows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_COLUMNS},
-            ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked
-     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [memberIds, partnerId]);
-  return new Map(found.map((m) => [m.id, m]));
+            ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
+            (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
+              WHERE member_id = m.id AND caller = $3 AND idempotency_key = ANY($4::text[])) t) AS earlier
+     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [memberIds, partnerId, caller, keys]);
+  return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
 }
 
-/** Earlier transactions with these (member, caller, key) triples. */
-export async function findByIdempotencyKeys(q: QueryRunner, caller: string, pairs: { memberId: string; key: string }[]): Promise<Map<string, TransactionRow>> {
-  const found = await rows<TransactionRow>(q,
-    `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
-     WHERE (member_id, caller, idempotency_key) IN (SELECT m, $1, k FROM unnest($2::uuid[], $3::text[]) AS x(m, k))`,
-    [caller, pairs.map((p) => p.memberId), pairs.map((p) => p.key)]);
-  return new Map(found.map((t) => [`${t.member_id}|${t.idempotency_key}`, t]));
-}
+export const IDEMPOTENCY_CONSTRAINT = 'UQ_ledger_transaction_idempotency';
 
 export async function findTransaction(q: QueryRunner, memberId: string, id: string): Promise<TransactionRow | undefined> {
   const [found] = await rows<TransactionRow>(q, `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction WHERE member_id = $1 AND id = $2`, [memberId, id]);
@@ -127,6 +140,17 @@ export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<M
   if (!ids.length) return new Map();
   const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule FROM partner WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(found.map((p) => [p.id, p]));
+}
+
+/** The coalition settings and the terms of these partners, in one round trip before a posting. */
+export async function loadTerms(db: DataSource, partnerIds: string[]): Promise<{ coalition: Coalition; partners: Map<string, PartnerTerms> }> {
+  const [row] = await rows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null }>(db,
+    `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
+            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule FROM partner WHERE id = ANY($1::uuid[])) p) AS partners`, [partnerIds]);
+  const c = row!.coalition;
+  const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
+    donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'] });
+  return { coalition, partners: new Map((row!.partners ?? []).map((p) => [p.id, p])) };
 }
 
 /** Everything one batch posts. */

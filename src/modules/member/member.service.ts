@@ -3,7 +3,7 @@ import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeReferralCode, uuidv7 } from '../../common/ids';
-import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
+import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, rows } from '../../db/transaction';
 import { actingPartner } from '../partner/acting-partner';
 import { IdentifierKind } from './member.entity';
@@ -216,12 +216,12 @@ export async function listPartnerMembers(ctx: RequestContext, partnerId: string,
   const params: unknown[] = [partnerId, first + 1];
   let keyset = '';
   if (page.after) {
-    const [linkedAt, memberId] = decodeCursor(page.after, 2);
+    const [linkedAt, memberId] = decodeCursor(page.after, ['timestamp', 'uuid']);
     params.push(linkedAt, memberId);
     keyset = 'AND (l.linked_at, l.member_id) < ($3::timestamptz, $4::uuid)';
   }
   const found = await rows<MemberRow & { linked_key: string }>(ctx.db,
-    `SELECT ${MEMBER_COLUMNS}, l.linked_at::text AS linked_key FROM member_partner_link l JOIN member m ON m.id = l.member_id
+    `SELECT ${MEMBER_COLUMNS}, ${cursorTimestamp('l.linked_at')} AS linked_key FROM member_partner_link l JOIN member m ON m.id = l.member_id
      WHERE l.partner_id = $1 ${keyset} ORDER BY l.linked_at DESC, l.member_id DESC LIMIT $2`, params);
   return toConnection(found, first, (r) => [r.linked_key, r.id], toMember, async () => {
     const [count] = await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM member_partner_link WHERE partner_id = $1', [partnerId]);

@@ -2,7 +2,7 @@ import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, formatRate } from '../../common/decimal';
-import { uuidv7 } from '../../common/ids';
+import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
@@ -94,6 +94,7 @@ export async function updateEarnRule(ctx: RequestContext, input: UpdateEarnRuleI
   const earnRule = toEarnRule(input.earnRule);
   const errors = validateEarnRule(earnRule, currencyExponent, ['input', 'earnRule']);
   if (errors.length) return fail(...errors);
+  if (!isUuid(input.partnerId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
   return inTransaction(ctx.db, async (q) => {
     const repo = q.manager.getRepository(PartnerEntity);
     const result = await repo.update({ id: input.partnerId }, { earnRule });
@@ -112,7 +113,7 @@ export async function findPartner(ctx: RequestContext, id: string): Promise<Part
 
 export async function listPartners(ctx: RequestContext, page: PageArgs): Promise<Connection<Partner>> {
   const first = page.first ?? DEFAULT_PAGE_SIZE;
-  const cursor = page.after ? decodeCursor(page.after, 1) : undefined;
+  const cursor = page.after ? decodeCursor(page.after, ['uuid']) : undefined;
   const qb = ctx.db.getRepository(PartnerEntity).createQueryBuilder('p').orderBy('p.id', 'ASC').limit(first + 1);
   if (cursor) qb.where('p.id > :id', { id: cursor[0] });
   const found = await qb.getMany();

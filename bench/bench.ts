@@ -1,0 +1,231 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Pool } from 'pg';
+import { createDataSource } from '../ormconfig';
+import { Role, signToken } from '../src/api/auth';
+import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { uuidv7 } from '../src/common/ids';
+
+/**
+ * npm run bench — throughput and latency, measured side by side in one run on this machine:
+ * GraphQL over HTTP against the same writes and reads issued as raw SQL through pg (the floor the
+ * design could reach). Starts its own embedded PostgreSQL (fsync on, as in production) and a
+ * server process; prints events/s, p50/p99 and the ratios. Not part of the tests.
+ */
+
+const CONNECTIONS = 32;
+const MEMBERS_PER_CONNECTION = 100;
+const PARTNERS = 32;
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
+const BATCH_SIZE = 500;
+
+interface PhaseResult {
+  name: string;
+  events: number;
+  seconds: number;
+  latencies: number[];
+  errors: number;
+}
+
+const rate = (r: PhaseResult) => r.events / r.seconds;
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+
+/** Runs `worker(connection, iteration)` on CONNECTIONS loops for PHASE_MS; each call returns how many events it did. */
+async function phase(name: string, worker: (connection: number, i: number) => Promise<number>): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let events = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + PHASE_MS;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async (_, c) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const t0 = performance.now();
+      try {
+        const done = await worker(c, i); // not `events += await …`: that reads `events` before the await
+        events += done;
+      } catch (error) {
+        errors++;
+        if (errors <= 3) console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const result = { name, events, seconds, latencies, errors };
+  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}`);
+  return result;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+
+function graphql(port: number, token: string, query: string, variables: unknown): Promise<any> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolveRequest, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (res.statusCode !== 200 || json.errors) reject(new Error(`HTTP ${res.statusCode}: ${JSON.stringify(json.errors ?? json).slice(0, 300)}`));
+        else resolveRequest(json.data);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitForHealth(port: number, server: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error('the server exited during start-up');
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the server did not answer /healthz within 30 s');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
+  const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
+  let server: ChildProcess | undefined;
+  try {
+    const setup = new Client({ connectionString: pg.url });
+    await setup.connect();
+    await setup.query('CREATE DATABASE bench');
+    await setup.end();
+    const url = Object.assign(new URL(pg.url), { pathname: '/bench' }).toString();
+    const db = createDataSource(url, 4);
+    await db.initialize();
+    await db.runMigrations();
+    await db.destroy();
+
+    // Reference data and members are set up with SQL: only the measured work goes through the API.
+    const pool = new Pool({ connectionString: url, max: CONNECTIONS + 4 });
+    const partners = Array.from({ length: PARTNERS }, () => uuidv7());
+    await pool.query(`INSERT INTO partner (id, code, name, redemption_value_per_point, earn_rule)
+      SELECT id, 'bench-' || n, 'Bench partner ' || n, 0.01, '{"pointsPerUnit":"1.5","minSpend":null,"categoryMultipliers":[],"maxPointsPerTransaction":null,"maxPointsPerMemberPerDay":null,"firstPurchaseBonus":null,"everyNthVisit":null,"visitBonus":null,"pointsValidityDays":365}'
+      FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n)`, [partners]);
+    const members = Array.from({ length: CONNECTIONS * MEMBERS_PER_CONNECTION }, () => uuidv7());
+    await pool.query(`INSERT INTO member (id, member_code, referral_code) SELECT id, lpad(n::text, 12, '0'), 'B' || lpad(n::text, 7, '0') FROM unnest($1::uuid[]) WITH ORDINALITY AS m(id, n)`, [members]);
+    await pool.query(`INSERT INTO member_identifier (kind, value, member_id) SELECT 'MEMBER_CODE', member_code, id FROM member`);
+    await pool.query(`INSERT INTO member_partner_link (member_id, partner_id) SELECT m.id, p.id FROM member m CROSS JOIN partner p`);
+    await pool.query('ANALYZE');
+
+    const port = await freePort();
+    const jwtSecret = randomBytes(32).toString('hex');
+    server = spawn(process.execPath, [resolve(__dirname, '../src/main.js')], {
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', DB_POOL_SIZE: String(CONNECTIONS + 8) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForHealth(port, server);
+    const tokens = partners.map((partnerId) => signToken(jwtSecret, { role: Role.PARTNER, partnerId }, 3600));
+    const memberOf = (c: number, i: number) => members[c * MEMBERS_PER_CONNECTION + (i % MEMBERS_PER_CONNECTION)]!;
+    const run = randomBytes(4).toString('hex');
+
+    console.log(`\ncoalition-hub bench: ${CONNECTIONS} concurrent connections, ${PHASE_MS / 1000} s a phase, ${members.length} members, PostgreSQL fsync on\n`);
+    const PURCHASE = 'mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { transaction { id points } member { balance } userErrors { code } } }';
+    const purchaseVia = (partnerFor: (c: number) => number, label: string) => phase(label, async (c, i) => {
+      const data = await graphql(port, tokens[partnerFor(c)]!, PURCHASE,
+        { input: { idempotencyKey: `${run}-${label.length}-${c}-${i}`, memberId: memberOf(c, i), amount: '12.34' } });
+      if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
+      return 1;
+    });
+    const a = await purchaseVia((c) => c, '(a) recordPurchase, GraphQL over HTTP');
+
+    // (b) The same writes as raw SQL: lock and read the member, check the key, read the rule, write, commit.
+    const b = await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
+      const client = await pool.connect();
+      try {
+        const memberId = memberOf(c, i);
+        const partnerId = partners[c]!;
+        const now = new Date();
+        const txId = uuidv7();
+        await client.query('BEGIN');
+        await client.query(`SELECT m.id, m.balance, m.debt, EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2) AS linked
+          FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [[memberId], partnerId]);
+        await client.query(`SELECT id FROM ledger_transaction WHERE member_id = $1 AND caller = $2 AND idempotency_key = $3`, [memberId, `partner:${partnerId}`, `${run}-raw-${c}-${i}`]);
+        await client.query('SELECT id, redemption_value_per_point, earn_rule FROM partner WHERE id = ANY($1::uuid[])', [[partnerId]]);
+        await client.query(`WITH t AS (INSERT INTO ledger_transaction (member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, breakdown, occurred_at, posted_at)
+            VALUES ($1, $2, 'PURCHASE', $3, $4, $5, 'raw', 18, 1234, '[]', $6, $6)),
+          e AS (INSERT INTO ledger_entry (member_id, transaction_id, seq, account_type, account_id, points, posted_at)
+            VALUES ($1, $2, 1, 'MEMBER', $1, 18, $6), ($1, $2, 2, 'PARTNER', $3, -18, $6)),
+          l AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
+            VALUES ($1, $7, $2, 'PARTNER', $3, 18, 18, $6::timestamptz + interval '365 days', $6))
+          UPDATE member SET balance = balance + 18 WHERE id = $1`,
+        [memberId, txId, partnerId, `partner:${partnerId}`, `${run}-raw-${c}-${i}`, now.toISOString(), uuidv7()]);
+        await client.query('COMMIT');
+        return 1;
+      } finally {
+        client.release();
+      }
+    });
+
+    const PURCHASES = 'mutation($inputs: [RecordPurchaseInput!]!) { recordPurchases(inputs: $inputs) { transaction { id } userErrors { code } } }';
+    const c = await phase(`(c) recordPurchases, batches of ${BATCH_SIZE}`, async (conn, i) => {
+      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${run}-batch-${conn}-${i}-${k}`, memberId: memberOf(conn, k), amount: '7.50' }));
+      const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
+      const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
+      if (failed) throw new Error(`${failed} purchases in a batch failed`);
+      return BATCH_SIZE;
+    });
+
+    const BALANCE = 'query($id: ID!) { member(id: $id) { balance } }';
+    const dGraphql = await phase('(d1) balance query, GraphQL over HTTP', async (conn, i) => {
+      const data = await graphql(port, tokens[conn]!, BALANCE, { id: memberOf(conn, i) });
+      if (data.member === null) throw new Error('member not found');
+      return 1;
+    });
+    const dSql = await phase('(d2) the same SELECT, raw SQL through pg', async (conn, i) => {
+      const r = await pool.query(`SELECT m.balance FROM member m WHERE m.id = $1 AND EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)`,
+        [memberOf(conn, i), partners[conn]]);
+      if (!r.rowCount) throw new Error('member not found');
+      return 1;
+    });
+
+    const one = await purchaseVia(() => 0, '(e1) recordPurchase, all 32 connections at one partner');
+    const spread = await purchaseVia((conn) => conn, '(e2) recordPurchase, spread over 32 partners');
+
+    const errors = [a, b, c, dGraphql, dSql, one, spread].reduce((sum, r) => sum + r.errors, 0);
+    const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
+      body: JSON.stringify({ query: '{ ledgerCheck { ok violations } }' }),
+    }).then((r) => r.json() as Promise<{ data: { ledgerCheck: { ok: boolean; violations: string[] } } }>);
+    await pool.end();
+
+    const ratio = (x: number, y: number) => (x / y).toFixed(2);
+    console.log(`
+ratios (targets in brackets)
+  a/b   GraphQL purchase vs raw SQL writes:          ${ratio(rate(a), rate(b))}   [≥ 0.5]
+  c/b   batched purchases vs raw SQL writes:         ${ratio(rate(c), rate(b))}   (batch: ${rate(c).toFixed(0)} purchases/s [≥ 10000])
+  d     GraphQL balance read vs raw SELECT:          ${ratio(rate(dGraphql), rate(dSql))}
+  e1/e2 one partner vs spread over 32 partners:      ${ratio(rate(one), rate(spread))}   [≥ 0.8]
+errors: ${errors}   ledger check: ${check.data.ledgerCheck.ok ? 'clean' : check.data.ledgerCheck.violations.slice(0, 5).join('; ')}
+`);
+    if (errors || !check.data.ledgerCheck.ok) process.exitCode = 1;
+  } finally {
+    server?.kill('SIGTERM');
+    if (server && server.exitCode === null) await new Promise((r) => server!.once('exit', r));
+    agent.destroy();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

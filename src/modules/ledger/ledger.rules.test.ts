@@ -1,0 +1,120 @@
+import { AccountType, Changes, DebtState, LotState, MemberBook, ObligationKind, emptyChanges, planConsumption, refundPoints } from './ledger.rules';
+
+const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n));
+
+function lot(id: string, partnerId: string | null, remaining: number, expiresDay: number, createdDay = 0, points = remaining): LotState {
+  return { id, transactionId: `t-${id}`, issuer: { partnerId }, points, remaining, expiresAt: day(expiresDay), createdAt: day(createdDay), isNew: false, dirty: false };
+}
+
+function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = []): { book: MemberBook; changes: Changes } {
+  const changes = emptyChanges();
+  const rates: Record<string, string> = { grocer: '0.01', fuel: '0.008' };
+  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!), changes };
+}
+
+function sumsToZero(changes: Changes): boolean {
+  const byTx = new Map<string, number>();
+  for (const e of changes.entries) byTx.set(e.transactionId, (byTx.get(e.transactionId) ?? 0) + e.points);
+  return [...byTx.values()].every((v) => v === 0);
+}
+
+describe('planConsumption: earliest expiry first, then oldest, then id', () => {
+  it.each([
+    ['takes the lot that expires first', [lot('a', 'g', 10, 30), lot('b', 'g', 10, 10)], 5, [['b', 5]], 0],
+    ['spills into the next lot', [lot('a', 'g', 10, 30), lot('b', 'g', 10, 10)], 15, [['b', 10], ['a', 5]], 0],
+    ['same expiry: the older lot first', [lot('a', 'g', 10, 10, 2), lot('b', 'g', 10, 10, 1)], 12, [['b', 10], ['a', 2]], 0],
+    ['same expiry and age: by id', [lot('b', 'g', 10, 10), lot('a', 'g', 10, 10)], 3, [['a', 3]], 0],
+    ['skips empty lots', [lot('a', 'g', 0, 1, 0, 10), lot('b', 'g', 4, 9)], 4, [['b', 4]], 0],
+    ['reports what the lots cannot cover', [lot('a', 'g', 4, 1)], 10, [['a', 4]], 6],
+    ['nothing to take', [lot('a', 'g', 4, 1)], 0, [], 0],
+  ])('%s', (_name, lots, points, expected, missing) => {
+    const plan = planConsumption(lots, points);
+    expect(plan.takes.map((t) => [t.lot.id, t.points])).toEqual(expected);
+    expect(plan.missing).toBe(missing);
+  });
+});
+
+describe('refundPoints: floor(earned × refund / amount); the completing refund takes the rest', () => {
+  it.each([
+    // earned, amount, refunded before, taken before, refund, points
+    [125, 10000n, 0n, 0, 3000n, 37],
+    [125, 10000n, 3000n, 37, 3000n, 37],
+    [125, 10000n, 6000n, 74, 4000n, 51],
+    [125, 10000n, 0n, 0, 10000n, 125],
+    [7, 300n, 0n, 0, 100n, 2],
+    [7, 300n, 100n, 2, 100n, 2],
+    [7, 300n, 200n, 4, 100n, 3],
+    [1, 1999n, 0n, 0, 1n, 0],
+  ])('earned %i of %s, refunded %s before (%i points), refund %s → %i points', (earned, amount, before, taken, refund, points) => {
+    expect(refundPoints(earned, amount, before, taken, refund)).toBe(points);
+  });
+});
+
+describe('MemberBook', () => {
+  it('redeeming another issuer’s lot creates an obligation at the redeeming partner’s rate', () => {
+    const { book: b, changes } = book([lot('g1', 'grocer', 50, 10), lot('f1', 'fuel', 100, 300)], 150);
+    expect(b.redeem('tx', 'fuel', 70)).toBeUndefined();
+    expect(b.balance).toBe(80);
+    expect(changes.obligations).toEqual([
+      { memberId: 'member', transactionId: 'tx', kind: ObligationKind.REDEMPTION, payerType: AccountType.PARTNER, payerId: 'grocer',
+        payeeType: AccountType.PARTNER, payeeId: 'fuel', points: 50, rate: '0.008' },
+    ]);
+    expect(changes.movements).toEqual([
+      { memberId: 'member', transactionId: 'tx', lotId: 'g1', points: -50 },
+      { memberId: 'member', transactionId: 'tx', lotId: 'f1', points: -20 },
+    ]);
+    expect(sumsToZero(changes)).toBe(true);
+  });
+
+  it.each([
+    ['more than the balance', 151, 0, 'INSUFFICIENT_POINTS'],
+    ['while in debt', 1, 5, 'MEMBER_IN_DEBT'],
+  ])('refuses a redemption of %s without changing anything', (_name, points, debt, code) => {
+    const { book: b, changes } = book([lot('g1', 'grocer', 150, 10)], 150 - debt, debt);
+    expect(b.redeem('tx', 'grocer', points)).toBe(code);
+    expect(changes).toEqual(emptyChanges());
+    expect(b.balance).toBe(150 - debt);
+  });
+
+  it('takes back from the own lot, then other lots, then records debt owed to the issuer', () => {
+    const own = lot('g1', 'grocer', 10, 10, 0, 50);
+    const { book: b, changes } = book([own, lot('f1', 'fuel', 25, 300)], 35);
+    b.takeBack('rev', { partnerId: 'grocer' }, 'g1', 50, 'debt-1', day(5));
+    expect(b.balance).toBe(-15);
+    expect(b.debt).toBe(15);
+    expect(b.debts).toMatchObject([{ id: 'debt-1', creditorPartnerId: 'grocer', points: 15, remaining: 15, isNew: true }]);
+    expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'fuel', payeeId: 'grocer', points: 25, rate: '0.01' }]);
+    expect(sumsToZero(changes)).toBe(true);
+  });
+
+  it('a new lot pays the debt first, owed by its issuer to the creditor', () => {
+    const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: 'grocer', points: 30, remaining: 30, createdAt: day(1), isNew: false, dirty: false };
+    const { book: b, changes } = book([], -30, 30, [debt]);
+    const created = b.credit('buy', 'new-lot', { partnerId: 'fuel' }, 20, day(400), day(2))!;
+    expect(created.remaining).toBe(0);
+    expect(b).toMatchObject({ balance: -10, debt: 10 });
+    expect(debt).toMatchObject({ remaining: 10, dirty: true });
+    expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'fuel', payeeId: 'grocer', points: 20 }]);
+  });
+
+  it('an operator creditor absorbs its own debt: no obligation', () => {
+    const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: null, points: 5, remaining: 5, createdAt: day(1), isNew: false, dirty: false };
+    const { book: b, changes } = book([], -5, 5, [debt]);
+    b.credit('buy', 'l', { partnerId: 'fuel' }, 20, day(400), day(2));
+    expect(b).toMatchObject({ balance: 15, debt: 0 });
+    expect(changes.obligations).toEqual([]);
+  });
+
+  it('restoring a redemption gives the same lots their points back and negates its obligations', () => {
+    const g = lot('g1', 'grocer', 0, 10, 0, 50);
+    const { book: b, changes } = book([g], 0);
+    b.restore('ret', 'fuel', [{ lotId: 'g1', points: -50 }], [
+      { memberId: 'member', transactionId: 'red', kind: ObligationKind.REDEMPTION, payerType: AccountType.PARTNER, payerId: 'grocer',
+        payeeType: AccountType.PARTNER, payeeId: 'fuel', points: 50, rate: '0.008' },
+    ]);
+    expect(g.remaining).toBe(50);
+    expect(b.balance).toBe(50);
+    expect(changes.obligations).toMatchObject([{ transactionId: 'ret', points: -50, rate: '0.008' }]);
+    expect(sumsToZero(changes)).toBe(true);
+  });
+});
