@@ -10,6 +10,9 @@ import { createDataSource } from '../ormconfig';
 import { Role, signToken } from '../src/api/auth';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { uuidv7 } from '../src/common/ids';
+import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
+import { loadTerms, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
+import type { QueryRunner } from 'typeorm';
 
 /**
  * npm run bench — throughput and latency, measured side by side in one run on this machine:
@@ -144,29 +147,35 @@ async function main(): Promise<void> {
       if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
       return 1;
     });
+    await purchaseVia((c) => c, 'warm-up (not counted): recordPurchase');
     const a = await purchaseVia((c) => c, '(a) recordPurchase, GraphQL over HTTP');
 
-    // (b) The same writes as raw SQL: lock and read the member, check the key, read the rule, write, commit.
+    // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
+    // through pg: read the terms, lock the member with its earlier keys, write, commit.
     const b = await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
       const client = await pool.connect();
       try {
+        const raw = { databaseConnection: client } as unknown as QueryRunner;
         const memberId = memberOf(c, i);
         const partnerId = partners[c]!;
+        const caller = `partner:${partnerId}`;
+        const key = `${run}-raw-${c}-${i}`;
         const now = new Date();
-        const txId = uuidv7();
+        await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        await client.query(`SELECT m.id, m.balance, m.debt, EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2) AS linked
-          FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [[memberId], partnerId]);
-        await client.query(`SELECT id FROM ledger_transaction WHERE member_id = $1 AND caller = $2 AND idempotency_key = $3`, [memberId, `partner:${partnerId}`, `${run}-raw-${c}-${i}`]);
-        await client.query('SELECT id, redemption_value_per_point, earn_rule FROM partner WHERE id = ANY($1::uuid[])', [[partnerId]]);
-        await client.query(`WITH t AS (INSERT INTO ledger_transaction (member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, breakdown, occurred_at, posted_at)
-            VALUES ($1, $2, 'PURCHASE', $3, $4, $5, 'raw', 18, 1234, '[]', $6, $6)),
-          e AS (INSERT INTO ledger_entry (member_id, transaction_id, seq, account_type, account_id, points, posted_at)
-            VALUES ($1, $2, 1, 'MEMBER', $1, 18, $6), ($1, $2, 2, 'PARTNER', $3, -18, $6)),
-          l AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
-            VALUES ($1, $7, $2, 'PARTNER', $3, 18, 18, $6::timestamptz + interval '365 days', $6))
-          UPDATE member SET balance = balance + 18 WHERE id = $1`,
-        [memberId, txId, partnerId, `partner:${partnerId}`, `${run}-raw-${c}-${i}`, now.toISOString(), uuidv7()]);
+        const locked = await lockMembers(raw, [memberId], partnerId, caller, [key]);
+        const member = locked.get(memberId)!;
+        const txId = uuidv7();
+        const lot: LotState = { id: uuidv7(), transactionId: txId, issuer: { partnerId }, points: 18, remaining: 18,
+          expiresAt: new Date(now.getTime() + 365 * 86_400_000), createdAt: now, isNew: true, dirty: true };
+        const changes = emptyChanges();
+        changes.entries.push(...memberEntries(memberId, txId, 18, { type: AccountType.PARTNER, id: partnerId }));
+        await writePosting(raw, {
+          transactions: [{ member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
+            points: 18, amount_minor: '1234', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now }],
+          changes, lots: [lot], lotOwner: new Map([[lot, memberId]]), debts: [],
+          members: [{ id: memberId, balance: Number(member.balance) + 18, debt: 0 }],
+        }, now);
         await client.query('COMMIT');
         return 1;
       } finally {

@@ -18,6 +18,9 @@ export interface EmbeddedOptions {
   settings?: Record<string, string | number>;
 }
 
+/** PostgreSQL's own default socket directory; the socket's name carries the port, so clusters do not collide. */
+const SOCKET_DIR = '/tmp';
+
 /** A port the OS says is free right now on loopback. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -91,7 +94,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  // Clients connect through the Unix socket (cheaper per query than loopback TCP); TCP stays on
+  // loopback for tools such as psql -h 127.0.0.1.
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: SOCKET_DIR, ...options.settings };
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -107,7 +112,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   else await recoverFromCrash(clusterDir, log);
   await server.start();
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@localhost:${port}/postgres?host=${encodeURIComponent(SOCKET_DIR)}`,
     port,
     stop: () => server.stop(),
   };

@@ -1,7 +1,7 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { toCoalition } from '../coalition/coalition.loader';
 import { Coalition } from '../coalition/coalition.types';
-import { rows } from '../../db/transaction';
+import { preparedRows, rows } from '../../db/transaction';
 import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
 import { EarnRule } from '../earning/earn-rule';
 import { BreakdownLine } from './ledger.types';
@@ -52,7 +52,7 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
  * (`isIdempotencyRace`), finding it.
  */
 export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: string[]): Promise<Map<string, LockedMember>> {
-  const found = await rows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
+  const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_COLUMNS},
             ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
             (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
@@ -143,8 +143,8 @@ export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<M
 }
 
 /** The coalition settings and the terms of these partners, in one round trip before a posting. */
-export async function loadTerms(db: DataSource, partnerIds: string[]): Promise<{ coalition: Coalition; partners: Map<string, PartnerTerms> }> {
-  const [row] = await rows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null }>(db,
+export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[]): Promise<{ coalition: Coalition; partners: Map<string, PartnerTerms> }> {
+  const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
             (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule FROM partner WHERE id = ANY($1::uuid[])) p) AS partners`, [partnerIds]);
   const c = row!.coalition;
@@ -240,5 +240,5 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
       WHERE member.id = v.id)`);
   }
   if (!parts.length) return;
-  await q.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
+  await preparedRows(q, `WITH ${parts.join(',\n')} SELECT 1`, params);
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeReferralCode, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
-import { inTransaction, rows } from '../../db/transaction';
+import { inTransaction, preparedRows, rows } from '../../db/transaction';
 import { actingPartner } from '../partner/acting-partner';
 import { IdentifierKind } from './member.entity';
 import { EnrollMemberInput } from './member.inputs';
@@ -183,7 +183,7 @@ export async function findMember(ctx: RequestContext, id: string): Promise<Membe
   if (!isUuid(id)) return null;
   const params: unknown[] = [id];
   const filter = visibleMemberFilter(ctx, params);
-  const [row] = await rows<MemberRow>(ctx.db, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1 AND ${filter}`, params);
+  const [row] = await preparedRows<MemberRow>(ctx.db, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1 AND ${filter}`, params);
   return row ? toMember(row) : null;
 }
 
