@@ -50,7 +50,8 @@ export function resolveJwtSecret(dataDir: string, nodeEnv: string): string {
 }
 
 export function loadConfig(): Config {
-  const nodeEnv = process.env.NODE_ENV ?? 'development';
+  // Unset is neither: no stack traces (development only) and a generated secret (not production).
+  const nodeEnv = process.env.NODE_ENV ?? '';
   const dataDir = resolve(process.env.DATA_DIR || './.data');
   const logLevel = process.env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (logLevel !== 'silent' && logLevel !== 'error' && logLevel !== 'info') {

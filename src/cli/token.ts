@@ -41,7 +41,7 @@ function main(): void {
     default:
       throw new Error('--role must be ADMIN, PARTNER, AFFILIATE or MEMBER');
   }
-  const nodeEnv = process.env.NODE_ENV ?? 'development';
+  const nodeEnv = process.env.NODE_ENV ?? '';
   const secret = resolveJwtSecret(resolve(process.env.DATA_DIR || './.data'), nodeEnv);
   console.log(signToken(secret, caller, ttl));
 }
