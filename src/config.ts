@@ -15,6 +15,8 @@ export interface Config {
   /** Stack traces and internal messages in GraphQL errors: development only. */
   exposeErrors: boolean;
   logLevel: 'silent' | 'error' | 'info';
+  /** How often this server runs the expiry job; 0: never (several servers may all run it). */
+  expiryIntervalSeconds: number;
 }
 
 export const JWT_ISSUER = 'coalition-hub';
@@ -66,5 +68,6 @@ export function loadConfig(): Config {
     dbPoolSize: intFromEnv('DB_POOL_SIZE', 20, 1, 500),
     exposeErrors: nodeEnv === 'development',
     logLevel,
+    expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
   };
 }

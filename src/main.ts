@@ -3,6 +3,7 @@ import { startHttpServer } from './api/http-server';
 import { createLogger } from './common/logger';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { startExpiryScheduler } from './modules/earning/expiry.service';
 
 /** npm start: config → database (embedded or DATABASE_URL) → migrations → GraphQL on PORT. */
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const started = app;
+  const stopExpiry = startExpiryScheduler(database.dataSource, config.expiryIntervalSeconds, log);
   console.log([
     '',
     `coalition-hub is serving GraphQL on ${started.url}`,
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal}: stopping`);
     try {
+      stopExpiry();
       await started.close();
       await database.close();
       process.exit(0);

@@ -2,6 +2,7 @@ import { KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AuthChecker, registerEnumType } from 'type-graphql';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../config';
+import { isUuid } from '../common/ids';
 import { forbidden, unauthenticated } from './errors';
 import type { RequestContext } from './context';
 
@@ -55,7 +56,8 @@ export function verifyToken(secret: string, token: string): Caller | { invalid: 
     return { invalid: error instanceof jwt.TokenExpiredError ? 'token expired' : 'token invalid' };
   }
   if (typeof claims === 'string' || typeof claims.exp !== 'number') return { invalid: 'token must carry exp' };
-  const subject = (name: string) => (typeof claims[name] === 'string' && claims[name] ? (claims[name] as string) : undefined);
+  // Subjects are ids this server issued: anything else is no subject at all.
+  const subject = (name: string) => (typeof claims[name] === 'string' && isUuid(claims[name] as string) ? (claims[name] as string) : undefined);
   switch (claims.role) {
     case Role.ADMIN:
       return { role: Role.ADMIN };

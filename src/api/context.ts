@@ -5,6 +5,7 @@ import { Config } from '../config';
 import { PartnerRow, loadPartnersByIds } from '../modules/partner/partner.loader';
 import { loadCoalition } from '../modules/coalition/coalition.loader';
 import type { Coalition } from '../modules/coalition/coalition.types';
+import { loadQualifyingPoints } from '../modules/earning/earn-history.store';
 
 /** What every resolver and service gets first: who calls, the database, and per-request loaders. */
 export interface RequestContext {
@@ -20,6 +21,8 @@ export interface Loaders {
   partner: DataLoader<string, PartnerRow | undefined>;
   /** The coalition settings, read at most once a request. */
   coalition: () => Promise<Coalition>;
+  /** Tier qualification (trailing window) by member, for lists of members. */
+  qualifyingPoints: DataLoader<string, number>;
 }
 
 export function createLoaders(db: DataSource): Loaders {
@@ -27,5 +30,6 @@ export function createLoaders(db: DataSource): Loaders {
   return {
     partner: new DataLoader((ids: readonly string[]) => loadPartnersByIds(db, ids)),
     coalition: () => (coalition ??= loadCoalition(db)),
+    qualifyingPoints: new DataLoader((ids: readonly string[]) => loadQualifyingPoints(db, ids)),
   };
 }

@@ -5,7 +5,9 @@ import { authChecker } from './auth';
 import { refuseNulCharacters } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
+import { EarningResolver, MemberEngagementResolver, PartnerEarningResolver } from '../modules/earning/earning.resolver';
 import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
+import { LifecycleResolver, MemberPreferencesResolver } from '../modules/lifecycle/lifecycle.resolver';
 import { MemberResolver } from '../modules/member/member.resolver';
 import { PartnerResolver } from '../modules/partner/partner.resolver';
 
@@ -14,7 +16,8 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The GraphQL schema, built once per process from the resolvers. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver],
+    resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
+      EarningResolver, MemberEngagementResolver, PartnerEarningResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

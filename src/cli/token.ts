@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Caller, MAX_TOKEN_TTL_SECONDS, Role, signToken } from '../api/auth';
 import { resolveJwtSecret } from '../config';
 import { resolve } from 'node:path';
+import { isUuid } from '../common/ids';
 
 /**
  * npm run token -- --role ADMIN [--partner ID | --affiliate ID | --member ID] [--ttl SECONDS]
@@ -19,6 +20,9 @@ function main(): void {
     },
   });
   const role = values.role?.toUpperCase();
+  for (const flag of ['partner', 'affiliate', 'member'] as const) {
+    if (values[flag] !== undefined && !isUuid(values[flag]!)) throw new Error(`--${flag} must be an id (a UUID) as the API returns it`);
+  }
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) throw new Error(`--ttl must be from 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
   let caller: Caller;

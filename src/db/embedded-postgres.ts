@@ -21,6 +21,32 @@ export interface EmbeddedOptions {
 /** PostgreSQL's own default socket directory; the socket's name carries the port, so clusters do not collide. */
 const SOCKET_DIR = '/tmp';
 
+/**
+ * Claims DATA_DIR for this process (DATA_DIR/hub.pid), so that a second app started on the same
+ * directory says so instead of stopping the first one's PostgreSQL as a crash leftover. A claim
+ * whose process is gone (kill -9) is taken over. Returns the release function.
+ */
+export function claimDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'hub.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) && isNode(pid)) {
+      throw new Error(`another coalition-hub (pid ${pid}) is running on ${dir}: stop it, or start this one with another DATA_DIR`);
+    }
+  }
+  writeFileSync(file, `${process.pid}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+function isNode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node');
+  } catch {
+    return true;
+  }
+}
+
 /** A port the OS says is free right now on loopback. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

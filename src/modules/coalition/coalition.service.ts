@@ -20,6 +20,8 @@ export async function configureCoalition(ctx: RequestContext, input: ConfigureCo
   return inTransaction(ctx.db, async (q) => {
     const [current] = await rows<{ currency: string }>(q, 'SELECT currency FROM coalition WHERE id = 1 FOR UPDATE');
     if (current!.currency !== input.currency) {
+      // Hold off postings while checking: one in flight could commit amounts in the old minor units.
+      await q.query('LOCK TABLE ledger_transaction IN SHARE MODE');
       const [posted] = await rows(q, 'SELECT 1 FROM ledger_transaction LIMIT 1');
       if (posted) return fail(userError(ErrorCode.INVALID_INPUT, 'The currency cannot change once points have been posted', ['input', 'currency']));
     }

@@ -31,10 +31,41 @@ export interface EarnResult {
   breakdown: BreakdownLine[];
 }
 
+export interface PurchaseLine {
+  category: string | null;
+  amount: Dec;
+}
+
 export interface PurchaseForEarn {
   /** The purchase total in currency units, exact. */
   amount: Dec;
+  /** Lines that sum to the amount; none: the whole amount as one line without a category. */
+  lines?: PurchaseLine[];
 }
+
+/** A partner promotion as the engine sees it (already known to be active at the purchase's time). */
+export interface PromotionForEarn {
+  name: string;
+  multiplier: string | null;
+  bonusPoints: number | null;
+  /** Empty: every category. */
+  categories: string[];
+  /** Empty: every tier (and members without one). */
+  tiers: string[];
+  minSpend: string | null;
+}
+
+/** What the engine needs to know of the member and its history; all default to a first-time, tierless member. */
+export interface EarnContext {
+  tier: { name: string; earnMultiplier: string } | null;
+  promotions: PromotionForEarn[];
+  /** Purchases the member made at this partner before this one. */
+  purchasesBefore: number;
+  /** Points already earned at this partner on the UTC day of this purchase's occurredAt. */
+  pointsEarnedToday: number;
+}
+
+export const NO_HISTORY: EarnContext = { tier: null, promotions: [], purchasesBefore: 0, pointsEarnedToday: 0 };
 
 /** Checks a rate: a decimal with at most six fractional digits, within [min, max]. */
 export function checkRate(value: string, field: string[], min: Dec, max: Dec, minExclusive = false): UserError | undefined {
@@ -84,23 +115,83 @@ export function validateEarnRule(rule: EarnRule, currencyExponent: number, path:
   return errors.filter((e): e is UserError => e !== undefined);
 }
 
+function promotionApplies(promotion: PromotionForEarn, total: Dec, tier: string | null): boolean {
+  if (promotion.minSpend !== null && total.lt(promotion.minSpend)) return false;
+  return promotion.tiers.length === 0 || (tier !== null && promotion.tiers.includes(tier));
+}
+
+function promotionCovers(promotion: PromotionForEarn, category: string | null): boolean {
+  return promotion.categories.length === 0 || (category !== null && promotion.categories.includes(category));
+}
+
 /**
- * Points a purchase earns under `rule` (DESIGN.md, Earning): the exact product, rounded down once,
- * nothing below `minSpend`, then `maxPointsPerTransaction`. Category, promotion and tier
- * multipliers, bonuses and the day cap join this function with the earn-engine issue.
+ * Points a purchase earns (DESIGN.md, Earning), as one pure function:
+ * 1. each line: amount × pointsPerUnit × category multiplier × the largest multiplier among the
+ *    matching promotions × tier multiplier, exactly;
+ * 2. base = floor(sum of lines) when the total reaches minSpend, else 0;
+ * 3. plus each matching promotion's bonus points, the first-purchase bonus and the punch-card bonus;
+ * 4. then maxPointsPerTransaction, then what is left of maxPointsPerMemberPerDay.
+ * Each step that changes the points is a breakdown line.
  */
-export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn): EarnResult {
+export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: EarnContext = NO_HISTORY): EarnResult {
   const breakdown: BreakdownLine[] = [];
-  const exact = purchase.amount.times(rule.pointsPerUnit);
+  const tierName = context.tier?.name ?? null;
+  const tierMultiplier = new Dec(context.tier?.earnMultiplier ?? 1);
+  const applicable = context.promotions.filter((p) => promotionApplies(p, purchase.amount, tierName));
+  const lines = purchase.lines?.length ? purchase.lines : [{ category: null, amount: purchase.amount }];
+  const plain = lines.length === 1 && lines[0]!.category === null && tierMultiplier.eq(1) && !applicable.some((p) => p.multiplier !== null);
+
+  let points = 0;
   if (rule.minSpend !== null && purchase.amount.lt(rule.minSpend)) {
     breakdown.push({ rule: 'MIN_SPEND', points: 0, detail: `${purchase.amount.toFixed()} is below the minimum spend of ${rule.minSpend}` });
-    return { points: 0, breakdown };
+  } else if (plain) {
+    const exact = purchase.amount.times(rule.pointsPerUnit);
+    points = exact.floor().toNumber();
+    breakdown.push({ rule: 'BASE', points, detail: `${purchase.amount.toFixed()} × ${rule.pointsPerUnit} points per unit = ${exact.toFixed()}, rounded down` });
+  } else {
+    let sum = new Dec(0);
+    const parts: string[] = [];
+    for (const line of lines) {
+      const category = rule.categoryMultipliers.find((c) => c.category === line.category)?.multiplier ?? '1';
+      const promotion = applicable.filter((p) => p.multiplier !== null && promotionCovers(p, line.category))
+        .reduce<PromotionForEarn | undefined>((best, p) => (!best || new Dec(p.multiplier!).gt(best.multiplier!) ? p : best), undefined);
+      const promoMultiplier = promotion?.multiplier ?? '1';
+      const exact = line.amount.times(rule.pointsPerUnit).times(category).times(promoMultiplier).times(tierMultiplier);
+      sum = sum.plus(exact);
+      parts.push(`${line.amount.toFixed()}${line.category ? ` (${line.category})` : ''} × ${rule.pointsPerUnit}`
+        + (category !== '1' ? ` × category ${category}` : '') + (promotion ? ` × ${promotion.name} ${promoMultiplier}` : '')
+        + (!tierMultiplier.eq(1) ? ` × tier ${tierName} ${tierMultiplier.toFixed()}` : '') + ` = ${exact.toFixed()}`);
+    }
+    points = sum.floor().toNumber();
+    breakdown.push({ rule: 'BASE', points, detail: `${parts.join('; ')}; total ${sum.toFixed()}, rounded down` });
   }
-  let points = exact.floor();
-  breakdown.push({ rule: 'BASE', points: points.toNumber(), detail: `${purchase.amount.toFixed()} × ${rule.pointsPerUnit} points per unit = ${exact.toFixed()}, rounded down` });
-  if (rule.maxPointsPerTransaction !== null && points.gt(rule.maxPointsPerTransaction)) {
-    breakdown.push({ rule: 'MAX_PER_TRANSACTION', points: rule.maxPointsPerTransaction - points.toNumber(), detail: `capped at ${rule.maxPointsPerTransaction} points per transaction` });
-    points = new Dec(rule.maxPointsPerTransaction);
+
+  for (const promotion of applicable) {
+    if (promotion.bonusPoints && lines.some((l) => promotionCovers(promotion, l.category))) {
+      points += promotion.bonusPoints;
+      breakdown.push({ rule: 'PROMOTION_BONUS', points: promotion.bonusPoints, detail: `${promotion.name}` });
+    }
   }
-  return { points: points.toNumber(), breakdown };
+  if (rule.firstPurchaseBonus && context.purchasesBefore === 0) {
+    points += rule.firstPurchaseBonus;
+    breakdown.push({ rule: 'FIRST_PURCHASE_BONUS', points: rule.firstPurchaseBonus, detail: 'first purchase at this partner' });
+  }
+  const visit = context.purchasesBefore + 1;
+  if (rule.everyNthVisit && rule.visitBonus && visit % rule.everyNthVisit === 0) {
+    points += rule.visitBonus;
+    breakdown.push({ rule: 'VISIT_BONUS', points: rule.visitBonus, detail: `visit ${visit}: every ${rule.everyNthVisit}th visit earns ${rule.visitBonus}` });
+  }
+  if (rule.maxPointsPerTransaction !== null && points > rule.maxPointsPerTransaction) {
+    breakdown.push({ rule: 'MAX_PER_TRANSACTION', points: rule.maxPointsPerTransaction - points, detail: `capped at ${rule.maxPointsPerTransaction} points per transaction` });
+    points = rule.maxPointsPerTransaction;
+  }
+  if (rule.maxPointsPerMemberPerDay !== null) {
+    const left = Math.max(0, rule.maxPointsPerMemberPerDay - context.pointsEarnedToday);
+    if (points > left) {
+      breakdown.push({ rule: 'MAX_PER_DAY', points: left - points,
+        detail: `capped at ${rule.maxPointsPerMemberPerDay} points a day at this partner; ${context.pointsEarnedToday} earned already that day` });
+      points = left;
+    }
+  }
+  return { points, breakdown };
 }

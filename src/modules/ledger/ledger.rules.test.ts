@@ -97,10 +97,19 @@ describe('MemberBook', () => {
     expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'fuel', payeeId: 'grocer', points: 20 }]);
   });
 
-  it('an operator creditor absorbs its own debt: no obligation', () => {
+  it('a partner lot paying a debt owed to the operator owes the operator, at that partner’s own value', () => {
     const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: null, points: 5, remaining: 5, createdAt: day(1), isNew: false, dirty: false };
     const { book: b, changes } = book([], -5, 5, [debt]);
     b.credit('buy', 'l', { partnerId: 'fuel' }, 20, day(400), day(2));
+    expect(b).toMatchObject({ balance: 15, debt: 0 });
+    expect(changes.obligations).toEqual([{ memberId: 'member', transactionId: 'buy', kind: ObligationKind.DEBT_RECOVERY,
+      payerType: AccountType.PARTNER, payerId: 'fuel', payeeType: AccountType.OPERATOR, payeeId: null, points: 5, rate: '0.008' }]);
+  });
+
+  it('an operator lot paying a debt owed to the operator owes nothing', () => {
+    const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: null, points: 5, remaining: 5, createdAt: day(1), isNew: false, dirty: false };
+    const { book: b, changes } = book([], -5, 5, [debt]);
+    b.credit('bonus', 'l', { partnerId: null }, 20, day(400), day(2));
     expect(b).toMatchObject({ balance: 15, debt: 0 });
     expect(changes.obligations).toEqual([]);
   });

@@ -154,12 +154,19 @@ export class MemberBook {
     else this.changes.movements.push({ memberId: this.memberId, transactionId, lotId: lot.id, points });
   }
 
-  private oblige(transactionId: string, kind: ObligationKind, payer: Issuer, payeePartnerId: string, points: number): void {
-    if (payer.partnerId === payeePartnerId || points === 0) return; // a partner owes itself nothing
+  /**
+   * Records that `payer` owes `payee` for points consumed in the payee's favour, at the payee
+   * partner's redemption value. The operator has no redemption value of its own: a partner owing
+   * the operator (its lot paid an operator-owed debt) owes at that partner's own value, as if its
+   * points had been redeemed at itself. Nobody owes itself anything.
+   */
+  private oblige(transactionId: string, kind: ObligationKind, payer: Issuer, payee: Issuer, points: number): void {
+    if (payer.partnerId === payee.partnerId || points === 0) return;
     const from = issuerAccount(payer);
+    const to = issuerAccount(payee);
     this.changes.obligations.push({
-      memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id,
-      payeeType: AccountType.PARTNER, payeeId: payeePartnerId, points, rate: this.rateOf(payeePartnerId),
+      memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id, payeeType: to.type, payeeId: to.id, points,
+      rate: this.rateOf((payee.partnerId ?? payer.partnerId)!),
     });
   }
 
@@ -173,8 +180,7 @@ export class MemberBook {
       debt.remaining -= pay;
       debt.dirty = true;
       this.debt -= pay;
-      // An operator creditor absorbs its own debts: there is no money value to settle.
-      if (debt.creditorPartnerId) this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, lot.issuer, debt.creditorPartnerId, pay);
+      this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, lot.issuer, { partnerId: debt.creditorPartnerId }, pay);
     }
   }
 
@@ -197,7 +203,7 @@ export class MemberBook {
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
-      this.oblige(transactionId, ObligationKind.REDEMPTION, take.lot.issuer, partnerId, take.points);
+      this.oblige(transactionId, ObligationKind.REDEMPTION, take.lot.issuer, { partnerId }, take.points);
     }
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.PARTNER, id: partnerId }));
     this.balance -= points;
@@ -220,7 +226,7 @@ export class MemberBook {
     const { takes, missing } = planConsumption([...this.lots.values()], left);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
-      if (issuer.partnerId) this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, take.lot.issuer, issuer.partnerId, take.points);
+      this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, take.lot.issuer, issuer, take.points);
     }
     if (missing > 0) {
       this.debts.push({ id: debtId, transactionId, creditorPartnerId: issuer.partnerId, points: missing, remaining: missing, createdAt: now, isNew: true, dirty: true });
@@ -228,6 +234,27 @@ export class MemberBook {
     }
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, issuerAccount(issuer)));
     this.balance -= points;
+  }
+
+  /**
+   * Expires what is left of every lot past its expiry at `asOf`: the points move to breakage and
+   * cost their issuer nothing. Returns the points and the number of lots expired.
+   */
+  expire(transactionId: string, asOf: Date): { points: number; lots: number } {
+    let points = 0;
+    let count = 0;
+    for (const lot of this.lots.values()) {
+      if (lot.remaining > 0 && lot.expiresAt.getTime() <= asOf.getTime()) {
+        points += lot.remaining;
+        count += 1;
+        this.move(transactionId, lot, -lot.remaining);
+      }
+    }
+    if (points > 0) {
+      this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.BREAKAGE, id: null }));
+      this.balance -= points;
+    }
+    return { points, lots: count };
   }
 
   /**

@@ -1,6 +1,8 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { toCoalition } from '../coalition/coalition.loader';
 import { Coalition } from '../coalition/coalition.types';
+import { Dec } from '../../common/decimal';
+import type { PostingTerms } from './posting.types';
 import { preparedRows, rows } from '../../db/transaction';
 import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
 import { EarnRule } from '../earning/earn-rule';
@@ -51,17 +53,27 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
  * is not in its snapshot: its insert then hits the unique constraint and the caller retries
  * (`isIdempotencyRace`), finding it.
  */
-export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: string[]): Promise<Map<string, LockedMember>> {
+export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: string[],
+  skipLocked = false): Promise<Map<string, LockedMember>> {
   const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_COLUMNS},
             ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
             (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
               WHERE member_id = m.id AND caller = $3 AND idempotency_key = ANY($4::text[])) t) AS earlier
-     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`, [memberIds, partnerId, caller, keys]);
+     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, [memberIds, partnerId, caller, keys]);
   return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
 }
 
 export const IDEMPOTENCY_CONSTRAINT = 'UQ_ledger_transaction_idempotency';
+
+/** The caller's transactions under these (member, key) pairs, read now. */
+export async function findByKeys(q: QueryRunner, caller: string, pairs: { memberId: string; key: string }[]): Promise<Map<string, TransactionRow>> {
+  const found = await rows<TransactionRow>(q,
+    `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
+     WHERE (member_id, caller, idempotency_key) IN (SELECT m, $1, k FROM unnest($2::uuid[], $3::text[]) AS x(m, k))`,
+    [caller, pairs.map((p) => p.memberId), pairs.map((p) => p.key)]);
+  return new Map(found.map((t) => [`${t.member_id}|${t.idempotency_key}`, t]));
+}
 
 export async function findTransaction(q: QueryRunner, memberId: string, id: string): Promise<TransactionRow | undefined> {
   const [found] = await rows<TransactionRow>(q, `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction WHERE member_id = $1 AND id = $2`, [memberId, id]);
@@ -130,27 +142,54 @@ export async function loadConsumption(q: QueryRunner, memberId: string, transact
   };
 }
 
+export interface BonusLimit {
+  action: string;
+  maxCount: number;
+  periodDays: number;
+}
+
 export interface PartnerTerms {
   id: string;
   redemption_value_per_point: string;
   earn_rule: EarnRule;
+  bonus_limits: BonusLimit[];
 }
 
 export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<Map<string, PartnerTerms>> {
   if (!ids.length) return new Map();
-  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule FROM partner WHERE id = ANY($1::uuid[])', [ids]);
+  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule, bonus_limits FROM partner WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(found.map((p) => [p.id, p]));
 }
 
-/** The coalition settings and the terms of these partners, in one round trip before a posting. */
-export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[]): Promise<{ coalition: Coalition; partners: Map<string, PartnerTerms> }> {
-  const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null }>(db,
+/**
+ * What a posting reads before its transaction, in one round trip: the coalition settings, the
+ * partners' terms, their promotions overlapping [from, to], and which of the members are referred
+ * and not yet rewarded (their referrers must be locked too).
+ */
+export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], memberIds: string[] = [],
+  window: { from: Date; to: Date } = { from: new Date(), to: new Date() }): Promise<PostingTerms> {
+  const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null;
+    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string }[] | null }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
-            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule FROM partner WHERE id = ANY($1::uuid[])) p) AS partners`, [partnerIds]);
+            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule, bonus_limits FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
+            (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, min_spend::text
+              FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
+            (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id FROM member
+              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL AND referral_rewarded_at IS NULL) r) AS referrals`,
+    [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString()]);
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
     donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'] });
-  return { coalition, partners: new Map((row!.partners ?? []).map((p) => [p.id, p])) };
+  const trim = (v: unknown) => (v === null ? null : new Dec(v as string).toFixed());
+  return {
+    coalition,
+    partners: new Map((row!.partners ?? []).map((p) => [p.id, p])),
+    promotions: (row!.promotions ?? []).map((p) => ({
+      id: p.id as string, partnerId: p.partner_id as string, name: p.name as string, startsAt: new Date(p.starts_at as string), endsAt: new Date(p.ends_at as string),
+      multiplier: trim(p.multiplier), bonusPoints: p.bonus_points as number | null, categories: p.categories as string[], tiers: p.tiers as string[], minSpend: trim(p.min_spend),
+    })),
+    referrers: new Map((row!.referrals ?? []).map((r) => [r.id, r.referred_by_member_id])),
+  };
 }
 
 /** Everything one batch posts. */
@@ -160,7 +199,16 @@ export interface Posting {
   lots: LotState[];
   lotOwner: Map<LotState, string>;
   debts: { memberId: string; debt: DebtState }[];
-  members: { id: string; balance: number; debt: number }[];
+  members: MemberUpdate[];
+}
+
+export interface MemberUpdate {
+  id: string;
+  balance: number;
+  debt: number;
+  tier: string | null;
+  successfulReferrals: number;
+  referralRewardedAt: Date | null;
 }
 
 /**
@@ -235,8 +283,10 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
   }
   const members = posting.members;
   if (members.length) {
-    const p = arrays(members.map((m) => m.id), members.map((m) => m.balance), members.map((m) => m.debt));
-    parts.push(`um AS (UPDATE member SET balance = v.balance, debt = v.debt FROM unnest(${p[0]}::uuid[], ${p[1]}::bigint[], ${p[2]}::bigint[]) AS v(id, balance, debt)
+    const p = arrays(members.map((m) => m.id), members.map((m) => m.balance), members.map((m) => m.debt), members.map((m) => m.tier),
+      members.map((m) => m.successfulReferrals), members.map((m) => m.referralRewardedAt?.toISOString() ?? null));
+    parts.push(`um AS (UPDATE member SET balance = v.balance, debt = v.debt, tier = v.tier, successful_referrals = v.referrals, referral_rewarded_at = v.rewarded
+      FROM unnest(${p[0]}::uuid[], ${p[1]}::bigint[], ${p[2]}::bigint[], ${p[3]}::text[], ${p[4]}::int[], ${p[5]}::timestamptz[]) AS v(id, balance, debt, tier, referrals, rewarded)
       WHERE member.id = v.id)`);
   }
   if (!parts.length) return;

@@ -7,6 +7,10 @@ export enum TransactionType {
   BONUS = 'BONUS',
   REDEMPTION = 'REDEMPTION',
   REVERSAL = 'REVERSAL',
+  /** A referral bonus, issued by the operator (to the new member, or to its referrer). */
+  REFERRAL = 'REFERRAL',
+  /** Points whose lots passed their expiry, moved to breakage. */
+  EXPIRY = 'EXPIRY',
 }
 registerEnumType(TransactionType, { name: 'TransactionType' });
 

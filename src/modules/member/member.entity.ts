@@ -33,8 +33,23 @@ export class MemberEntity {
   @Column({ name: 'referred_by_member_id', type: 'uuid', nullable: true })
   referredByMemberId: string | null;
 
+  /** The coalition tier held, by name; upgraded at once, downgraded by the expiry job. */
+  @Column({ type: 'varchar', length: 60, nullable: true })
+  tier: string | null;
+
+  @Column({ name: 'successful_referrals', type: 'integer', default: 0 })
+  successfulReferrals: number;
+
+  /** When this member's first purchase rewarded its referrer (a referral counts once). */
+  @Column({ name: 'referral_rewarded_at', type: 'timestamptz', nullable: true })
+  referralRewardedAt: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** When the member was erased (identifiers anonymized, ledger kept); null while it is not. */
+  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
+  erasedAt: Date | null;
 }
 
 export enum IdentifierKind {

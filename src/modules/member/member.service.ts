@@ -20,10 +20,14 @@ export interface MemberRow {
   birth_date: string | null;
   balance: string;
   debt: string;
+  tier: string | null;
+  successful_referrals: number;
+  referral_rewarded_at: Date | null;
   created_at: Date;
 }
 
-export const MEMBER_COLUMNS = 'm.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt, m.created_at';
+export const MEMBER_COLUMNS = `m.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt,
+  m.tier, m.successful_referrals, m.referral_rewarded_at, m.created_at`;
 
 export function toMember(row: MemberRow): Member {
   return {
@@ -35,6 +39,8 @@ export function toMember(row: MemberRow): Member {
     birthDate: row.birth_date,
     balance: Number(row.balance),
     debt: Number(row.debt),
+    tierName: row.tier,
+    successfulReferrals: row.successful_referrals,
     createdAt: row.created_at,
   };
 }
@@ -96,6 +102,7 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
   const acting = await actingPartner(ctx, input.partnerId, true);
   if (!acting.ok) return acting;
   const partnerId = acting.value;
+  if (partnerId && !(await ctx.loaders.partner.load(partnerId))) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
   const parsed = enrollmentIdentifiers(input, partnerId);
   if (!parsed.ok) return parsed;
   const identifiers = parsed.value;
@@ -116,6 +123,12 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
     }
     let memberId = memberIds[0];
     const created = memberId === undefined;
+    if (memberId !== undefined && input.referralCode != null) {
+      // An existing member is not referred again; one naming its own code is trying to refer itself.
+      const [own] = await rows(q, 'SELECT 1 FROM member_identifier WHERE kind = $1 AND value = $2 AND member_id = $3',
+        [IdentifierKind.REFERRAL_CODE, normalizeReferralCode(input.referralCode), memberId]);
+      if (own) return fail(userError(ErrorCode.INVALID_INPUT, 'A member cannot refer itself', ['input', 'referralCode']));
+    }
     if (memberId === undefined) {
       let referrerId: string | null = null;
       if (input.referralCode != null) {

@@ -28,4 +28,9 @@ export class Member {
 
   @Field()
   createdAt: Date;
+
+  /** The tier held, by name (its details come from the coalition settings: see the earning resolver). */
+  tierName: string | null;
+
+  successfulReferrals: number;
 }

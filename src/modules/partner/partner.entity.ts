@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EarnRule } from '../earning/earn-rule';
 import type { CommissionPlan } from './partner.types';
+import type { BonusLimit } from '../ledger/ledger.store';
 
 @Entity('partner')
 export class PartnerEntity {
@@ -21,6 +22,10 @@ export class PartnerEntity {
 
   @Column({ name: 'commission_plan', type: 'jsonb', nullable: true })
   commissionPlan: CommissionPlan | null;
+
+  /** Per-action limits on the bonuses this partner awards a member, e.g. one REVIEW bonus a day. */
+  @Column({ name: 'bonus_limits', type: 'jsonb', default: () => "'[]'" })
+  bonusLimits: BonusLimit[];
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;

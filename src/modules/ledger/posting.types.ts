@@ -1,0 +1,46 @@
+import type { Dec } from '../../common/decimal';
+import type { Coalition } from '../coalition/coalition.types';
+import type { PromotionForEarn, PurchaseLine } from '../earning/earn-rule';
+import type { PartnerTerms, TransactionRow } from './ledger.store';
+import type { BonusAction } from './ledger.types';
+import { TransactionType } from './ledger.types';
+
+interface RequestBase {
+  memberId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  /** The partner the posting is for; null: the operator. */
+  partnerId: string | null;
+}
+
+/** One posting a caller asked for, checked for shape and ready to be applied under the member lock. */
+export type PostingRequest = RequestBase & (
+  | { kind: TransactionType.PURCHASE; amount: Dec; amountMinor: bigint; occurredAt: Date; lines: PurchaseLine[] | null }
+  | { kind: TransactionType.BONUS; action: BonusAction; points: number; description: string | null }
+  | { kind: TransactionType.REDEMPTION; points: number; description: string | null }
+  | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null }
+  | { kind: TransactionType.EXPIRY; asOf: Date }
+);
+
+export interface PromotionRow extends PromotionForEarn {
+  id: string;
+  partnerId: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** What a posting reads before its transaction: settings, partner terms, promotions, pending referrals. */
+export interface PostingTerms {
+  coalition: Coalition;
+  partners: Map<string, PartnerTerms>;
+  promotions: PromotionRow[];
+  /** Referred members who have not yet made the first purchase that rewards their referrer. */
+  referrers: Map<string, string>;
+}
+
+/** The original transaction a reversal needs, with what earlier reversals already took. */
+export interface ReversalOriginal {
+  row: TransactionRow;
+  totals: { count: number; refundedMinor: bigint; points: number };
+  consumption?: { movements: { lotId: string; points: number }[]; obligations: import('./ledger.rules').ObligationRow[] };
+}
