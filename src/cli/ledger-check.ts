@@ -8,7 +8,7 @@ import { checkLedger } from '../modules/ledger/ledger-query.service';
 async function main(): Promise<void> {
   const database = await openDatabase(loadConfig(), createLogger('error'));
   try {
-    const violations = await checkLedger(database.dataSource);
+    const violations = await checkLedger({ db: database.dataSource });
     for (const v of violations) console.log(`violation: ${v}`);
     console.log(violations.length ? `ledger check: ${violations.length} violation(s)` : 'ledger check: clean');
     process.exitCode = violations.length ? 1 : 0;

@@ -6,6 +6,7 @@ import { inTransaction, rows } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
 import { PartnerEntity } from '../partner/partner.entity';
 import { toPartner } from '../partner/partner.service';
+import { partnerListScope } from '../partner/partner-scope';
 import { Partner } from '../partner/partner.types';
 import { checkRate } from './earn-rule';
 import { CreatePromotionInput, SetBonusLimitsInput } from './earning.inputs';
@@ -68,6 +69,8 @@ export async function createPromotion(ctx: RequestContext, input: CreatePromotio
 
 /** A partner's promotions, newest first: the operator's and that partner's view. */
 export async function listPromotions(ctx: RequestContext, partnerId: string): Promise<Promotion[]> {
+  const scope = partnerListScope(ctx);
+  if (scope !== null && scope !== partnerId) return [];
   const found = await ctx.db.getRepository(PromotionEntity).find({ where: { partnerId }, order: { startsAt: 'DESC' }, take: 500 });
   return found.map(toPromotion);
 }

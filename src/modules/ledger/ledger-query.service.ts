@@ -7,6 +7,7 @@ import { getCoalition } from '../coalition/coalition.service';
 import { TRANSACTION_COLUMNS, TransactionRow } from './ledger.store';
 import { toTransaction } from './ledger.service';
 import { Transaction } from './ledger.types';
+import { partnerListScope } from '../partner/partner-scope';
 
 /**
  * A member's transactions, newest first. The member and the operator see all of them; a partner
@@ -25,7 +26,7 @@ export async function memberTransactions(ctx: RequestContext, memberId: string, 
 
 /** The transactions a partner posted, across its members, newest first. */
 export async function partnerTransactions(ctx: RequestContext, partnerId: string, page: PageArgs): Promise<Connection<Transaction>> {
-  return pageOfTransactions(ctx, 'partner_id = $1', [partnerId], page);
+  return pageOfTransactions(ctx, 'partner_id = $1 AND ($2::uuid IS NULL OR partner_id = $2)', [partnerId, partnerListScope(ctx)], page);
 }
 
 async function pageOfTransactions(ctx: RequestContext, where: string, params: unknown[], page: PageArgs): Promise<Connection<Transaction>> {
@@ -52,7 +53,8 @@ async function pageOfTransactions(ctx: RequestContext, where: string, params: un
  * equals its entries and its lots minus its debt; no lot's remaining is negative or above its
  * points; lot movements agree with lots. Each query is one aggregate, not a scan in Node.
  */
-export async function checkLedger(db: DataSource): Promise<string[]> {
+export async function checkLedger(ctx: { db: DataSource }): Promise<string[]> {
+  const db = ctx.db;
   const violations: string[] = [];
   const unbalanced = await rows<{ member_id: string; transaction_id: string; total: string }>(db,
     `SELECT member_id, transaction_id, sum(points)::text AS total FROM ledger_entry GROUP BY member_id, transaction_id HAVING sum(points) <> 0 LIMIT 100`);

@@ -84,7 +84,7 @@ export class LedgerResolver {
   @Authorized(Role.ADMIN)
   @Query(() => LedgerCheck, { description: 'Verifies the ledger invariants' })
   async ledgerCheck(@Ctx() ctx: RequestContext): Promise<LedgerCheck> {
-    const violations = await checkLedger(ctx.db);
+    const violations = await checkLedger(ctx);
     return { ok: violations.length === 0, violations };
   }
 }

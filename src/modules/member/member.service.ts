@@ -6,6 +6,7 @@ import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeR
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, preparedRows, rows } from '../../db/transaction';
 import { actingPartner } from '../partner/acting-partner';
+import { partnerListScope } from '../partner/partner-scope';
 import { IdentifierKind } from './member.entity';
 import { EnrollMemberInput } from './member.inputs';
 import { isPlausibleBirthDate, normalizeEmail, normalizePhone } from './member.rules';
@@ -226,18 +227,19 @@ export async function findMemberByIdentifier(ctx: RequestContext, query: Identif
 /** The members linked to a partner, newest link first. */
 export async function listPartnerMembers(ctx: RequestContext, partnerId: string, page: PageArgs): Promise<Connection<Member>> {
   const first = page.first ?? DEFAULT_PAGE_SIZE;
-  const params: unknown[] = [partnerId, first + 1];
+  const params: unknown[] = [partnerId, first + 1, partnerListScope(ctx)];
   let keyset = '';
   if (page.after) {
     const [linkedAt, memberId] = decodeCursor(page.after, ['timestamp', 'uuid']);
     params.push(linkedAt, memberId);
-    keyset = 'AND (l.linked_at, l.member_id) < ($3::timestamptz, $4::uuid)';
+    keyset = 'AND (l.linked_at, l.member_id) < ($4::timestamptz, $5::uuid)';
   }
   const found = await rows<MemberRow & { linked_key: string }>(ctx.db,
     `SELECT ${MEMBER_COLUMNS}, ${cursorTimestamp('l.linked_at')} AS linked_key FROM member_partner_link l JOIN member m ON m.id = l.member_id
-     WHERE l.partner_id = $1 ${keyset} ORDER BY l.linked_at DESC, l.member_id DESC LIMIT $2`, params);
+     WHERE l.partner_id = $1 AND ($3::uuid IS NULL OR l.partner_id = $3) ${keyset} ORDER BY l.linked_at DESC, l.member_id DESC LIMIT $2`, params);
   return toConnection(found, first, (r) => [r.linked_key, r.id], toMember, async () => {
-    const [count] = await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM member_partner_link WHERE partner_id = $1', [partnerId]);
+    const [count] = await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM member_partner_link WHERE partner_id = $1 AND ($2::uuid IS NULL OR partner_id = $2)',
+      [partnerId, partnerListScope(ctx)]);
     return count!.n;
   });
 }
