@@ -4,13 +4,14 @@ import { migrations } from './migrations';
 import { CoalitionEntity } from './src/modules/coalition/coalition.entity';
 import { MemberPreferenceEntity } from './src/modules/lifecycle/lifecycle.entity';
 import { PromotionEntity } from './src/modules/earning/promotion.entity';
+import { SettlementLineEntity, SettlementPositionEntity, SettlementRunEntity, SettlementTransferEntity } from './src/modules/settlement/settlement.entity';
 import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
 import { PartnerEntity } from './src/modules/partner/partner.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
-  PromotionEntity];
+  PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -17,6 +17,8 @@ export interface Config {
   logLevel: 'silent' | 'error' | 'info';
   /** How often this server runs the expiry job; 0: never (several servers may all run it). */
   expiryIntervalSeconds: number;
+  /** How long after a period's end it may be closed: postings still in flight at the end must have committed. */
+  settlementGraceSeconds: number;
 }
 
 export const JWT_ISSUER = 'coalition-hub';
@@ -69,5 +71,6 @@ export function loadConfig(): Config {
     exposeErrors: nodeEnv === 'development',
     logLevel,
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
+    settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
   };
 }

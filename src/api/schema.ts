@@ -5,6 +5,8 @@ import { authChecker } from './auth';
 import { refuseNulCharacters } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
+import { SettlementResolver } from '../modules/settlement/settlement.resolver';
+import { PartnerStatsResolver, ReportResolver } from '../modules/report/report.resolver';
 import { EarningResolver, MemberEngagementResolver, PartnerEarningResolver } from '../modules/earning/earning.resolver';
 import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
 import { LifecycleResolver, MemberPreferencesResolver } from '../modules/lifecycle/lifecycle.resolver';
@@ -17,7 +19,8 @@ let built: Promise<GraphQLSchema> | undefined;
 export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
-      EarningResolver, MemberEngagementResolver, PartnerEarningResolver],
+      EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
+      ReportResolver, PartnerStatsResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

@@ -83,5 +83,27 @@ export async function checkLedger(ctx: { db: DataSource }): Promise<string[]> {
      LEFT JOIN (SELECT member_id, lot_id, sum(points) AS total FROM lot_movement GROUP BY member_id, lot_id) mv ON mv.member_id = l.member_id AND mv.lot_id = l.id
      WHERE l.remaining < 0 OR l.remaining > l.points OR l.remaining <> l.points + COALESCE(mv.total, 0) LIMIT 100`);
   for (const l of lots) violations.push(`lot ${l.id} of member ${l.member_id}: ${l.remaining} remaining of ${l.points}, movements ${l.moved}`);
+  // Settlement runs conserve money: positions sum to zero, equal each party's lines, and the transfers settle them.
+  const runs = await rows<{ run_id: string; problem: string }>(db, `
+    WITH by_lines AS (
+      SELECT run_id, party_type, party_id, sum(amount) AS amount FROM (
+        SELECT run_id, payee_type AS party_type, payee_id AS party_id, amount_minor AS amount FROM settlement_line
+        UNION ALL SELECT run_id, payer_type, payer_id, -amount_minor FROM settlement_line) x GROUP BY 1, 2, 3),
+    by_transfers AS (
+      SELECT run_id, party_type, party_id, sum(amount) AS amount FROM (
+        SELECT run_id, to_type AS party_type, to_id AS party_id, amount_minor AS amount FROM settlement_transfer
+        UNION ALL SELECT run_id, from_type, from_id, -amount_minor FROM settlement_transfer) x GROUP BY 1, 2, 3),
+    positions AS (SELECT run_id, party_type, party_id, sum(amount_minor) AS amount FROM settlement_position GROUP BY 1, 2, 3)
+    SELECT run_id, 'positions do not sum to zero' AS problem FROM settlement_position GROUP BY run_id HAVING sum(amount_minor) <> 0
+    UNION ALL
+    SELECT COALESCE(p.run_id, l.run_id), 'a position differs from its lines' FROM positions p
+      FULL JOIN by_lines l ON l.run_id = p.run_id AND l.party_type = p.party_type AND l.party_id IS NOT DISTINCT FROM p.party_id
+      WHERE COALESCE(p.amount, 0) <> COALESCE(l.amount, 0)
+    UNION ALL
+    SELECT COALESCE(p.run_id, t.run_id), 'the transfers do not settle a position' FROM positions p
+      FULL JOIN by_transfers t ON t.run_id = p.run_id AND t.party_type = p.party_type AND t.party_id IS NOT DISTINCT FROM p.party_id
+      WHERE COALESCE(p.amount, 0) <> COALESCE(t.amount, 0)
+    LIMIT 100`);
+  for (const r of runs) violations.push(`settlement run ${r.run_id}: ${r.problem}`);
   return violations;
 }

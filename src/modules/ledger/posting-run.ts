@@ -53,7 +53,8 @@ interface MemberState {
  * successful requests produced in one statement.
  */
 export class PostingRun {
-  private readonly now = new Date();
+  /** Set again once the members are locked, so posted_at is close to the commit (settlement closes by posting time). */
+  private now = new Date();
   private readonly changes = emptyChanges();
   private readonly books = new Map<string, MemberBook>();
   private readonly members = new Map<string, MemberState>();
@@ -109,6 +110,7 @@ export class PostingRun {
     const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
     const keys = this.options.dryRun ? [] : [...new Set(requests.map((r) => r.idempotencyKey))];
     const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
+    this.now = new Date();
     for (const row of locked.values()) {
       this.members.set(row.id, { row, tier: row.tier, successfulReferrals: row.successful_referrals, referralRewardedAt: row.referral_rewarded_at });
       for (const t of row.earlier) this.byKey.set(`${t.member_id}|${t.idempotency_key}`, t);

@@ -1,0 +1,68 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { BigIntScalar, DecimalScalar } from '../../api/scalars';
+import { Money } from '../ledger/ledger.types';
+import { PartnerRef } from '../partner/partner.types';
+import { Party } from '../settlement/settlement.types';
+
+@ObjectType({ description: "A partner's figures for [periodStart, periodEnd) (DESIGN.md, Reports)" })
+export class PartnerStats {
+  @Field(() => PartnerRef)
+  partner: PartnerRef;
+
+  @Field()
+  periodStart: Date;
+
+  @Field()
+  periodEnd: Date;
+
+  @Field(() => Int, { description: 'Members linked to the partner by the end of the period' })
+  membersLinked: number;
+
+  @Field(() => Int, { description: 'Linked members with a purchase or redemption at the partner in the 90 days before the end' })
+  activeMembers: number;
+
+  @Field(() => BigIntScalar, { description: 'Points the partner issued (purchases and bonuses) in the period' })
+  pointsIssued: bigint;
+
+  @Field(() => BigIntScalar, { description: 'Points taken back by refunds and bonus reversals in the period' })
+  pointsReversed: bigint;
+
+  @Field(() => BigIntScalar, { description: 'Points redeemed at the partner in the period, net of returns' })
+  pointsRedeemed: bigint;
+
+  @Field(() => BigIntScalar, { description: "The partner's points that expired in the period" })
+  pointsExpired: bigint;
+
+  @Field(() => BigIntScalar, { description: "The partner's points donated in the period (charity)" })
+  pointsDonated: bigint;
+
+  @Field(() => BigIntScalar, { description: "Unexpired points the partner issued that members still hold (now)" })
+  outstandingPoints: bigint;
+
+  @Field(() => Money, { description: 'outstandingPoints at the partner’s redemption value' })
+  outstandingValue: Money;
+
+  @Field(() => DecimalScalar, { description: 'pointsExpired / pointsIssued (4 decimals; 0 when nothing was issued)' })
+  breakageRate: string;
+
+  @Field(() => DecimalScalar, { description: 'pointsRedeemed / pointsIssued (4 decimals; 0 when nothing was issued)' })
+  redemptionRate: string;
+
+  @Field(() => Int, { description: 'Members active at the partner both in this period and in the one of equal length before it' })
+  retainedMembers: number;
+
+  @Field(() => DecimalScalar, { description: 'retainedMembers / members active in the previous period (4 decimals)' })
+  retention: string;
+}
+
+@ObjectType({ description: 'Unexpired points an issuer still owes members, and their money value' })
+export class Liability {
+  @Field(() => Party)
+  issuer: Party;
+
+  @Field(() => BigIntScalar)
+  points: bigint;
+
+  @Field(() => Money, { description: 'At the issuer’s redemption value; the operator’s points at the coalition’s donation value' })
+  value: Money;
+}
