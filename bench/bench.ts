@@ -101,6 +101,44 @@ async function waitForHealth(port: number, server: ChildProcess): Promise<void> 
   throw new Error('the server did not answer /healthz within 30 s');
 }
 
+/**
+ * Settlement at scale: obligation rows (the settlement events of redemptions between 20 partners)
+ * are inserted by SQL into a past period, then the period is closed through GraphQL and timed
+ * next to the plain GROUP BY over the same rows. At 100k rows and at 1M rows.
+ */
+async function settlementBench(pool: Pool, port: number, jwtSecret: string, allPartners: string[]): Promise<string> {
+  const partners = allPartners.slice(0, 20);
+  const admin = signToken(jwtSecret, { role: Role.ADMIN }, 3600);
+  const out: string[] = ['settlement close (20 partners; rows inserted by SQL into a past period)'];
+  const CLOSE = 'mutation($input: CloseSettlementPeriodInput!) { closeSettlementPeriod(input: $input) { run { id } userErrors { code } } }';
+  const READ = 'query($id: ID!) { settlementRun(id: $id) { lines { points } transfers { amount { amount } } } }';
+  for (const [rowsWanted, month] of [[100_000, 1], [1_000_000, 2]] as const) {
+    const start = new Date(Date.UTC(2020, month, 1));
+    const end = new Date(Date.UTC(2020, month + 1, 1));
+    const t0 = performance.now();
+    await pool.query(`INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, posted_at)
+      SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), CASE WHEN i % 10 = 0 THEN 'DEBT_RECOVERY' ELSE 'REDEMPTION' END,
+        'PARTNER', ($1::uuid[])[1 + (i % 20)], 'PARTNER', ($1::uuid[])[1 + ((i / 20 + 1 + i % 19) % 20)], (1 + (i::bigint * 7919) % 500)::int,
+        (0.005 + (i % 20) * 0.000125)::numeric(20,6), $2::timestamptz + (i % 2419200) * interval '1 second'
+      FROM generate_series(1, $3::int) AS i`, [partners, start.toISOString(), rowsWanted]);
+    await pool.query('ANALYZE obligation');
+    const inserted = (performance.now() - t0) / 1000;
+    const plain = `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points), sum(points * rate) FROM obligation
+      WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`;
+    await pool.query(plain, [start, end]); // warm the cache for both
+    const q0 = performance.now();
+    await pool.query(plain, [start, end]);
+    const queryMs = performance.now() - q0;
+    const c0 = performance.now();
+    const closed = await graphql(port, admin, CLOSE, { input: { periodStart: start.toISOString(), periodEnd: end.toISOString() } });
+    const closeMs = performance.now() - c0;
+    if (closed.closeSettlementPeriod.userErrors.length) throw new Error(JSON.stringify(closed.closeSettlementPeriod.userErrors));
+    const run = (await graphql(port, admin, READ, { id: closed.closeSettlementPeriod.run.id })).settlementRun;
+    out.push(`  ${rowsWanted.toLocaleString('en').padStart(9)} rows: close ${closeMs.toFixed(0).padStart(5)} ms, plain GROUP BY ${queryMs.toFixed(0).padStart(5)} ms, ratio ${(closeMs / queryMs).toFixed(2)} [≤ 1.5; close < 5000 ms at 1M]; ${run.lines.length} lines, ${run.transfers.length} transfers (insert ${inserted.toFixed(1)} s)`);
+  }
+  return out.join('\n');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
   const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
@@ -208,6 +246,8 @@ async function main(): Promise<void> {
     const one = await purchaseVia(() => 0, '(e1) recordPurchase, all 32 connections at one partner');
     const spread = await purchaseVia((conn) => conn, '(e2) recordPurchase, spread over 32 partners');
 
+    const settlement = await settlementBench(pool, port, jwtSecret, partners);
+
     const errors = [a, b, c, dGraphql, dSql, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
@@ -222,6 +262,7 @@ ratios (targets in brackets)
   c/b   batched purchases vs raw SQL writes:         ${ratio(rate(c), rate(b))}   (batch: ${rate(c).toFixed(0)} purchases/s [≥ 10000])
   d     GraphQL balance read vs raw SELECT:          ${ratio(rate(dGraphql), rate(dSql))}
   e1/e2 one partner vs spread over 32 partners:      ${ratio(rate(one), rate(spread))}   [≥ 0.8]
+${settlement}
 errors: ${errors}   ledger check: ${check.data.ledgerCheck.ok ? 'clean' : check.data.ledgerCheck.violations.slice(0, 5).join('; ')}
 `);
     if (errors || !check.data.ledgerCheck.ok) process.exitCode = 1;
