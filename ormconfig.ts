@@ -4,6 +4,7 @@ import { migrations } from './migrations';
 import { CoalitionEntity } from './src/modules/coalition/coalition.entity';
 import { MemberPreferenceEntity } from './src/modules/lifecycle/lifecycle.entity';
 import { PromotionEntity } from './src/modules/earning/promotion.entity';
+import { AffiliateEntity, CommissionEntity } from './src/modules/affiliate/affiliate.entity';
 import { SettlementLineEntity, SettlementPositionEntity, SettlementRunEntity, SettlementTransferEntity } from './src/modules/settlement/settlement.entity';
 import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
@@ -11,7 +12,8 @@ import { PartnerEntity } from './src/modules/partner/partner.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
-  PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity];
+  PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
+  AffiliateEntity, CommissionEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -6,6 +6,7 @@ import { refuseNulCharacters } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
 import { SettlementResolver } from '../modules/settlement/settlement.resolver';
+import { AffiliateFieldResolver, AffiliateResolver, PartnerCommissionResolver } from '../modules/affiliate/affiliate.resolver';
 import { PartnerStatsResolver, ReportResolver } from '../modules/report/report.resolver';
 import { EarningResolver, MemberEngagementResolver, PartnerEarningResolver } from '../modules/earning/earning.resolver';
 import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
@@ -20,7 +21,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
-      ReportResolver, PartnerStatsResolver],
+      ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

@@ -31,9 +31,12 @@ export async function issueToken(ctx: RequestContext, input: IssueTokenInput): P
       caller = { role: Role.MEMBER, memberId: subject! };
       break;
     }
-    case Role.AFFILIATE:
-      // Affiliates arrive with their own issue; until then there is no affiliate to sign for.
-      return fail(userError(ErrorCode.NOT_FOUND, 'No such affiliate', field));
+    case Role.AFFILIATE: {
+      const found = subject && isUuid(subject) ? await rows(ctx.db, 'SELECT 1 FROM affiliate WHERE id = $1', [subject]) : [];
+      if (!found.length) return fail(userError(ErrorCode.NOT_FOUND, 'No such affiliate', field));
+      caller = { role: Role.AFFILIATE, affiliateId: subject! };
+      break;
+    }
   }
   return ok({ token: signToken(ctx.config.jwtSecret, caller, ttl), expiresAt: new Date(Date.now() + ttl * 1000) });
 }

@@ -1,5 +1,5 @@
 import { Dec } from '../../common/decimal';
-import { EarnRule, checkRate, computeEarn, validateEarnRule } from './earn-rule';
+import { EarnContext, EarnRule, NO_HISTORY, PromotionForEarn, PurchaseLine, checkRate, computeEarn, validateEarnRule } from './earn-rule';
 
 const rule = (overrides: Partial<EarnRule> = {}): EarnRule => ({
   pointsPerUnit: '1', minSpend: null, categoryMultipliers: [], maxPointsPerTransaction: null, maxPointsPerMemberPerDay: null,
@@ -154,5 +154,143 @@ describe('checkRate', () => {
 
   it('names the field in its message', () => {
     expect(checkRate('-1', ['input', 'earnRule', 'pointsPerUnit'], new Dec(0), new Dec(10))?.message).toBe('pointsPerUnit must be at least 0');
+  });
+});
+
+/*
+ * The earn engine's steps and their combinations (DESIGN.md, Earning): per line
+ * amount × pointsPerUnit × category multiplier × largest matching promotion multiplier × tier
+ * multiplier, exactly, floored once; then bonuses; then the transaction cap and the day cap.
+ */
+const promo = (overrides: Partial<PromotionForEarn>): PromotionForEarn => ({
+  name: 'promo', multiplier: null, bonusPoints: null, categories: [], tiers: [], minSpend: null, ...overrides,
+});
+const line = (amount: string, category: string | null = null): PurchaseLine => ({ category, amount: new Dec(amount) });
+const SILVER = { name: 'Silver', earnMultiplier: '1.5' };
+const GOLD = { name: 'Gold', earnMultiplier: '2' };
+
+type Steps = [string, number][];
+type EarnCase = [string, Partial<EarnRule>, { amount: string; lines?: PurchaseLine[] }, Partial<EarnContext>, number, Steps];
+
+function earnCase(overrides: Partial<EarnRule>, purchase: { amount: string; lines?: PurchaseLine[] }, context: Partial<EarnContext>) {
+  return computeEarn(rule(overrides), { amount: new Dec(purchase.amount), lines: purchase.lines }, { ...NO_HISTORY, ...context });
+}
+
+function checkCase(overrides: Partial<EarnRule>, purchase: { amount: string; lines?: PurchaseLine[] }, context: Partial<EarnContext>, points: number, steps: Steps) {
+  const result = earnCase(overrides, purchase, context);
+  expect(result.points).toBe(points);
+  expect(result.breakdown.map((b) => [b.rule, b.points])).toEqual(steps);
+  // Every breakdown explains its points: the lines add up to what the purchase earns.
+  expect(result.breakdown.reduce((sum, b) => sum + b.points, 0)).toBe(result.points);
+}
+
+describe('computeEarn: lines and category multipliers', () => {
+  it.each<EarnCase>([
+    ['a category multiplier applies to its line only', { categoryMultipliers: [{ category: 'fuel', multiplier: '2' }] },
+      { amount: '15.00', lines: [line('10.00', 'fuel'), line('5.00', 'food')] }, {}, 25, [['BASE', 25]]],
+    ['one floor at the end, not per line (0.5 + 0.5 = 1)', { pointsPerUnit: '1.25' },
+      { amount: '0.80', lines: [line('0.40', 'a'), line('0.40', 'b')] }, {}, 1, [['BASE', 1]]],
+    ['19.99 × 1.25 × category 1.5 = 37.48125', { pointsPerUnit: '1.25', categoryMultipliers: [{ category: 'fuel', multiplier: '1.5' }] },
+      { amount: '19.99', lines: [line('19.99', 'fuel')] }, {}, 37, [['BASE', 37]]],
+    ['a fractional category multiplier: 3 × 0.5 + 0.99 = 2.49', { categoryMultipliers: [{ category: 'fuel', multiplier: '0.5' }] },
+      { amount: '3.99', lines: [line('3.00', 'fuel'), line('0.99')] }, {}, 2, [['BASE', 2]]],
+    ['a category without a multiplier counts once', { categoryMultipliers: [{ category: 'fuel', multiplier: '2' }] },
+      { amount: '10.00', lines: [line('10.00', 'books')] }, {}, 10, [['BASE', 10]]],
+    ['minSpend is judged on the total, not on a line', { minSpend: '10.00' },
+      { amount: '10.00', lines: [line('6.00', 'a'), line('4.00', 'b')] }, {}, 10, [['BASE', 10]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+});
+
+describe('computeEarn: promotions', () => {
+  it.each<EarnCase>([
+    ['no promotion: multiplier 1', {}, { amount: '10.00' }, {}, 10, [['BASE', 10]]],
+    ['a 2× promotion on everything', {}, { amount: '10.00' }, { promotions: [promo({ multiplier: '2' })] }, 20, [['BASE', 20]]],
+    ['multipliers do not stack: the largest wins (3×, not 6×)', {}, { amount: '10.00' },
+      { promotions: [promo({ name: 'double', multiplier: '2' }), promo({ name: 'triple', multiplier: '3' })] }, 30, [['BASE', 30]]],
+    ['a category promotion multiplies its lines only', {}, { amount: '20.00', lines: [line('10.00', 'fuel'), line('10.00', 'food')] },
+      { promotions: [promo({ multiplier: '3', categories: ['fuel'] })] }, 40, [['BASE', 40]]],
+    ['the largest matching multiplier is chosen per line', {}, { amount: '20.00', lines: [line('10.00', 'fuel'), line('10.00', 'food')] },
+      { promotions: [promo({ name: 'all', multiplier: '2' }), promo({ name: 'fuel', multiplier: '3', categories: ['fuel'] })] }, 50, [['BASE', 50]]],
+    ['a category promotion does not match a purchase without lines', {}, { amount: '10.00' },
+      { promotions: [promo({ multiplier: '3', categories: ['fuel'] })] }, 10, [['BASE', 10]]],
+    ['promotion minSpend not reached by the total', {}, { amount: '49.99' }, { promotions: [promo({ multiplier: '2', minSpend: '50.00' })] }, 49, [['BASE', 49]]],
+    ['promotion minSpend reached exactly', {}, { amount: '50.00' }, { promotions: [promo({ multiplier: '2', minSpend: '50.00' })] }, 100, [['BASE', 100]]],
+    ['promotion minSpend is judged on the purchase total, not the line', {}, { amount: '50.00', lines: [line('30.00', 'fuel'), line('20.00', 'food')] },
+      { promotions: [promo({ multiplier: '2', categories: ['fuel'], minSpend: '50.00' })] }, 80, [['BASE', 80]]],
+    ['a tier promotion skips a member without a tier', {}, { amount: '10.00' }, { promotions: [promo({ multiplier: '2', tiers: ['Gold'] })] }, 10, [['BASE', 10]]],
+    ['a tier promotion skips another tier', {}, { amount: '10.00' },
+      { tier: SILVER, promotions: [promo({ multiplier: '3', tiers: ['Gold'] })] }, 15, [['BASE', 15]]],
+    ['a tier promotion matches its tier (3 × tier 2)', {}, { amount: '10.00' },
+      { tier: GOLD, promotions: [promo({ multiplier: '3', tiers: ['Gold'] })] }, 60, [['BASE', 60]]],
+    ['a promotion without tiers is for everyone, tiered or not', {}, { amount: '10.00' },
+      { tier: GOLD, promotions: [promo({ multiplier: '3' })] }, 60, [['BASE', 60]]],
+    ['fixed bonus points add after the floor', { pointsPerUnit: '1.25' }, { amount: '19.99' },
+      { promotions: [promo({ bonusPoints: 5 })] }, 29, [['BASE', 24], ['PROMOTION_BONUS', 5]]],
+    ["every matching promotion's bonus adds, while only the largest multiplier applies", {}, { amount: '10.00' },
+      { promotions: [promo({ name: 'a', multiplier: '2', bonusPoints: 5 }), promo({ name: 'b', multiplier: '3', bonusPoints: 7 })] },
+      42, [['BASE', 30], ['PROMOTION_BONUS', 5], ['PROMOTION_BONUS', 7]]],
+    ['a bonus of a promotion for other categories does not add', {}, { amount: '10.00', lines: [line('10.00', 'fuel')] },
+      { promotions: [promo({ bonusPoints: 11, categories: ['books'] })] }, 10, [['BASE', 10]]],
+    ['a bonus below its promotion minSpend does not add', {}, { amount: '10.00' },
+      { promotions: [promo({ bonusPoints: 11, minSpend: '50.00' })] }, 10, [['BASE', 10]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+
+  it('names the promotion that multiplied a line and the one whose bonus was added', () => {
+    const result = earnCase({}, { amount: '10.00' }, { promotions: [promo({ name: 'Double Days', multiplier: '2' }), promo({ name: 'Welcome', bonusPoints: 5 })] });
+    expect(result.breakdown[0]!.detail).toContain('Double Days 2');
+    expect(result.breakdown[1]).toEqual({ rule: 'PROMOTION_BONUS', points: 5, detail: 'Welcome' });
+  });
+});
+
+describe('computeEarn: tier multiplier', () => {
+  it.each<EarnCase>([
+    ['Silver 1.5 × 1.25 on 19.99 = 37.48125', { pointsPerUnit: '1.25' }, { amount: '19.99' }, { tier: SILVER }, 37, [['BASE', 37]]],
+    ['every step multiplied: 10 × category 1.5 × promotion 3 × Gold 2 = 90', { categoryMultipliers: [{ category: 'fuel', multiplier: '1.5' }] },
+      { amount: '10.00', lines: [line('10.00', 'fuel')] }, { tier: GOLD, promotions: [promo({ multiplier: '3' })] }, 90, [['BASE', 90]]],
+    ['a tier with multiplier 1 changes nothing', { pointsPerUnit: '1.25' }, { amount: '19.99' }, { tier: { name: 'Basic', earnMultiplier: '1' } }, 24, [['BASE', 24]]],
+    ['bonuses are not multiplied by the tier', { firstPurchaseBonus: 50 }, { amount: '10.00' }, { tier: GOLD }, 70, [['BASE', 20], ['FIRST_PURCHASE_BONUS', 50]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+
+  it('shows the tier in the base line', () => {
+    expect(earnCase({}, { amount: '10.00' }, { tier: GOLD }).breakdown[0]!.detail).toContain('tier Gold 2');
+  });
+});
+
+describe('computeEarn: first-purchase and punch-card bonuses', () => {
+  it.each<EarnCase>([
+    ['the first purchase at the partner gets the first-purchase bonus', { firstPurchaseBonus: 50 }, { amount: '10.00' }, { purchasesBefore: 0 },
+      60, [['BASE', 10], ['FIRST_PURCHASE_BONUS', 50]]],
+    ['the second does not', { firstPurchaseBonus: 50 }, { amount: '10.00' }, { purchasesBefore: 1 }, 10, [['BASE', 10]]],
+    ['a first-purchase bonus of 0 adds no line', { firstPurchaseBonus: 0 }, { amount: '10.00' }, { purchasesBefore: 0 }, 10, [['BASE', 10]]],
+    ['every 3rd visit: not the 1st', { everyNthVisit: 3, visitBonus: 20 }, { amount: '10.00' }, { purchasesBefore: 0 }, 10, [['BASE', 10]]],
+    ['every 3rd visit: not the 2nd', { everyNthVisit: 3, visitBonus: 20 }, { amount: '10.00' }, { purchasesBefore: 1 }, 10, [['BASE', 10]]],
+    ['every 3rd visit: the 3rd', { everyNthVisit: 3, visitBonus: 20 }, { amount: '10.00' }, { purchasesBefore: 2 }, 30, [['BASE', 10], ['VISIT_BONUS', 20]]],
+    ['every 3rd visit: not the 4th', { everyNthVisit: 3, visitBonus: 20 }, { amount: '10.00' }, { purchasesBefore: 3 }, 10, [['BASE', 10]]],
+    ['every 3rd visit: the 6th', { everyNthVisit: 3, visitBonus: 20 }, { amount: '10.00' }, { purchasesBefore: 5 }, 30, [['BASE', 10], ['VISIT_BONUS', 20]]],
+    ['every visit, with the first-purchase bonus on the first', { firstPurchaseBonus: 50, everyNthVisit: 1, visitBonus: 20 }, { amount: '10.00' },
+      { purchasesBefore: 0 }, 80, [['BASE', 10], ['FIRST_PURCHASE_BONUS', 50], ['VISIT_BONUS', 20]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+});
+
+describe('computeEarn: the transaction cap, then what is left of the day cap', () => {
+  it.each<EarnCase>([
+    ['the transaction cap applies after the bonuses', { pointsPerUnit: '10', maxPointsPerTransaction: 500, firstPurchaseBonus: 100 }, { amount: '45.00' }, {},
+      500, [['BASE', 450], ['FIRST_PURCHASE_BONUS', 100], ['MAX_PER_TRANSACTION', -50]]],
+    ['the day cap leaves what is left of the day', { maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 70 },
+      30, [['BASE', 50], ['MAX_PER_DAY', -20]]],
+    ['the day cap not reached adds no line', { maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 10 }, 50, [['BASE', 50]]],
+    ['exactly reaching the day cap adds no line', { maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 50 }, 50, [['BASE', 50]]],
+    ['a day at its cap earns nothing more', { maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 100 }, 0, [['BASE', 50], ['MAX_PER_DAY', -50]]],
+    ['a day past its cap (the cap was lowered) earns nothing, never less', { maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 130 },
+      0, [['BASE', 50], ['MAX_PER_DAY', -50]]],
+    ['the transaction cap first, then the day cap on what it left', { maxPointsPerTransaction: 40, maxPointsPerMemberPerDay: 100 }, { amount: '50.00' },
+      { pointsEarnedToday: 80 }, 20, [['BASE', 50], ['MAX_PER_TRANSACTION', -10], ['MAX_PER_DAY', -20]]],
+    ['the day cap also caps bonuses', { maxPointsPerMemberPerDay: 100, firstPurchaseBonus: 80 }, { amount: '50.00' }, {},
+      100, [['BASE', 50], ['FIRST_PURCHASE_BONUS', 80], ['MAX_PER_DAY', -30]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+
+  it('says how much was earned already that day', () => {
+    expect(earnCase({ maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 70 }).breakdown[1]!.detail)
+      .toBe('capped at 100 points a day at this partner; 70 earned already that day');
   });
 });

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { inTransaction, rows } from '../../db/transaction';
 import { Logger } from '../../common/logger';
+import { uuidv7 } from '../../common/ids';
 import { loadTerms } from '../ledger/ledger.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PostingRun, SYSTEM_CALLER } from '../ledger/posting-run';
@@ -20,7 +21,7 @@ export interface ExpiryResult {
 /**
  * The expiry job (DESIGN.md, Expiry; Tiers): every lot past its expiry at `asOf` gives what is left
  * of it to breakage, one EXPIRY transaction a member; then every tier is set to what the trailing
- * window at `asOf` qualifies for (downgrades happen here). Members locked by a posting are skipped
+ * window qualifies for now (downgrades happen here). Members locked by a posting are skipped
  * (SKIP LOCKED) and picked up by the next run, so several servers may run it at once. Running it
  * twice expires nothing twice: an expired lot has nothing left.
  */
@@ -36,7 +37,10 @@ export async function runExpiry(db: DataSource, asOf: Date): Promise<ExpiryResul
     after = due[due.length - 1]!.member_id;
     const requests: PostingRequest[] = due.map((d) => ({
       kind: TransactionType.EXPIRY, memberId: d.member_id, partnerId: null, asOf,
-      idempotencyKey: `expiry:${asOf.toISOString()}`, requestHash: asOf.toISOString(),
+      // Not a retry key: what makes the job idempotent is that an expired lot has nothing left. A key
+      // shared by runs with the same asOf would replay an old expiry instead of expiring points a
+      // returned reward restored since.
+      idempotencyKey: `expiry:${uuidv7()}`, requestHash: asOf.toISOString(),
     }));
     const outcome = await inTransaction(db, async (q) => {
       const posted = await new PostingRun(q, terms, { caller: SYSTEM_CALLER, linkPartnerId: null, skipLocked: true }).run(requests);
@@ -49,23 +53,24 @@ export async function runExpiry(db: DataSource, asOf: Date): Promise<ExpiryResul
       result.expiredLots += posted.value.expiredLots ?? 0;
     }
   }
-  result.tierChanges = await settleTiers(db, asOf, terms.coalition.tiers);
+  result.tierChanges = await settleTiers(db, terms.coalition.tiers);
   return result;
 }
 
 /**
- * Sets every tiered member's tier to what its trailing window at `asOf` qualifies for. Members
- * without a tier are upgraded by their next purchase, so they need no visit here.
+ * Sets every tiered member's tier to what its trailing window qualifies for now (a tier is a
+ * present state, whatever `asOf` the lots were expired at). Members without a tier are upgraded by
+ * their next purchase, so they need no visit here.
  */
-async function settleTiers(db: DataSource, asOf: Date, tiers: Parameters<typeof nextTier>[2]): Promise<number> {
+async function settleTiers(db: DataSource, tiers: Parameters<typeof nextTier>[2]): Promise<number> {
   let changes = 0;
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const outcome = await inTransaction(db, async (q) => {
       const members = await rows<{ id: string; tier: string | null; qualifying: number }>(q,
-        `SELECT m.id, m.tier, ${QUALIFYING_POINTS_SQL('m.id', '$2::timestamptz')} AS qualifying FROM member m
+        `SELECT m.id, m.tier, ${QUALIFYING_POINTS_SQL('m.id', 'now()')} AS qualifying FROM member m
          WHERE m.id > $1 AND m.tier IS NOT NULL ORDER BY m.id LIMIT ${CHUNK} FOR UPDATE OF m SKIP LOCKED`,
-        [after, asOf.toISOString()]);
+        [after]);
       const changed = members.flatMap((m) => {
         const tier = nextTier(m.tier, m.qualifying, tiers, true);
         return tier === m.tier ? [] : [{ id: m.id, tier }];

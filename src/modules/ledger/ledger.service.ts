@@ -13,6 +13,7 @@ import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransac
 import { IDEMPOTENCY_CONSTRAINT, TransactionRow, loadTerms } from './ledger.store';
 import { BonusAction, BreakdownLine, Transaction, TransactionType } from './ledger.types';
 import { PostingRun } from './posting-run';
+import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
 import { PostingRequest, PostingTerms } from './posting.types';
 
 /** How far ahead of the server clock a purchase's occurredAt may be (clock skew between systems). */
@@ -65,7 +66,7 @@ function memberNotFound(field: string[]): Outcome<never> {
 }
 
 /** Turns a purchase input into a posting request, or says what is wrong with it. Writes nothing. */
-function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent: number, now: Date, path: string[]): Outcome<PostingRequest> {
+function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent: number, affiliates: Map<string, string>, now: Date, path: string[]): Outcome<PostingRequest> {
   const errors: UserError[] = [];
   if (!isUuid(input.memberId)) return memberNotFound([...path, 'memberId']);
   const amount = parseAmount(input.amount, exponent, [...path, 'amount']);
@@ -83,21 +84,20 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
     });
     if (!errors.length && !sum.eq(amount.value)) errors.push(userError(ErrorCode.INVALID_INPUT, `lines sum to ${sum.toFixed()}, not to the amount ${amount.value.toFixed()}`, [...path, 'lines']));
   }
-  if (input.affiliateCode != null) {
-    // Affiliates arrive with their own issue; until then no code is known.
-    errors.push(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', [...path, 'affiliateCode']));
-  }
+  const affiliateId = input.affiliateCode != null ? affiliates.get(normalizeAffiliateCode(input.affiliateCode)) ?? null : null;
+  if (input.affiliateCode != null && !affiliateId) errors.push(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', [...path, 'affiliateCode']));
   if (errors.length || !amount.ok) return fail(...errors);
   const normalized = {
     memberId: input.memberId, partnerId, amount: amount.value.toFixed(), occurredAt: input.occurredAt?.toISOString() ?? null,
     lines: input.lines?.map((l) => ({ sku: l.sku ?? null, category: l.category ?? null, amount: new Dec(l.amount).toFixed() })) ?? null,
-    affiliateCode: input.affiliateCode ?? null,
+    affiliateCode: input.affiliateCode == null ? null : normalizeAffiliateCode(input.affiliateCode),
   };
   return ok({
     kind: TransactionType.PURCHASE, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId,
     requestHash: requestHash(TransactionType.PURCHASE, normalized),
     amount: amount.value, amountMinor: toMinorUnits(amount.value, exponent), occurredAt: input.occurredAt ?? now,
     lines: input.lines?.length ? input.lines.map((l) => ({ category: l.category?.trim() || null, amount: new Dec(l.amount) })) : null,
+    affiliateId,
   });
 }
 
@@ -128,7 +128,8 @@ function purchaseTerms(ctx: RequestContext, partnerIds: string[], inputs: Record
   const times = inputs.map((i) => (i.occurredAt ?? now).getTime()).filter((t) => Number.isFinite(t));
   const window = { from: new Date(Math.min(now.getTime(), ...times)), to: new Date(Math.max(now.getTime(), ...times)) };
   const memberIds = [...new Set(inputs.map((i) => i.memberId).filter(isUuid))];
-  return loadTerms(ctx.db, partnerIds, memberIds, window);
+  const codes = [...new Set(inputs.flatMap((i) => (i.affiliateCode == null ? [] : [normalizeAffiliateCode(i.affiliateCode)])))];
+  return loadTerms(ctx.db, partnerIds, memberIds, window, codes);
 }
 
 /** Keeps field paths pointing into `inputs[i]` for batch items. */
@@ -153,7 +154,7 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
     if (!partner.ok) return partner;
     const invalid = batch ? checkBatchItem(input) : [];
     if (invalid.length) return fail(...invalid);
-    return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, now, ['input']);
+    return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, terms.affiliates, now, ['input']);
   });
   return { requests, terms };
 }

@@ -3,6 +3,7 @@ import { toCoalition } from '../coalition/coalition.loader';
 import { Coalition } from '../coalition/coalition.types';
 import { Dec } from '../../common/decimal';
 import type { PostingTerms } from './posting.types';
+import type { CommissionPlan } from '../partner/partner.types';
 import { preparedRows, rows } from '../../db/transaction';
 import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
 import { EarnRule } from '../earning/earn-rule';
@@ -153,11 +154,39 @@ export interface PartnerTerms {
   redemption_value_per_point: string;
   earn_rule: EarnRule;
   bonus_limits: BonusLimit[];
+  commission_plan: CommissionPlan | null;
+}
+
+/** A commission row as the posting path reads and writes it. */
+export interface CommissionRow {
+  member_id: string;
+  id: string;
+  purchase_id: string;
+  partner_id: string;
+  affiliate_id: string;
+  plan: CommissionPlan;
+  purchase_amount_minor: string;
+  /** The commission as first computed: refunds reduce it pro rata from this. */
+  base_amount_minor: string;
+  amount_minor: string;
+  status: string;
+  clawback_of: string | null;
+  occurred_at: Date;
+  approves_at: Date;
+  created_at: Date;
+  settlement_run_id: string | null;
+}
+
+export const COMMISSION_COLUMNS = `member_id, id, purchase_id, partner_id, affiliate_id, plan, purchase_amount_minor, base_amount_minor, amount_minor, status, clawback_of,
+  occurred_at, approves_at, created_at, settlement_run_id`;
+
+export async function loadCommissions(q: QueryRunner, memberId: string, purchaseId: string): Promise<CommissionRow[]> {
+  return rows<CommissionRow>(q, `SELECT ${COMMISSION_COLUMNS} FROM commission WHERE member_id = $1 AND purchase_id = $2 ORDER BY created_at, id`, [memberId, purchaseId]);
 }
 
 export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<Map<string, PartnerTerms>> {
   if (!ids.length) return new Map();
-  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule, bonus_limits FROM partner WHERE id = ANY($1::uuid[])', [ids]);
+  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(found.map((p) => [p.id, p]));
 }
 
@@ -167,16 +196,18 @@ export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<M
  * and not yet rewarded (their referrers must be locked too).
  */
 export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], memberIds: string[] = [],
-  window: { from: Date; to: Date } = { from: new Date(), to: new Date() }): Promise<PostingTerms> {
+  window: { from: Date; to: Date } = { from: new Date(), to: new Date() }, affiliateCodes: string[] = []): Promise<PostingTerms> {
   const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null;
-    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string }[] | null }>(db,
+    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string }[] | null;
+    affiliates: { id: string; code: string }[] | null }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
-            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule, bonus_limits FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
+            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
             (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, min_spend::text
               FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
             (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id FROM member
-              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL AND referral_rewarded_at IS NULL) r) AS referrals`,
-    [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString()]);
+              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL AND referral_rewarded_at IS NULL) r) AS referrals,
+            (SELECT json_agg(a) FROM (SELECT id, code FROM affiliate WHERE code = ANY($5::text[])) a) AS affiliates`,
+    [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString(), affiliateCodes]);
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
     donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'] });
@@ -189,6 +220,7 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
       multiplier: trim(p.multiplier), bonusPoints: p.bonus_points as number | null, categories: p.categories as string[], tiers: p.tiers as string[], minSpend: trim(p.min_spend),
     })),
     referrers: new Map((row!.referrals ?? []).map((r) => [r.id, r.referred_by_member_id])),
+    affiliates: new Map((row!.affiliates ?? []).map((a) => [a.code, a.id])),
   };
 }
 
@@ -200,6 +232,9 @@ export interface Posting {
   lotOwner: Map<LotState, string>;
   debts: { memberId: string; debt: DebtState }[];
   members: MemberUpdate[];
+  commissions: CommissionRow[];
+  /** Existing commission rows whose amount or status changed (a refund before approval). */
+  changedCommissions: CommissionRow[];
 }
 
 export interface MemberUpdate {
@@ -288,6 +323,25 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
     parts.push(`um AS (UPDATE member SET balance = v.balance, debt = v.debt, tier = v.tier, successful_referrals = v.referrals, referral_rewarded_at = v.rewarded
       FROM unnest(${p[0]}::uuid[], ${p[1]}::bigint[], ${p[2]}::bigint[], ${p[3]}::text[], ${p[4]}::int[], ${p[5]}::timestamptz[]) AS v(id, balance, debt, tier, referrals, rewarded)
       WHERE member.id = v.id)`);
+  }
+  const cs = posting.commissions;
+  if (cs.length) {
+    const p = arrays(cs.map((c) => c.member_id), cs.map((c) => c.id), cs.map((c) => c.purchase_id), cs.map((c) => c.partner_id), cs.map((c) => c.affiliate_id),
+      cs.map((c) => JSON.stringify(c.plan)), cs.map((c) => c.purchase_amount_minor), cs.map((c) => c.base_amount_minor), cs.map((c) => c.amount_minor),
+      cs.map((c) => c.status), cs.map((c) => c.clawback_of), cs.map((c) => c.occurred_at.toISOString()), cs.map((c) => c.approves_at.toISOString()),
+      cs.map((c) => c.created_at.toISOString()));
+    parts.push(`nc AS (INSERT INTO commission (member_id, id, purchase_id, partner_id, affiliate_id, plan, purchase_amount_minor, base_amount_minor, amount_minor,
+        status, clawback_of, occurred_at, approves_at, created_at)
+      SELECT a, b, c, d, e, f::jsonb, g, g2, h, i, j, k, l, m FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::uuid[],
+        ${p[5]}::text[], ${p[6]}::bigint[], ${p[7]}::bigint[], ${p[8]}::bigint[], ${p[9]}::text[], ${p[10]}::uuid[], ${p[11]}::timestamptz[], ${p[12]}::timestamptz[],
+        ${p[13]}::timestamptz[]) AS x(a, b, c, d, e, f, g, g2, h, i, j, k, l, m))`);
+  }
+  const uc = posting.changedCommissions;
+  if (uc.length) {
+    const p = arrays(uc.map((c) => c.member_id), uc.map((c) => c.id), uc.map((c) => c.amount_minor), uc.map((c) => c.status));
+    parts.push(`uc AS (UPDATE commission SET amount_minor = v.amount, status = v.status
+      FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::bigint[], ${p[3]}::text[]) AS v(member_id, id, amount, status)
+      WHERE commission.member_id = v.member_id AND commission.id = v.id AND commission.settlement_run_id IS NULL)`);
   }
   if (!parts.length) return;
   await preparedRows(q, `WITH ${parts.join(',\n')} SELECT 1`, params);

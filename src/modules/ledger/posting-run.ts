@@ -11,8 +11,9 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from './ledger.rules';
 import {
   LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadLots, loadOpenDebts, loadPartnerTerms,
-  findByKeys, lockMembers, reversalTotals, writePosting,
+  CommissionRow, findByKeys, loadCommissions, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
+import { approvesAt, commissionAfterRefund, commissionFor, CommissionStatus } from '../affiliate/commission.rules';
 import { TransactionType } from './ledger.types';
 import { PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 
@@ -68,6 +69,8 @@ export class PostingRun {
   /** In-batch additions to the history, so two purchases in one batch see each other. */
   private readonly batchCounts = new Map<string, number>();
   private readonly batchQualifying = new Map<string, number>();
+  private readonly commissions: CommissionRow[] = [];
+  private readonly changedCommissions: CommissionRow[] = [];
 
   constructor(private readonly q: QueryRunner, private readonly terms: PostingTerms, private readonly options: RunOptions) {
     this.partners = new Map(terms.partners);
@@ -120,7 +123,8 @@ export class PostingRun {
       const row = await findTransaction(this.q, r.memberId, r.originalId);
       if (!row) continue;
       const consumption = row.type === TransactionType.REDEMPTION ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
-      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption });
+      const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
+      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions });
     }
     const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
     const lotIds = [...this.originals.values()].flatMap((o) => o.consumption?.movements.map((m) => m.lotId) ?? []);
@@ -143,7 +147,8 @@ export class PostingRun {
     for (const r of requests) {
       if (r.kind === TransactionType.PURCHASE) {
         const rule = this.terms.partners.get(r.partnerId!)?.earn_rule;
-        if (rule?.firstPurchaseBonus || rule?.everyNthVisit) query.counts.push({ memberId: r.memberId, partnerId: r.partnerId! });
+        const plan = this.terms.partners.get(r.partnerId!)?.commission_plan;
+        if (rule?.firstPurchaseBonus || rule?.everyNthVisit || plan?.type === 'FIXED_FIRST_PURCHASE') query.counts.push({ memberId: r.memberId, partnerId: r.partnerId! });
         if (rule?.maxPointsPerMemberPerDay) query.days.push({ memberId: r.memberId, partnerId: r.partnerId!, day: utcDay(r.occurredAt) });
         if (tiers) query.qualifying.push(r.memberId);
         if (this.terms.referrers.has(r.memberId)) query.purchased.push(r.memberId);
@@ -255,10 +260,11 @@ export class PostingRun {
     const dayKey = `day|${r.memberId}|${partnerId}|${day.toISOString()}`;
     const tier = this.terms.coalition.tiers.find((t) => t.name === member.tier) ?? null;
     const promotions = this.terms.promotions.filter((p) => p.partnerId === partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
+    const purchasesBefore = this.history.purchases(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0);
     const earned = computeEarn(rule, { amount: r.amount, lines: r.lines ?? undefined }, {
       tier,
       promotions,
-      purchasesBefore: this.history.purchases(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0),
+      purchasesBefore,
       pointsEarnedToday: this.history.dayPoints(r.memberId, partnerId, day) + (this.batchCounts.get(dayKey) ?? 0),
     });
     if (earned.points > MAX_INT32) return fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount']));
@@ -268,6 +274,7 @@ export class PostingRun {
     this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
     this.batchCounts.set(dayKey, (this.batchCounts.get(dayKey) ?? 0) + earned.points);
     const row = this.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
+    this.commission(r, member, terms, row, purchasesBefore === 0);
     if (this.terms.coalition.tiers.length) {
       // Upgrades apply at once: this purchase's points count for the next one.
       const qualifying = this.history.qualifyingPoints(r.memberId) + (this.batchQualifying.get(r.memberId) ?? 0) + earned.points;
@@ -276,6 +283,46 @@ export class PostingRun {
     }
     if (!this.options.dryRun) this.rewardReferral(r.memberId, member, row);
     return ok({ transaction: row, earned });
+  }
+
+  /**
+   * The affiliate commission a purchase earns (DESIGN.md, Affiliates and commissions): for the
+   * affiliate named on the purchase, else the member's sticky one, under the partner's plan now.
+   */
+  private commission(r: PostingRequest & { kind: TransactionType.PURCHASE }, member: MemberState, terms: PartnerTerms, purchase: TransactionRow, first: boolean): void {
+    const plan = terms.commission_plan;
+    const affiliateId = r.affiliateId ?? member.row.affiliate_id;
+    if (!plan || !affiliateId || this.options.dryRun) return;
+    const attributedAt = r.affiliateId ? r.occurredAt : member.row.affiliate_attributed_at ?? r.occurredAt;
+    const amount = commissionFor({ plan, purchaseAmountMinor: r.amountMinor, currencyExponent: this.terms.coalition.currencyExponent,
+      firstPurchaseAtPartner: first, attributedAt, occurredAt: r.occurredAt });
+    if (amount === 0n) return;
+    this.commissions.push({
+      member_id: r.memberId, id: uuidv7(this.now.getTime()), purchase_id: purchase.id, partner_id: terms.id, affiliate_id: affiliateId, plan,
+      purchase_amount_minor: r.amountMinor.toString(), base_amount_minor: amount.toString(), amount_minor: amount.toString(), status: CommissionStatus.PENDING, clawback_of: null,
+      occurred_at: r.occurredAt, approves_at: approvesAt(plan, r.occurredAt), created_at: this.now, settlement_run_id: null,
+    });
+  }
+
+  /**
+   * A refund of `refundedMinor` in all (this one included) brings the purchase's commission to its
+   * pro-rata share: before approval by changing it (REVERSED at a full refund), after approval or
+   * payment by a negative commission (clawback) that the next settlement run settles.
+   */
+  private refundCommissions(original: ReversalOriginal, refundedMinor: bigint): void {
+    const [first, ...clawbacks] = original.commissions;
+    if (!first || first.status === CommissionStatus.REVERSED) return;
+    const target = commissionAfterRefund(BigInt(first.base_amount_minor), BigInt(first.purchase_amount_minor), refundedMinor);
+    const approved = first.settlement_run_id !== null || first.approves_at.getTime() <= this.now.getTime();
+    if (!approved && clawbacks.length === 0) {
+      // A full refund reverses it, keeping the amount that was reversed; a partial one reduces it.
+      this.changedCommissions.push(target === 0n ? { ...first, status: CommissionStatus.REVERSED } : { ...first, amount_minor: target.toString() });
+      return;
+    }
+    const current = [first, ...clawbacks].reduce((sum, c) => sum + BigInt(c.amount_minor), 0n);
+    if (target === current) return;
+    this.commissions.push({ ...first, id: uuidv7(this.now.getTime()), amount_minor: (target - current).toString(), status: CommissionStatus.PENDING,
+      clawback_of: first.id, approves_at: this.now, created_at: this.now, settlement_run_id: null });
   }
 
   /** A referred member's first purchase anywhere: the referee's bonus, the referrer's bonus and any milestone. */
@@ -319,6 +366,7 @@ export class PostingRun {
         if (refund > left) return fail(userError(ErrorCode.INVALID_INPUT, 'The refund is more than is left of the purchase', ['input', 'amount']));
         const points = refundPoints(row.points, amountMinor, totals.refundedMinor, -totals.points, refund);
         book.takeBack(tx.id, issuer, ownLot(), points, uuidv7(this.now.getTime()), this.now);
+        this.refundCommissions(original, totals.refundedMinor + refund);
         return ok({ transaction: this.record({ ...tx, points: -points, amount_minor: refund.toString(),
           breakdown: [{ rule: refund === left ? 'REFUND' : 'PARTIAL_REFUND', points: -points, detail: `refund of ${refund} of ${amountMinor} minor units` }] }) });
       }
@@ -342,7 +390,8 @@ export class PostingRun {
   }
 
   private posting(): Posting {
-    const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [] };
+    const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [],
+      commissions: this.commissions, changedCommissions: this.changedCommissions };
     for (const book of this.books.values()) {
       for (const lot of book.lots.values()) {
         if (lot.isNew || lot.dirty) {

@@ -15,7 +15,7 @@ interface RequestBase {
 
 /** One posting a caller asked for, checked for shape and ready to be applied under the member lock. */
 export type PostingRequest = RequestBase & (
-  | { kind: TransactionType.PURCHASE; amount: Dec; amountMinor: bigint; occurredAt: Date; lines: PurchaseLine[] | null }
+  | { kind: TransactionType.PURCHASE; amount: Dec; amountMinor: bigint; occurredAt: Date; lines: PurchaseLine[] | null; affiliateId: string | null }
   | { kind: TransactionType.BONUS; action: BonusAction; points: number; description: string | null }
   | { kind: TransactionType.REDEMPTION; points: number; description: string | null }
   | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null }
@@ -36,6 +36,8 @@ export interface PostingTerms {
   promotions: PromotionRow[];
   /** Referred members who have not yet made the first purchase that rewards their referrer. */
   referrers: Map<string, string>;
+  /** Affiliate ids by the codes the requests carry. */
+  affiliates: Map<string, string>;
 }
 
 /** The original transaction a reversal needs, with what earlier reversals already took. */
@@ -43,4 +45,6 @@ export interface ReversalOriginal {
   row: TransactionRow;
   totals: { count: number; refundedMinor: bigint; points: number };
   consumption?: { movements: { lotId: string; points: number }[]; obligations: import('./ledger.rules').ObligationRow[] };
+  /** For a purchase: its commissions, the first one and any clawbacks. */
+  commissions: import('./ledger.store').CommissionRow[];
 }

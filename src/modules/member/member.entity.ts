@@ -40,6 +40,13 @@ export class MemberEntity {
   @Column({ name: 'successful_referrals', type: 'integer', default: 0 })
   successfulReferrals: number;
 
+  /** The affiliate that brought the member (sticky), and when. */
+  @Column({ name: 'affiliate_id', type: 'uuid', nullable: true })
+  affiliateId: string | null;
+
+  @Column({ name: 'affiliate_attributed_at', type: 'timestamptz', nullable: true })
+  affiliateAttributedAt: Date | null;
+
   /** When this member's first purchase rewarded its referrer (a referral counts once). */
   @Column({ name: 'referral_rewarded_at', type: 'timestamptz', nullable: true })
   referralRewardedAt: Date | null;

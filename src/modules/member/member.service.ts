@@ -7,6 +7,7 @@ import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor,
 import { inTransaction, preparedRows, rows } from '../../db/transaction';
 import { actingPartner } from '../partner/acting-partner';
 import { partnerListScope } from '../partner/partner-scope';
+import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
 import { IdentifierKind } from './member.entity';
 import { EnrollMemberInput } from './member.inputs';
 import { isPlausibleBirthDate, normalizeEmail, normalizePhone } from './member.rules';
@@ -24,11 +25,13 @@ export interface MemberRow {
   tier: string | null;
   successful_referrals: number;
   referral_rewarded_at: Date | null;
+  affiliate_id: string | null;
+  affiliate_attributed_at: Date | null;
   created_at: Date;
 }
 
 export const MEMBER_COLUMNS = `m.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt,
-  m.tier, m.successful_referrals, m.referral_rewarded_at, m.created_at`;
+  m.tier, m.successful_referrals, m.referral_rewarded_at, m.affiliate_id, m.affiliate_attributed_at, m.created_at`;
 
 export function toMember(row: MemberRow): Member {
   return {
@@ -107,9 +110,11 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
   const parsed = enrollmentIdentifiers(input, partnerId);
   if (!parsed.ok) return parsed;
   const identifiers = parsed.value;
+  let affiliateId: string | null = null;
   if (input.affiliateCode != null) {
-    // Affiliates arrive with their own issue; until then no code is known.
-    return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', ['input', 'affiliateCode']));
+    const [affiliate] = await rows<{ id: string }>(ctx.db, 'SELECT id FROM affiliate WHERE code = $1', [normalizeAffiliateCode(input.affiliateCode)]);
+    if (!affiliate) return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', ['input', 'affiliateCode']));
+    affiliateId = affiliate.id;
   }
   return inTransaction(ctx.db, async (q) => {
     // Concurrent enrollments of the same person queue here instead of racing to create two members.
@@ -143,8 +148,10 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
       const referralCode = await claimGeneratedCode(q, IdentifierKind.REFERRAL_CODE, memberId, newReferralCode);
       const email = identifiers.find((i) => i.kind === IdentifierKind.EMAIL)?.value ?? null;
       const phone = identifiers.find((i) => i.kind === IdentifierKind.PHONE)?.value ?? null;
-      await rows(q, `INSERT INTO member (id, member_code, referral_code, email, phone, birth_date, referred_by_member_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)`, [memberId, memberCode, referralCode, email, phone, input.birthDate ?? null, referrerId]);
+      // An affiliate is credited with the members it brings: attribution is set at creation and sticks.
+      await rows(q, `INSERT INTO member (id, member_code, referral_code, email, phone, birth_date, referred_by_member_id, affiliate_id, affiliate_attributed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8::uuid IS NULL THEN NULL ELSE now() END)`,
+      [memberId, memberCode, referralCode, email, phone, input.birthDate ?? null, referrerId, affiliateId]);
     } else {
       // An existing member gains identifiers of kinds it has none of; a different one of a kind it has is a conflict.
       const [existing] = await rows<{ email: string | null; phone: string | null }>(q, 'SELECT email, phone FROM member WHERE id = $1 FOR UPDATE', [memberId]);

@@ -29,7 +29,7 @@ function toEarnRule(input: EarnRuleInput): EarnRule {
   };
 }
 
-function toCommissionPlan(input: CommissionPlanInput): CommissionPlan {
+export function toCommissionPlan(input: CommissionPlanInput): CommissionPlan {
   return {
     type: input.type,
     rate: input.rate == null ? null : formatRate(input.rate),
@@ -39,7 +39,7 @@ function toCommissionPlan(input: CommissionPlanInput): CommissionPlan {
   };
 }
 
-function validateCommissionPlan(plan: CommissionPlan, exponent: number, path: string[]): UserError[] {
+export function validateCommissionPlan(plan: CommissionPlan, exponent: number, path: string[]): UserError[] {
   const errors: (UserError | undefined)[] = [];
   if (plan.type === CommissionPlanType.PERCENT_OF_SALE) {
     if (plan.rate === null) errors.push(userError(ErrorCode.INVALID_INPUT, 'PERCENT_OF_SALE needs a rate', [...path, 'rate']));

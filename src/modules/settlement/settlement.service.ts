@@ -16,15 +16,24 @@ import {
 const CLOSE_LOCK = 'coalition-hub:settlement-close';
 
 /**
- * Where settlement lines come from: each source sums (points, points × rate) by
- * (kind, payer, payee) over events posted in [$1, $2). Redemptions and debt recovery come from
- * the obligation table; donations, matches and commissions join as further sources (the charity
- * and affiliate issues) without changing the netting.
+ * Where settlement lines come from. Each source is a query that yields (kind, payer, payee, points,
+ * exact money in currency units) for a run over [$1, $2), $3 being the run's id and $4 10^exponent.
+ * Points-based obligations (redemption, debt recovery; donations and matches with charity) are
+ * summed by posting time; commissions are paid when approved and unsettled, and the same statement
+ * marks them PAID by this run, so nothing is summed that is not marked, or marked and not summed.
+ * New sources plug in here; the netting does not change.
  */
 const LINE_SOURCES = [
   `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points) AS points, sum(points * rate) AS exact
    FROM obligation WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`,
+  `SELECT 'COMMISSION', 'PARTNER', partner_id, 'AFFILIATE', affiliate_id, 0, sum(amount_minor)::numeric / $4 FROM paid_commission
+   GROUP BY partner_id, affiliate_id`,
 ];
+
+/** Approved, unsettled commissions whose purchase was posted before the end: paid by this run. */
+const PAID_COMMISSIONS = `paid_commission AS (UPDATE commission SET settlement_run_id = $3, status = 'PAID'
+  WHERE settlement_run_id IS NULL AND status <> 'REVERSED' AND approves_at < $2 AND created_at < $2
+  RETURNING partner_id, affiliate_id, amount_minor)`;
 
 interface RunRow {
   id: string;
@@ -64,15 +73,18 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
     if (overlap) {
       return fail(userError(ErrorCode.PERIOD_OVERLAPS, `The period overlaps the closed run ${overlap.id} [${overlap.period_start.toISOString()}, ${overlap.period_end.toISOString()})`, ['input']));
     }
+    const runId = uuidv7();
     const totals = await rows<{ kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: string; exact: string }>(q,
-      `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(exact)::text AS exact
-       FROM (${LINE_SOURCES.join(' UNION ALL ')}) s GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`, [start, end]);
+      `WITH ${PAID_COMMISSIONS}
+       SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(exact)::text AS exact
+       FROM (${LINE_SOURCES.join(' UNION ALL ')}) s(kind, payer_type, payer_id, payee_type, payee_id, points, exact)
+       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`, [start, end, runId, 10 ** coalition.currencyExponent]);
     const lines = settleLines(totals.map((t): LineTotal => ({
       kind: t.kind, payer: { type: t.payer_type, id: t.payer_id }, payee: { type: t.payee_type, id: t.payee_id }, points: BigInt(t.points), exact: new Dec(t.exact),
     })), coalition.currencyExponent).filter((l) => l.points !== 0n || l.amountMinor !== 0n);
     const positions = netPositions(lines);
     const transfers = settleTransfers(positions);
-    const run: RunRow = { id: uuidv7(), period_start: start, period_end: end, closed_at: new Date(), currency: coalition.currency, currency_exponent: coalition.currencyExponent };
+    const run: RunRow = { id: runId, period_start: start, period_end: end, closed_at: new Date(), currency: coalition.currency, currency_exponent: coalition.currencyExponent };
     await rows(q, `INSERT INTO settlement_run (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
       [run.id, run.period_start, run.period_end, run.closed_at, run.currency, run.currency_exponent]);
     const seq = (list: unknown[]) => list.map((_, i) => i + 1);

@@ -1,0 +1,54 @@
+import { Dec } from '../../common/decimal';
+import type { CommissionPlan } from '../partner/partner.types';
+import { CommissionPlanType } from '../partner/partner.types';
+
+const DAY_MS = 86_400_000;
+
+export enum CommissionStatus {
+  PENDING = 'PENDING',
+  APPROVED = 'APPROVED',
+  PAID = 'PAID',
+  REVERSED = 'REVERSED',
+}
+
+export interface CommissionCase {
+  plan: CommissionPlan;
+  purchaseAmountMinor: bigint;
+  currencyExponent: number;
+  /** Whether this is the member's first purchase at the partner. */
+  firstPurchaseAtPartner: boolean;
+  attributedAt: Date;
+  occurredAt: Date;
+}
+
+/**
+ * The commission a purchase earns its affiliate under a plan (DESIGN.md, Affiliates and
+ * commissions), in minor units; 0 when none: outside the attribution window, or a
+ * FIXED_FIRST_PURCHASE plan on a later purchase. PERCENT_OF_SALE is rate × amount, half up.
+ */
+export function commissionFor(c: CommissionCase): bigint {
+  if (c.plan.durationDays !== null && c.occurredAt.getTime() > c.attributedAt.getTime() + c.plan.durationDays * DAY_MS) return 0n;
+  if (c.plan.type === CommissionPlanType.PERCENT_OF_SALE) {
+    return BigInt(new Dec(c.plan.rate!).times(c.purchaseAmountMinor.toString()).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0));
+  }
+  if (!c.firstPurchaseAtPartner) return 0n;
+  return BigInt(new Dec(c.plan.amount!).times(new Dec(10).pow(c.currencyExponent)).toFixed(0));
+}
+
+export function approvesAt(plan: CommissionPlan, occurredAt: Date): Date {
+  return new Date(occurredAt.getTime() + plan.holdDays * DAY_MS);
+}
+
+/** What a commission should come to once `refundedMinor` of the purchase is refunded: pro rata, half up. */
+export function commissionAfterRefund(originalMinor: bigint, purchaseAmountMinor: bigint, refundedMinor: bigint): bigint {
+  if (refundedMinor >= purchaseAmountMinor) return 0n;
+  return BigInt(new Dec(originalMinor.toString()).times((purchaseAmountMinor - refundedMinor).toString()).div(purchaseAmountMinor.toString())
+    .toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0));
+}
+
+/** The status a reader sees: PAID once settled, REVERSED, else APPROVED from the end of the hold. */
+export function effectiveStatus(stored: string, settled: boolean, approvesAtTime: Date, now: Date): CommissionStatus {
+  if (stored === CommissionStatus.REVERSED) return CommissionStatus.REVERSED;
+  if (settled) return CommissionStatus.PAID;
+  return approvesAtTime.getTime() <= now.getTime() ? CommissionStatus.APPROVED : CommissionStatus.PENDING;
+}

@@ -1,0 +1,52 @@
+import type { ReferralSettings } from '../coalition/coalition.entity';
+import { milestoneBonus, nextMilestone } from './referral.rules';
+
+/** Referral settings as configureCoalition stores them: milestones sorted by referrals. */
+const SETTINGS: ReferralSettings = {
+  refereeBonus: 50,
+  referrerBonus: 100,
+  milestones: [{ referrals: 5, bonus: 500 }, { referrals: 10, bonus: 1000 }, { referrals: 25, bonus: 3000 }, { referrals: 50, bonus: 7500 }],
+};
+
+describe('milestoneBonus: paid exactly when the successful referrals reach a milestone', () => {
+  it.each([
+    [1, 0, 'the first referral is no milestone'],
+    [4, 0, 'one short of the first milestone'],
+    [5, 500, 'the first milestone'],
+    [6, 0, 'past the first milestone: paid once, not again'],
+    [10, 1000, 'the second milestone'],
+    [25, 3000, 'the third milestone'],
+    [49, 0, 'one short of the last milestone'],
+    [50, 7500, 'the last milestone'],
+    [51, 0, 'past the last milestone'],
+    [100, 0, 'far past every milestone'],
+  ])('%i successful referrals → %i bonus points (%s)', (count, bonus) => {
+    expect(milestoneBonus(SETTINGS, count)).toBe(bonus);
+  });
+
+  it('pays nothing when there are no milestones', () => {
+    expect(milestoneBonus({ ...SETTINGS, milestones: [] }, 5)).toBe(0);
+  });
+});
+
+describe('nextMilestone: the first milestone above the referrals so far', () => {
+  it.each([
+    [0, { referrals: 5, bonus: 500 }, 'no referrals yet'],
+    [4, { referrals: 5, bonus: 500 }, 'one short'],
+    [5, { referrals: 10, bonus: 1000 }, 'a milestone just reached points at the next'],
+    [24, { referrals: 25, bonus: 3000 }, 'between milestones'],
+    [49, { referrals: 50, bonus: 7500 }, 'before the last'],
+    [50, null, 'the last reached: nothing next'],
+    [70, null, 'past every milestone'],
+  ] as [number, { referrals: number; bonus: number } | null, string][])('after %i referrals → %j (%s)', (count, expected) => {
+    expect(nextMilestone(SETTINGS, count)).toEqual(expected);
+  });
+
+  it('has no next milestone when referrals are not configured', () => {
+    expect(nextMilestone(null, 0)).toBeNull();
+  });
+
+  it('has no next milestone when the settings have none', () => {
+    expect(nextMilestone({ ...SETTINGS, milestones: [] }, 0)).toBeNull();
+  });
+});

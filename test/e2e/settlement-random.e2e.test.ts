@@ -1,0 +1,354 @@
+import { Dec } from '../../src/common/decimal';
+import { TestHub, startTestHub } from '../support/hub';
+import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
+
+/**
+ * A seeded random walk through the real GraphQL API — purchases, redemptions, returned rewards,
+ * partial and full refunds at four partners — checked against the test's own model of every
+ * member (DESIGN.md: The ledger, Taking points back, Redemption and cross-redemption settlement),
+ * then closed into two settlement runs whose lines, positions and transfers the model predicts.
+ *
+ * The model is written from the rules, not from the code:
+ * - a redemption consumes lots oldest first; a lot another partner issued is owed
+ *   issuer → redeeming partner at the redeeming partner's redemption value;
+ * - a returned reward gives the same lots their points back and negates those obligations (in the
+ *   period of the return); the restored points pay open debt first;
+ * - a refund takes back floor(earned × refund / amount) points (the completing refund: the rest),
+ *   first from the purchase's own lot, then from other lots oldest first as DEBT_RECOVERY
+ *   lot issuer → refunding partner at the refunding partner's value, the rest becomes debt owed to it;
+ * - every new lot pays open debt first, oldest debt first: DEBT_RECOVERY lot issuer → creditor at
+ *   the creditor's value; nobody owes itself;
+ * - a line's money is the exact Σ points × rate, rounded half up once.
+ */
+
+const SEED = 0x5e771e;
+const OPERATIONS_PER_PERIOD = 170;
+const MEMBERS = 12;
+
+// Every partner gives its lots the same validity, so "earliest expiry first, then oldest" is simply
+// oldest first: the model consumes lots in the order they were created.
+const VALIDITY_DAYS = 365;
+const PARTNERS = [
+  { pointsPerUnit: '1', rate: '0.01' },
+  { pointsPerUnit: '2', rate: '0.008' },
+  { pointsPerUnit: '1.5', rate: '0.0125' },
+  { pointsPerUnit: '1.25', rate: '0.0033' }, // four decimals: line rounding matters
+];
+
+const RUN_FIELDS = `id periodStart periodEnd lines { payer { type id } payee { type id } kind points amount { amount currency } }
+  positions { party { type id } amount { amount } } transfers { from { type id } to { type id } amount { amount } }`;
+const CLOSE = `mutation($input: CloseSettlementPeriodInput!) { closeSettlementPeriod(input: $input) { run { ${RUN_FIELDS} } userErrors { code message field } } }`;
+
+interface RunOut {
+  id: string;
+  lines: { payer: { type: string; id: string }; payee: { type: string; id: string }; kind: string; points: number; amount: { amount: string; currency: string } }[];
+  positions: { party: { type: string; id: string }; amount: { amount: string } }[];
+  transfers: { from: { type: string; id: string }; to: { type: string; id: string }; amount: { amount: string } }[];
+}
+
+/** mulberry32: a tiny seeded PRNG, so the walk is the same on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pause = () => new Promise((r) => setTimeout(r, 5));
+const toMinor = (amount: string) => BigInt(new Dec(amount).times(100).toFixed(0));
+/** −points, without a −0 for a refund that takes nothing. */
+const negate = (points: number) => (points === 0 ? 0 : -points);
+const formatAmount = (minor: bigint) => new Dec(minor.toString()).div(100).toFixed(2);
+
+// ---- The model --------------------------------------------------------------------------------
+
+interface Lot { issuer: number; remaining: number }
+interface Debt { creditor: number; remaining: number }
+interface MemberModel { member: TestMember; lots: Lot[]; debts: Debt[] }
+interface Obligation { period: number; kind: 'REDEMPTION' | 'DEBT_RECOVERY'; payer: number; payee: number; points: number; rate: string }
+interface PurchaseRecord { txId: string; m: MemberModel; partner: number; amountMinor: bigint; earned: number; lot?: Lot; refundedMinor: bigint; taken: number }
+interface RedemptionRecord { txId: string; m: MemberModel; partner: number; takes: { lot: Lot; points: number }[]; obligations: Obligation[]; returned: boolean }
+
+const balanceOf = (m: MemberModel) => m.lots.reduce((s, l) => s + l.remaining, 0) - debtOf(m);
+const debtOf = (m: MemberModel) => m.debts.reduce((s, d) => s + d.remaining, 0);
+
+class Model {
+  period = 0;
+  readonly obligations: Obligation[] = [];
+  /** How often each rule fired, so the test can show the walk exercised them all. */
+  readonly fired: Record<string, number> = {};
+
+  private count(what: string) {
+    this.fired[what] = (this.fired[what] ?? 0) + 1;
+  }
+
+  private oblige(kind: Obligation['kind'], payer: number, payee: number, points: number): Obligation | undefined {
+    if (payer === payee || points === 0) return undefined;
+    const o = { period: this.period, kind, payer, payee, points, rate: PARTNERS[payee]!.rate };
+    this.obligations.push(o);
+    return o;
+  }
+
+  /** Oldest first (see VALIDITY_DAYS). */
+  private consume(m: MemberModel, points: number): { takes: { lot: Lot; points: number }[]; missing: number } {
+    const takes: { lot: Lot; points: number }[] = [];
+    let left = points;
+    for (const lot of m.lots) {
+      if (left === 0) break;
+      if (lot.remaining === 0) continue;
+      const take = Math.min(lot.remaining, left);
+      lot.remaining -= take;
+      left -= take;
+      takes.push({ lot, points: take });
+    }
+    return { takes, missing: left };
+  }
+
+  private payDebt(m: MemberModel, lot: Lot, from: string): void {
+    for (const debt of m.debts) {
+      if (lot.remaining === 0) break;
+      if (debt.remaining === 0) continue;
+      const pay = Math.min(debt.remaining, lot.remaining);
+      lot.remaining -= pay;
+      debt.remaining -= pay;
+      this.count(`debt paid by a ${from} lot`);
+      this.oblige('DEBT_RECOVERY', lot.issuer, debt.creditor, pay);
+    }
+  }
+
+  purchase(m: MemberModel, partner: number, amountMinor: bigint): { earned: number; lot?: Lot } {
+    const earned = new Dec(amountMinor.toString()).div(100).times(PARTNERS[partner]!.pointsPerUnit).floor().toNumber();
+    if (earned === 0) return { earned };
+    const lot = { issuer: partner, remaining: earned };
+    m.lots.push(lot);
+    this.payDebt(m, lot, 'new');
+    return { earned, lot };
+  }
+
+  redeem(m: MemberModel, partner: number, points: number): Omit<RedemptionRecord, 'txId'> {
+    const { takes, missing } = this.consume(m, points);
+    if (missing !== 0) throw new Error('the model redeemed more than the balance');
+    const obligations = takes.flatMap((t) => this.oblige('REDEMPTION', t.lot.issuer, partner, t.points) ?? []);
+    if (obligations.length) this.count('cross-partner redemption');
+    return { m, partner, takes, obligations, returned: false };
+  }
+
+  returnReward(r: RedemptionRecord): number {
+    r.returned = true;
+    this.count('returned reward');
+    for (const t of r.takes) t.lot.remaining += t.points;
+    // The return reverses the very obligations of the redemption, at their rates, in this period.
+    for (const o of r.obligations) this.obligations.push({ ...o, period: this.period, points: -o.points });
+    for (const t of r.takes) this.payDebt(r.m, t.lot, 'restored');
+    return r.takes.reduce((s, t) => s + t.points, 0);
+  }
+
+  refund(p: PurchaseRecord, refundMinor: bigint): number {
+    const completes = p.refundedMinor + refundMinor === p.amountMinor;
+    const points = completes ? p.earned - p.taken : Number((BigInt(p.earned) * refundMinor) / p.amountMinor);
+    p.refundedMinor += refundMinor;
+    p.taken += points;
+    this.count(completes ? 'completing refund' : 'partial refund');
+    let left = points;
+    if (p.lot && p.lot.remaining > 0) {
+      const own = Math.min(p.lot.remaining, left);
+      p.lot.remaining -= own;
+      left -= own;
+    }
+    const { takes, missing } = this.consume(p.m, left);
+    for (const t of takes) if (this.oblige('DEBT_RECOVERY', t.lot.issuer, p.partner, t.points)) this.count('refund recovered from another partner’s lot');
+    if (missing > 0) {
+      p.m.debts.push({ creditor: p.partner, remaining: missing });
+      this.count('debt');
+    }
+    return points;
+  }
+
+  /** The run's lines for a period: points and the exact Σ points × rate, rounded half up once. */
+  lines(period: number, partnerIds: string[]): { kind: string; payer: string; payee: string; points: number; amountMinor: bigint }[] {
+    const sums = new Map<string, { kind: string; payer: string; payee: string; points: number; exact: Dec }>();
+    for (const o of this.obligations.filter((x) => x.period === period)) {
+      const key = `${o.kind}|${partnerIds[o.payer]}|${partnerIds[o.payee]}`;
+      const line = sums.get(key) ?? { kind: o.kind, payer: partnerIds[o.payer]!, payee: partnerIds[o.payee]!, points: 0, exact: new Dec(0) };
+      line.points += o.points;
+      line.exact = line.exact.plus(new Dec(o.points).times(o.rate));
+      sums.set(key, line);
+    }
+    return [...sums.values()]
+      .map(({ exact, ...line }) => ({ ...line, amountMinor: BigInt(exact.times(100).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0)) }))
+      // A pair whose events cancel out within the period (a reward redeemed and returned) leaves nothing to settle.
+      .filter((l) => l.points !== 0 || l.amountMinor !== 0n)
+      .sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
+  }
+}
+
+const lineKey = (l: { kind: string; payer: string; payee: string }) => `${l.kind}|${l.payer}|${l.payee}`;
+
+function serverLines(run: RunOut) {
+  return run.lines.map((l) => ({ kind: l.kind, payer: l.payer.id, payee: l.payee.id, points: l.points, amountMinor: toMinor(l.amount.amount) }))
+    .sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
+}
+
+// ---- The walk ---------------------------------------------------------------------------------
+
+let hub: TestHub;
+let partners: TestPartner[];
+let members: MemberModel[];
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  partners = [];
+  for (const p of PARTNERS) partners.push(await createPartner(hub, { pointsPerUnit: p.pointsPerUnit, pointsValidityDays: VALIDITY_DAYS }, p.rate));
+  members = [];
+  for (let i = 0; i < MEMBERS; i++) {
+    const email = `${unique('r')}@example.com`;
+    const member = await enroll(hub, partners[0]!, { email });
+    // The same email at every other partner links the same member to it.
+    for (const partner of partners.slice(1)) expect((await enroll(hub, partner, { email })).id).toBe(member.id);
+    members.push({ member, lots: [], debts: [] });
+  }
+});
+afterAll(() => hub.close());
+
+it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERIOD} operations) settles exactly as the rules say`, async () => {
+  const random = mulberry32(SEED);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const pick = <T>(list: T[]) => list[int(0, list.length - 1)]!;
+  const model = new Model();
+  const purchases: PurchaseRecord[] = [];
+  const redemptions: RedemptionRecord[] = [];
+  const partnerIds = partners.map((p) => p.id);
+
+  /** Each posting agrees with the model at once, so a divergence is reported where it starts. */
+  const expectPosted = (step: string, payload: any, m: MemberModel, points: number) => {
+    expect({ step, userErrors: payload.userErrors, points: payload.transaction?.points, member: payload.member })
+      .toEqual({ step, userErrors: [], points, member: { id: m.member.id, balance: balanceOf(m), debt: debtOf(m) } });
+  };
+
+  const doPurchase = async (step: string) => {
+    const m = pick(members);
+    const partner = int(0, partners.length - 1);
+    const amountMinor = BigInt(int(100, 25000));
+    const { earned, lot } = model.purchase(m, partner, amountMinor);
+    const res = await purchase(hub, partners[partner]!, m.member, formatAmount(amountMinor));
+    expectPosted(`${step}: purchase ${formatAmount(amountMinor)} at partner ${partner}`, res, m, earned);
+    purchases.push({ txId: res.transaction.id, m, partner, amountMinor, earned, lot, refundedMinor: 0n, taken: 0 });
+  };
+
+  const step = async (n: number) => {
+    const label = `period ${model.period + 1} step ${n}`;
+    const roll = random();
+    if (roll < 0.38) return doPurchase(label);
+    if (roll < 0.68) {
+      const m = pick(members);
+      const partner = int(0, partners.length - 1);
+      if (debtOf(m) > 0) {
+        // A member in debt cannot redeem; nothing is posted.
+        const res = await redeem(hub, partners[partner]!, m.member, 1);
+        expect({ label, errors: res.userErrors.map((e: { code: string }) => e.code), transaction: res.transaction }).toEqual({ label, errors: ['MEMBER_IN_DEBT'], transaction: null });
+        return;
+      }
+      const balance = balanceOf(m);
+      if (balance === 0) return doPurchase(label);
+      const points = random() < 0.4 ? balance : int(1, balance);
+      const record = model.redeem(m, partner, points);
+      const res = await redeem(hub, partners[partner]!, m.member, points);
+      expectPosted(`${label}: redeem ${points} at partner ${partner}`, res, m, -points);
+      redemptions.push({ ...record, txId: res.transaction.id });
+      return;
+    }
+    if (roll < 0.78) {
+      const open = redemptions.filter((r) => !r.returned);
+      if (!open.length) return doPurchase(label);
+      const r = pick(open);
+      const points = model.returnReward(r);
+      const res = await reverse(hub, partners[r.partner]!.token, r.txId);
+      expectPosted(`${label}: return of ${r.txId}`, res, r.m, points);
+      return;
+    }
+    const open = purchases.filter((p) => p.refundedMinor < p.amountMinor);
+    if (!open.length) return doPurchase(label);
+    const p = pick(open);
+    const left = p.amountMinor - p.refundedMinor;
+    const partial = roll < 0.92;
+    const refundMinor = partial ? BigInt(int(1, Number(left))) : left;
+    const points = model.refund(p, refundMinor);
+    const res = await reverse(hub, partners[p.partner]!.token, p.txId, partial ? formatAmount(refundMinor) : undefined);
+    expectPosted(`${label}: refund ${formatAmount(refundMinor)} of ${p.txId} (${formatAmount(p.amountMinor)}, earned ${p.earned})`, res, p.m, negate(points));
+  };
+
+  const close = async (periodStart: Date, periodEnd: Date): Promise<RunOut> => {
+    const res = await hub.gql(CLOSE, { input: { periodStart, periodEnd } }, hub.admin);
+    expect(res.data.closeSettlementPeriod.userErrors).toEqual([]);
+    return res.data.closeSettlementPeriod.run;
+  };
+
+  const start = new Date();
+  await pause();
+  for (let n = 1; n <= OPERATIONS_PER_PERIOD; n++) await step(n);
+  await pause();
+  const middle = new Date();
+  await pause();
+  // Period one is closed before period two begins: its returns and refunds of earlier postings
+  // must land in the second run and leave the first as it was.
+  const first = await close(start, middle);
+  model.period = 1;
+  for (let n = 1; n <= OPERATIONS_PER_PERIOD; n++) await step(n);
+  await pause();
+  const end = new Date();
+  const second = await close(middle, end);
+
+  // The walk exercised every rule the runs settle.
+  for (const rule of ['cross-partner redemption', 'returned reward', 'partial refund', 'completing refund', 'refund recovered from another partner’s lot',
+    'debt', 'debt paid by a new lot', 'debt paid by a restored lot']) {
+    expect({ rule, fired: (model.fired[rule] ?? 0) > 0 }).toEqual({ rule, fired: true });
+  }
+
+  const reread = await hub.gql(`query($id: ID!) { settlementRun(id: $id) { ${RUN_FIELDS} } }`, { id: first.id }, hub.admin);
+  expect(reread.data.settlementRun).toEqual(first);
+
+  for (const [period, run] of [first, second].entries()) {
+    // (a) Lines: points per (kind, payer, payee) and one half-up rounding of the exact money.
+    const lines = serverLines(run);
+    expect({ period, lines }).toEqual({ period, lines: model.lines(period, partnerIds) });
+    expect(run.lines.every((l) => l.amount.currency === 'EUR' && l.payer.type === 'PARTNER' && l.payee.type === 'PARTNER')).toBe(true);
+    expect(lines.some((l) => l.kind === 'REDEMPTION') && lines.some((l) => l.kind === 'DEBT_RECOVERY')).toBe(true);
+
+    // (b) Positions: receivable − payable from the run's rounded lines, summing to exactly zero.
+    const fromLines = new Map<string, bigint>();
+    for (const l of lines) {
+      fromLines.set(l.payee, (fromLines.get(l.payee) ?? 0n) + l.amountMinor);
+      fromLines.set(l.payer, (fromLines.get(l.payer) ?? 0n) - l.amountMinor);
+    }
+    const positions = new Map(run.positions.map((p) => [p.party.id, toMinor(p.amount.amount)]));
+    expect({ period, positions }).toEqual({ period, positions: fromLines });
+    expect([...positions.values()].reduce((s, v) => s + v, 0n)).toBe(0n);
+
+    // (c) Transfers settle every position, in at most (non-zero parties − 1) payments; nobody both pays and receives.
+    const left = new Map(positions);
+    for (const t of run.transfers) {
+      const amount = toMinor(t.amount.amount);
+      expect(amount).toBeGreaterThan(0n);
+      left.set(t.from.id, (left.get(t.from.id) ?? 0n) + amount);
+      left.set(t.to.id, (left.get(t.to.id) ?? 0n) - amount);
+    }
+    expect({ period, left: [...left].filter(([, v]) => v !== 0n) }).toEqual({ period, left: [] });
+    const nonZero = [...positions.values()].filter((v) => v !== 0n).length;
+    expect(run.transfers.length).toBeLessThanOrEqual(Math.max(nonZero - 1, 0));
+    const payers = new Set(run.transfers.map((t) => t.from.id));
+    expect(run.transfers.filter((t) => payers.has(t.to.id))).toEqual([]);
+  }
+
+  // (d) Every member's balance and debt are what the model says.
+  for (const m of members) {
+    const res = await hub.gql('query($id: ID!) { member(id: $id) { id balance debt } }', { id: m.member.id }, hub.admin);
+    expect(res.data.member).toEqual({ id: m.member.id, balance: balanceOf(m), debt: debtOf(m) });
+  }
+
+  // (e) The ledger check is clean, settlement runs included.
+  expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
+});
