@@ -5,6 +5,7 @@ import { CoalitionEntity } from './src/modules/coalition/coalition.entity';
 import { MemberPreferenceEntity } from './src/modules/lifecycle/lifecycle.entity';
 import { PromotionEntity } from './src/modules/earning/promotion.entity';
 import { AffiliateEntity, CommissionEntity } from './src/modules/affiliate/affiliate.entity';
+import { CauseEntity, DonationEntity, MatchingCampaignEntity } from './src/modules/charity/charity.entity';
 import { SettlementLineEntity, SettlementPositionEntity, SettlementRunEntity, SettlementTransferEntity } from './src/modules/settlement/settlement.entity';
 import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
@@ -13,7 +14,7 @@ import { PartnerEntity } from './src/modules/partner/partner.entity';
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
   PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
-  AffiliateEntity, CommissionEntity];
+  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

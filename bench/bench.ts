@@ -211,7 +211,7 @@ async function main(): Promise<void> {
         await writePosting(raw, {
           transactions: [{ member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
             points: 18, amount_minor: '1234', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now }],
-          changes, lots: [lot], lotOwner: new Map([[lot, memberId]]), debts: [], commissions: [], changedCommissions: [],
+          changes, lots: [lot], lotOwner: new Map([[lot, memberId]]), debts: [], commissions: [], changedCommissions: [], donations: [], campaigns: [],
           members: [{ id: memberId, balance: Number(member.balance) + 18, debt: 0, tier: member.tier, successfulReferrals: member.successful_referrals, referralRewardedAt: member.referral_rewarded_at }],
         }, now);
         await client.query('COMMIT');

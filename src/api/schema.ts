@@ -6,6 +6,7 @@ import { refuseNulCharacters } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
 import { SettlementResolver } from '../modules/settlement/settlement.resolver';
+import { CharityResolver, MemberDonationResolver } from '../modules/charity/charity.resolver';
 import { AffiliateFieldResolver, AffiliateResolver, PartnerCommissionResolver } from '../modules/affiliate/affiliate.resolver';
 import { PartnerStatsResolver, ReportResolver } from '../modules/report/report.resolver';
 import { EarningResolver, MemberEngagementResolver, PartnerEarningResolver } from '../modules/earning/earning.resolver';
@@ -21,7 +22,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
-      ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver],
+      ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver,
+      CharityResolver, MemberDonationResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

@@ -237,6 +237,36 @@ export class MemberBook {
   }
 
   /**
+   * A donation to a cause (DESIGN.md, Charity): lots in consumption order — or only `fromLotId`, the
+   * lot an automatic donation comes from — each owed by its issuer to the cause at `rate` (the
+   * coalition's donation value per point).
+   */
+  donate(transactionId: string, causeId: string, points: number, rate: string, fromLotId?: string): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
+    if (this.debt > 0) return 'MEMBER_IN_DEBT';
+    const source = fromLotId ? [this.lots.get(fromLotId)!] : [...this.lots.values()];
+    const available = fromLotId ? source[0]!.remaining : this.balance;
+    if (available < points) return 'INSUFFICIENT_POINTS';
+    const { takes, missing } = planConsumption(source, points);
+    if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
+    for (const take of takes) {
+      this.move(transactionId, take.lot, -take.points);
+      const from = issuerAccount(take.lot.issuer);
+      this.changes.obligations.push({ memberId: this.memberId, transactionId, kind: ObligationKind.DONATION, payerType: from.type, payerId: from.id,
+        payeeType: AccountType.CAUSE, payeeId: causeId, points: take.points, rate });
+    }
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.CAUSE, id: causeId }));
+    this.balance -= points;
+    return undefined;
+  }
+
+  /** A partner's match of a donation: money it owes the cause; the matched points never reach the member. */
+  match(transactionId: string, partnerId: string, causeId: string, points: number, rate: string): void {
+    if (points <= 0) return;
+    this.changes.obligations.push({ memberId: this.memberId, transactionId, kind: ObligationKind.MATCH, payerType: AccountType.PARTNER, payerId: partnerId,
+      payeeType: AccountType.CAUSE, payeeId: causeId, points, rate });
+  }
+
+  /**
    * Expires what is left of every lot past its expiry at `asOf`: the points move to breakage and
    * cost their issuer nothing. Returns the points and the number of lots expired.
    */

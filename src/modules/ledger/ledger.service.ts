@@ -5,12 +5,12 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, MAX_AMOUNT_UNITS, MAX_INT32, formatMinorUnits, parseDecimal, toMinorUnits } from '../../common/decimal';
 import { decodeTransactionId, encodeTransactionId, isUuid } from '../../common/ids';
-import { inTransaction, isUniqueViolation } from '../../db/transaction';
+import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { EarnResult } from '../earning/earn-rule';
 import { Member } from '../member/member.types';
 import { actingPartner } from '../partner/acting-partner';
 import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from './ledger.inputs';
-import { IDEMPOTENCY_CONSTRAINT, TransactionRow, loadTerms } from './ledger.store';
+import { DonationRow, IDEMPOTENCY_CONSTRAINT, TransactionRow, loadTerms } from './ledger.store';
 import { BonusAction, BreakdownLine, Transaction, TransactionType } from './ledger.types';
 import { PostingRun } from './posting-run';
 import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
@@ -105,7 +105,7 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
  * Posts a batch of requests for one caller in one database transaction (see PostingRun); failed
  * requests come back as their user errors and write nothing.
  */
-async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false): Promise<Outcome<Posted & { earned?: EarnResult }>[]> {
+async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow }>[]> {
   const currency = { code: terms.coalition.currency, exponent: terms.coalition.currencyExponent };
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
@@ -119,7 +119,7 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
     if (!r.ok) return r;
     const result = results[next++]!;
     if (!result.ok) return result;
-    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned });
+    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned, donation: result.value.donation });
   });
 }
 
@@ -248,3 +248,25 @@ export async function reverseTransaction(ctx: RequestContext, input: ReverseTran
   return result!;
 }
 
+
+/** A member gives points to a cause (DESIGN.md, Charity): idempotent by key, like every posting. */
+export async function donatePoints(ctx: RequestContext, input: { idempotencyKey: string; causeId: string; points: number }): Promise<Outcome<Posted & { donation: DonationRow }>> {
+  const memberId = (ctx.caller as { memberId: string }).memberId;
+  const pointsError = checkPoints(input.points, ['input', 'points']);
+  if (pointsError) return fail(pointsError);
+  if (!isUuid(input.causeId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
+  const request: PostingRequest = {
+    kind: TransactionType.DONATION, memberId, idempotencyKey: input.idempotencyKey, partnerId: null, causeId: input.causeId, points: input.points,
+    requestHash: requestHash(TransactionType.DONATION, { causeId: input.causeId, points: input.points }),
+  };
+  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, []));
+  if (!result!.ok) return result!;
+  // A replayed key brings the transaction back, not the donation row: read it.
+  const donation = result!.value.donation ?? (await findDonationOf(ctx, memberId, decodeTransactionId(result!.value.transaction.id)!.transactionId));
+  return ok({ ...result!.value, donation: donation! });
+}
+
+async function findDonationOf(ctx: RequestContext, memberId: string, transactionId: string): Promise<DonationRow | undefined> {
+  const [row] = await rows<DonationRow>(ctx.db, 'SELECT * FROM donation WHERE member_id = $1 AND transaction_id = $2', [memberId, transactionId]);
+  return row;
+}

@@ -235,6 +235,45 @@ export interface Posting {
   commissions: CommissionRow[];
   /** Existing commission rows whose amount or status changed (a refund before approval). */
   changedCommissions: CommissionRow[];
+  donations: DonationRow[];
+  /** Matching campaigns whose matched points grew. */
+  campaigns: { id: string; matchedPoints: number }[];
+}
+
+export interface DonationRow {
+  member_id: string;
+  id: string;
+  transaction_id: string;
+  cause_id: string;
+  points: number;
+  value_minor: string;
+  matched_points: number;
+  matched_value_minor: string;
+  receipt_number: string;
+  automatic: boolean;
+  created_at: Date;
+}
+
+export interface CampaignRow {
+  id: string;
+  partner_id: string;
+  cause_id: string;
+  ratio: string;
+  cap_points: number;
+  matched_points: number;
+}
+
+/** Active campaigns for these causes at `at`, locked: matches take from their caps one at a time. */
+export async function lockCampaigns(q: QueryRunner, causeIds: string[], at: Date): Promise<CampaignRow[]> {
+  if (!causeIds.length) return [];
+  return rows<CampaignRow>(q, `SELECT id, partner_id, cause_id, ratio::text, cap_points, matched_points FROM matching_campaign
+    WHERE cause_id = ANY($1::uuid[]) AND starts_at <= $2 AND ends_at > $2 ORDER BY id FOR UPDATE`, [causeIds, at.toISOString()]);
+}
+
+export async function loadCauses(q: QueryRunner, causeIds: string[]): Promise<Map<string, { id: string; name: string; active: boolean }>> {
+  if (!causeIds.length) return new Map();
+  const found = await rows<{ id: string; name: string; active: boolean }>(q, 'SELECT id, name, active FROM cause WHERE id = ANY($1::uuid[])', [causeIds]);
+  return new Map(found.map((c) => [c.id, c]));
 }
 
 export interface MemberUpdate {
@@ -342,6 +381,22 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
     parts.push(`uc AS (UPDATE commission SET amount_minor = v.amount, status = v.status
       FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::bigint[], ${p[3]}::text[]) AS v(member_id, id, amount, status)
       WHERE commission.member_id = v.member_id AND commission.id = v.id AND commission.settlement_run_id IS NULL)`);
+  }
+  const ds = posting.donations;
+  if (ds.length) {
+    const p = arrays(ds.map((d) => d.member_id), ds.map((d) => d.id), ds.map((d) => d.transaction_id), ds.map((d) => d.cause_id), ds.map((d) => d.points),
+      ds.map((d) => d.value_minor), ds.map((d) => d.matched_points), ds.map((d) => d.matched_value_minor), ds.map((d) => d.receipt_number),
+      ds.map((d) => d.automatic), ds.map((d) => d.created_at.toISOString()));
+    parts.push(`nd2 AS (INSERT INTO donation (member_id, id, transaction_id, cause_id, points, value_minor, matched_points, matched_value_minor, receipt_number,
+        automatic, created_at)
+      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::int[], ${p[5]}::bigint[], ${p[6]}::int[],
+        ${p[7]}::bigint[], ${p[8]}::text[], ${p[9]}::boolean[], ${p[10]}::timestamptz[]))`);
+  }
+  const mc = posting.campaigns;
+  if (mc.length) {
+    const p = arrays(mc.map((c) => c.id), mc.map((c) => c.matchedPoints));
+    parts.push(`umc AS (UPDATE matching_campaign SET matched_points = v.matched FROM unnest(${p[0]}::uuid[], ${p[1]}::int[]) AS v(id, matched)
+      WHERE matching_campaign.id = v.id)`);
   }
   if (!parts.length) return;
   await preparedRows(q, `WITH ${parts.join(',\n')} SELECT 1`, params);

@@ -11,6 +11,8 @@ export enum TransactionType {
   REFERRAL = 'REFERRAL',
   /** Points whose lots passed their expiry, moved to breakage. */
   EXPIRY = 'EXPIRY',
+  /** Points a member gave to a cause. */
+  DONATION = 'DONATION',
 }
 registerEnumType(TransactionType, { name: 'TransactionType' });
 

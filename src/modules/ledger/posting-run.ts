@@ -11,8 +11,11 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from './ledger.rules';
 import {
   LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadLots, loadOpenDebts, loadPartnerTerms,
-  CommissionRow, findByKeys, loadCommissions, lockMembers, reversalTotals, writePosting,
+  CampaignRow, CommissionRow, DonationRow, findByKeys, loadCauses, loadCommissions, lockCampaigns, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
+import { receiptNumber } from '../charity/receipt';
+import { roundToMinor } from '../settlement/settlement.rules';
+import { Dec } from '../../common/decimal';
 import { approvesAt, commissionAfterRefund, commissionFor, CommissionStatus } from '../affiliate/commission.rules';
 import { TransactionType } from './ledger.types';
 import { PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
@@ -26,6 +29,7 @@ export interface RawPosted {
   member: Member;
   earned?: EarnResult;
   expiredLots?: number;
+  donation?: DonationRow;
 }
 
 export interface RunOptions {
@@ -38,7 +42,7 @@ export interface RunOptions {
   skipLocked?: boolean;
 }
 
-type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number };
+type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number; donation?: DonationRow };
 
 interface MemberState {
   row: LockedMember;
@@ -70,6 +74,9 @@ export class PostingRun {
   private readonly batchCounts = new Map<string, number>();
   private readonly batchQualifying = new Map<string, number>();
   private readonly commissions: CommissionRow[] = [];
+  private readonly donations: DonationRow[] = [];
+  private campaigns: (CampaignRow & { lockedAt: number })[] = [];
+  private causes = new Map<string, { id: string; name: string; active: boolean }>();
   private readonly changedCommissions: CommissionRow[] = [];
 
   constructor(private readonly q: QueryRunner, private readonly terms: PostingTerms, private readonly options: RunOptions) {
@@ -125,6 +132,17 @@ export class PostingRun {
       const consumption = row.type === TransactionType.REDEMPTION ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
       const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
       this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions });
+    }
+    // Causes donated to (asked, or automatic on purchases), and their campaigns, locked after the members.
+    const causeIds = new Set<string>();
+    for (const r of requests) {
+      if (r.kind === TransactionType.DONATION) causeIds.add(r.causeId);
+      const auto = locked.get(r.memberId);
+      if (r.kind === TransactionType.PURCHASE && auto?.auto_donation_percent && auto.auto_donation_cause_id) causeIds.add(auto.auto_donation_cause_id);
+    }
+    if (causeIds.size && !this.options.dryRun) {
+      this.causes = await loadCauses(this.q, [...causeIds]);
+      this.campaigns = (await lockCampaigns(this.q, [...causeIds], this.now)).map((c) => ({ ...c, lockedAt: c.matched_points }));
     }
     const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
     const lotIds = [...this.originals.values()].flatMap((o) => o.consumption?.movements.map((m) => m.lotId) ?? []);
@@ -240,6 +258,13 @@ export class PostingRun {
       }
       case TransactionType.REVERSAL:
         return this.reverse(r);
+      case TransactionType.DONATION: {
+        const cause = this.causes.get(r.causeId);
+        if (!cause) return fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
+        if (!cause.active) return fail(userError(ErrorCode.INVALID_INPUT, 'This cause no longer takes donations', ['input', 'causeId']));
+        const tx = this.newTransaction(r, TransactionType.DONATION);
+        return this.donate(r.memberId, tx, r.causeId, r.points, false);
+      }
       case TransactionType.EXPIRY: {
         const tx = this.newTransaction(r, TransactionType.EXPIRY);
         const expired = this.book(r.memberId).expire(tx.id, r.asOf);
@@ -270,11 +295,12 @@ export class PostingRun {
     if (earned.points > MAX_INT32) return fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount']));
     if (this.overflows(r.memberId, earned.points)) return this.tooManyPoints();
     const tx = this.newTransaction(r, TransactionType.PURCHASE);
-    this.book(r.memberId).credit(tx.id, uuidv7(this.now.getTime()), { partnerId }, earned.points, this.expiry(partnerId), this.now);
+    const lot = this.book(r.memberId).credit(tx.id, uuidv7(this.now.getTime()), { partnerId }, earned.points, this.expiry(partnerId), this.now);
     this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
     this.batchCounts.set(dayKey, (this.batchCounts.get(dayKey) ?? 0) + earned.points);
     const row = this.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
     this.commission(r, member, terms, row, purchasesBefore === 0);
+    this.autoDonate(member, row, lot, earned.points);
     if (this.terms.coalition.tiers.length) {
       // Upgrades apply at once: this purchase's points count for the next one.
       const qualifying = this.history.qualifyingPoints(r.memberId) + (this.batchQualifying.get(r.memberId) ?? 0) + earned.points;
@@ -283,6 +309,48 @@ export class PostingRun {
     }
     if (!this.options.dryRun) this.rewardReferral(r.memberId, member, row);
     return ok({ transaction: row, earned });
+  }
+
+  /**
+   * A donation of `points` to a cause, as its own DONATION transaction with a receipt; each
+   * campaign matching the cause now adds floor(points × ratio) up to what is left of its cap.
+   */
+  private donate(memberId: string, tx: TransactionRow, causeId: string, points: number, automatic: boolean, fromLotId?: string): Outcome<Applied> {
+    const rate = this.terms.coalition.donationValuePerPoint;
+    const book = this.book(memberId);
+    const refused = book.donate(tx.id, causeId, points, rate, fromLotId);
+    if (refused === 'MEMBER_IN_DEBT') return fail(userError(ErrorCode.MEMBER_IN_DEBT, `The member owes ${book.debt} points and cannot donate until they are repaid`, ['input', 'points']));
+    if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.balance} points, fewer than ${points}`, ['input', 'points']));
+    let matched = 0;
+    for (const campaign of this.campaigns.filter((c) => c.cause_id === causeId)) {
+      const match = Math.min(new Dec(points).times(campaign.ratio).floor().toNumber(), campaign.cap_points - campaign.matched_points);
+      if (match <= 0) continue;
+      campaign.matched_points += match;
+      matched += match;
+      book.match(tx.id, campaign.partner_id, causeId, match, rate);
+    }
+    const exponent = this.terms.coalition.currencyExponent;
+    const id = uuidv7(this.now.getTime());
+    const donation: DonationRow = {
+      member_id: memberId, id, transaction_id: tx.id, cause_id: causeId, points, value_minor: roundToMinor(new Dec(points).times(rate), exponent).toString(),
+      matched_points: matched, matched_value_minor: roundToMinor(new Dec(matched).times(rate), exponent).toString(), receipt_number: receiptNumber(id),
+      automatic, created_at: this.now,
+    };
+    this.donations.push(donation);
+    return ok({ transaction: this.record({ ...tx, points: -points, description: automatic ? 'automatic donation' : null,
+      breakdown: [{ rule: 'DONATION', points: -points, detail: `to cause ${this.causes.get(causeId)?.name ?? causeId}${matched ? `; ${matched} points matched by partners` : ''}` }] }), donation });
+  }
+
+  /** A purchase's automatic donation: the member's share of the points, from the lot just created. */
+  private autoDonate(member: MemberState, purchase: TransactionRow, lot: LotState | undefined, earned: number): void {
+    const percent = member.row.auto_donation_percent;
+    const causeId = member.row.auto_donation_cause_id;
+    if (!percent || !causeId || !lot || this.options.dryRun || !this.causes.get(causeId)?.active) return;
+    const points = Math.min(Math.floor((earned * percent) / 100), lot.remaining);
+    if (points <= 0 || this.book(member.row.id).debt > 0) return;
+    const tx = this.newTransaction({ memberId: member.row.id, idempotencyKey: `auto-donation:${purchase.id}`, requestHash: purchase.id, partnerId: null },
+      TransactionType.DONATION, SYSTEM_CALLER);
+    this.donate(member.row.id, tx, causeId, points, true, lot.id);
   }
 
   /**
@@ -384,14 +452,18 @@ export class PostingRun {
         book.restore(tx.id, row.partner_id!, original.consumption!.movements, original.consumption!.obligations);
         return ok({ transaction: this.record({ ...tx, points: -row.points }) });
       }
-      default:
-        return fail(userError(ErrorCode.INVALID_INPUT, row.type === TransactionType.REVERSAL ? 'A reversal cannot itself be reversed' : 'Expired points cannot be given back by a reversal', ['input', 'transactionId']));
+      default: {
+        const why = row.type === TransactionType.REVERSAL ? 'A reversal cannot itself be reversed'
+          : row.type === TransactionType.DONATION ? 'Donations are final' : 'Expired points cannot be given back by a reversal';
+        return fail(userError(ErrorCode.INVALID_INPUT, why, ['input', 'transactionId']));
+      }
     }
   }
 
   private posting(): Posting {
     const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [],
-      commissions: this.commissions, changedCommissions: this.changedCommissions };
+      commissions: this.commissions, changedCommissions: this.changedCommissions, donations: this.donations,
+      campaigns: this.campaigns.filter((c) => c.matched_points !== c.lockedAt).map((c) => ({ id: c.id, matchedPoints: c.matched_points })) };
     for (const book of this.books.values()) {
       for (const lot of book.lots.values()) {
         if (lot.isNew || lot.dirty) {

@@ -20,6 +20,7 @@ export type PostingRequest = RequestBase & (
   | { kind: TransactionType.REDEMPTION; points: number; description: string | null }
   | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null }
   | { kind: TransactionType.EXPIRY; asOf: Date }
+  | { kind: TransactionType.DONATION; causeId: string; points: number }
 );
 
 export interface PromotionRow extends PromotionForEarn {

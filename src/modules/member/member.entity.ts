@@ -40,6 +40,13 @@ export class MemberEntity {
   @Column({ name: 'successful_referrals', type: 'integer', default: 0 })
   successfulReferrals: number;
 
+  /** A share of every later purchase earn donated automatically (0: off). */
+  @Column({ name: 'auto_donation_cause_id', type: 'uuid', nullable: true })
+  autoDonationCauseId: string | null;
+
+  @Column({ name: 'auto_donation_percent', type: 'smallint', default: 0 })
+  autoDonationPercent: number;
+
   /** The affiliate that brought the member (sticky), and when. */
   @Column({ name: 'affiliate_id', type: 'uuid', nullable: true })
   affiliateId: string | null;

@@ -27,11 +27,14 @@ export interface MemberRow {
   referral_rewarded_at: Date | null;
   affiliate_id: string | null;
   affiliate_attributed_at: Date | null;
+  auto_donation_cause_id: string | null;
+  auto_donation_percent: number;
   created_at: Date;
 }
 
 export const MEMBER_COLUMNS = `m.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt,
-  m.tier, m.successful_referrals, m.referral_rewarded_at, m.affiliate_id, m.affiliate_attributed_at, m.created_at`;
+  m.tier, m.successful_referrals, m.referral_rewarded_at, m.affiliate_id, m.affiliate_attributed_at,
+  m.auto_donation_cause_id, m.auto_donation_percent, m.created_at`;
 
 export function toMember(row: MemberRow): Member {
   return {

@@ -23,7 +23,7 @@ export async function partnerStats(ctx: RequestContext, start: Date, end: Date, 
   const coalition = await getCoalition(ctx);
   const previousStart = new Date(start.getTime() - (end.getTime() - start.getTime()));
   const found = await rows<{ id: string; code: string; name: string; rate: string; linked: number; active: number; issued: string; reversed: string; redeemed: string;
-    expired: string; outstanding: string; retained: number; previous: number }>(ctx.db, `
+    expired: string; outstanding: string; donated: string; retained: number; previous: number }>(ctx.db, `
     SELECT p.id, p.code, p.name, p.redemption_value_per_point::text AS rate,
       (SELECT count(*) FROM member_partner_link l WHERE l.partner_id = p.id AND l.linked_at < $2)::int AS linked,
       (SELECT count(DISTINCT t.member_id) FROM ledger_transaction t WHERE t.partner_id = p.id AND t.type IN ('PURCHASE', 'REDEMPTION')
@@ -39,6 +39,7 @@ export async function partnerStats(ctx: RequestContext, start: Date, end: Date, 
         JOIN lot ON lot.member_id = mv.member_id AND lot.id = mv.lot_id
         WHERE lot.issuer_id = p.id AND t.posted_at >= $1 AND t.posted_at < $2)::text AS expired,
       (SELECT COALESCE(sum(lot.remaining), 0) FROM lot WHERE lot.issuer_id = p.id AND lot.remaining > 0 AND lot.expires_at > now())::text AS outstanding,
+      (SELECT COALESCE(sum(o.points), 0) FROM obligation o WHERE o.kind = 'DONATION' AND o.payer_id = p.id AND o.posted_at >= $1 AND o.posted_at < $2)::text AS donated,
       (SELECT count(*) FROM (
         SELECT t.member_id FROM ledger_transaction t WHERE t.partner_id = p.id AND t.type IN ('PURCHASE', 'REDEMPTION') AND t.posted_at >= $1 AND t.posted_at < $2
         INTERSECT
@@ -54,7 +55,7 @@ export async function partnerStats(ctx: RequestContext, start: Date, end: Date, 
     return {
       partner: { id: r.id, code: r.code, name: r.name }, periodStart: start, periodEnd: end,
       membersLinked: r.linked, activeMembers: r.active, pointsIssued: issued, pointsReversed: BigInt(r.reversed), pointsRedeemed: BigInt(r.redeemed),
-      pointsExpired: BigInt(r.expired), pointsDonated: 0n, outstandingPoints: outstanding,
+      pointsExpired: BigInt(r.expired), pointsDonated: BigInt(r.donated), outstandingPoints: outstanding,
       outstandingValue: { amount: formatMinorUnits(roundToMinor(new Dec(r.rate).times(r.outstanding), coalition.currencyExponent), coalition.currencyExponent), currency: coalition.currency },
       breakageRate: ratio(BigInt(r.expired), issued), redemptionRate: ratio(BigInt(r.redeemed), issued),
       retainedMembers: r.retained, retention: ratio(BigInt(r.retained), BigInt(r.previous)),

@@ -174,7 +174,9 @@ async function partyOf(ctx: RequestContext, key: PartyKey): Promise<Party> {
     const partner = await ctx.loaders.partner.load(key.id!);
     return { type: PartyType.PARTNER, id: key.id!, name: partner?.name ?? key.id! };
   }
-  return { type: key.type as PartyType, id: key.id!, name: key.id! };
+  const table = key.type === PartyType.CAUSE ? 'cause' : 'affiliate';
+  const [row] = await rows<{ name: string }>(ctx.db, `SELECT name FROM ${table} WHERE id = $1`, [key.id]);
+  return { type: key.type as PartyType, id: key.id!, name: row?.name ?? key.id! };
 }
 
 const involves = (scope: PartyKey | null, ...parties: PartyKey[]) => scope === null || parties.some((p) => partyKey(p) === partyKey(scope));
