@@ -195,36 +195,40 @@ function linkScope(ctx: RequestContext): string | null {
   return ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
 }
 
-export async function redeemPoints(ctx: RequestContext, input: RedeemPointsInput): Promise<Outcome<Posted>> {
-  const acting = await actingPartner(ctx, input.partnerId, false);
+/** The checks a single points posting for a member shares: who acts, which member, how many points. */
+async function pointsPosting(ctx: RequestContext, input: { memberId: string; points: number; partnerId?: string | null; description?: string | null },
+  operatorMayOmitPartner: boolean): Promise<Outcome<{ partnerId: string | null; description: string | null }>> {
+  const acting = await actingPartner(ctx, input.partnerId, operatorMayOmitPartner);
   if (!acting.ok) return acting;
   if (!isUuid(input.memberId)) return memberNotFound(['input', 'memberId']);
   const pointsError = checkPoints(input.points, ['input', 'points']);
   if (pointsError) return fail(pointsError);
-  const description = input.description?.trim() || null;
-  const request: PostingRequest = {
-    kind: TransactionType.REDEMPTION, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId: acting.value,
-    requestHash: requestHash(TransactionType.REDEMPTION, { memberId: input.memberId, partnerId: acting.value, points: input.points, description }),
-    points: input.points, description,
-  };
-  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, [acting.value!]));
+  return ok({ partnerId: acting.value, description: input.description?.trim() || null });
+}
+
+async function postOne(ctx: RequestContext, request: PostingRequest): Promise<Outcome<Posted>> {
+  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, request.partnerId ? [request.partnerId] : []));
   return result!;
 }
 
+export async function redeemPoints(ctx: RequestContext, input: RedeemPointsInput): Promise<Outcome<Posted>> {
+  const checked = await pointsPosting(ctx, input, false);
+  if (!checked.ok) return checked;
+  const { partnerId, description } = checked.value;
+  return postOne(ctx, {
+    kind: TransactionType.REDEMPTION, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId, points: input.points, description,
+    requestHash: requestHash(TransactionType.REDEMPTION, { memberId: input.memberId, partnerId, points: input.points, description }),
+  });
+}
+
 export async function awardBonus(ctx: RequestContext, input: AwardBonusInput): Promise<Outcome<Posted>> {
-  const acting = await actingPartner(ctx, input.partnerId, true);
-  if (!acting.ok) return acting;
-  if (!isUuid(input.memberId)) return memberNotFound(['input', 'memberId']);
-  const pointsError = checkPoints(input.points, ['input', 'points']);
-  if (pointsError) return fail(pointsError);
-  const description = input.description?.trim() || null;
-  const request: PostingRequest = {
-    kind: TransactionType.BONUS, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId: acting.value,
-    requestHash: requestHash(TransactionType.BONUS, { memberId: input.memberId, partnerId: acting.value, action: input.action, points: input.points, description }),
-    action: input.action, points: input.points, description,
-  };
-  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, acting.value ? [acting.value] : []));
-  return result!;
+  const checked = await pointsPosting(ctx, input, true);
+  if (!checked.ok) return checked;
+  const { partnerId, description } = checked.value;
+  return postOne(ctx, {
+    kind: TransactionType.BONUS, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId, action: input.action, points: input.points, description,
+    requestHash: requestHash(TransactionType.BONUS, { memberId: input.memberId, partnerId, action: input.action, points: input.points, description }),
+  });
 }
 
 export async function reverseTransaction(ctx: RequestContext, input: ReverseTransactionInput): Promise<Outcome<Posted>> {
