@@ -46,7 +46,11 @@ export async function inTransaction<T>(db: DataSource, work: (q: QueryRunner) =>
   }
 }
 
-/** Rows of a query, whatever statement it is. */
+/**
+ * Rows of a query. On a query runner any statement (asked for as a structured result, since TypeORM
+ * otherwise answers an UPDATE … RETURNING with [rows, count]); on the data source, reads only —
+ * writes belong in a transaction (inTransaction) anyway.
+ */
 export async function rows<T>(q: QueryRunner | DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
   if (q instanceof DataSource) return (await q.query(sql, params)) as T[];
   const result = await q.query(sql, params, true);

@@ -23,10 +23,12 @@ export interface CommissionCase {
 
 /**
  * The commission a purchase earns its affiliate under a plan (DESIGN.md, Affiliates and
- * commissions), in minor units; 0 when none: outside the attribution window, or a
+ * commissions), in minor units; 0 when none: before the attribution or after its window, or a
  * FIXED_FIRST_PURCHASE plan on a later purchase. PERCENT_OF_SALE is rate × amount, half up.
  */
 export function commissionFor(c: CommissionCase): bigint {
+  // A sale from before the member was brought was not the affiliate's doing.
+  if (c.occurredAt.getTime() < c.attributedAt.getTime()) return 0n;
   if (c.plan.durationDays !== null && c.occurredAt.getTime() > c.attributedAt.getTime() + c.plan.durationDays * DAY_MS) return 0n;
   if (c.plan.type === CommissionPlanType.PERCENT_OF_SALE) {
     return BigInt(new Dec(c.plan.rate!).times(c.purchaseAmountMinor.toString()).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0));

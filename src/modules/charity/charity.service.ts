@@ -1,15 +1,16 @@
 import type { RequestContext } from '../../api/context';
-import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
+import { Role } from '../../api/auth';
+import { ErrorCode, Outcome, fail, forbidden, ok, userError } from '../../api/errors';
 import { Dec, MAX_INT32, formatMinorUnits, formatRate } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, rows } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
+import { roundToMinor } from '../settlement/settlement.rules';
 import { checkRate } from '../earning/earn-rule';
 import { DonationRow } from '../ledger/ledger.store';
 import { MEMBER_COLUMNS, MemberRow, toMember } from '../member/member.service';
 import { Member } from '../member/member.types';
-import { roundToMinor } from '../settlement/settlement.rules';
 import { CreateCauseInput, CreateMatchingCampaignInput, SetAutoDonationInput, SetCauseActiveInput } from './charity.inputs';
 import { AutoDonation, Cause, Donation, MatchingCampaign } from './charity.types';
 
@@ -22,6 +23,7 @@ interface CauseRow {
   donated: string;
   matched: string;
   donors: number;
+  raised: string;
 }
 
 /**
@@ -32,20 +34,23 @@ export async function listCauses(ctx: RequestContext, onlyId?: string): Promise<
   const coalition = await getCoalition(ctx);
   const found = await rows<CauseRow>(ctx.db, `
     SELECT c.id, c.name, c.description, c.goal_points, c.active,
-      COALESCE(d.donated, 0)::text AS donated, COALESCE(d.matched, 0)::text AS matched, COALESCE(d.donors, 0)::int AS donors
+      COALESCE(d.donated, 0)::text AS donated, COALESCE(d.matched, 0)::text AS matched, COALESCE(d.donors, 0)::int AS donors,
+      COALESCE(o.raised, 0)::text AS raised
     FROM cause c LEFT JOIN (SELECT cause_id, sum(points) AS donated, sum(matched_points) AS matched, count(DISTINCT member_id) AS donors
       FROM donation GROUP BY cause_id) d ON d.cause_id = c.id
+    LEFT JOIN (SELECT payee_id, sum(points * rate) AS raised FROM obligation WHERE payee_type = 'CAUSE' GROUP BY payee_id) o ON o.payee_id = c.id
     WHERE ($1::uuid IS NULL OR c.id = $1) ORDER BY c.name, c.id`, [onlyId ?? null]);
   return found.map((c) => toCause(c, coalition));
 }
 
-function toCause(c: CauseRow, coalition: { donationValuePerPoint: string; currency: string; currencyExponent: number }): Cause {
+/** Raised: Σ points × the donation value in force at each donation and match, exact, rounded half up once. */
+function toCause(c: CauseRow, coalition: { currency: string; currencyExponent: number }): Cause {
   const total = new Dec(c.donated).plus(c.matched);
   return {
     id: c.id, name: c.name, description: c.description, goalPoints: c.goal_points, active: c.active,
     donatedPoints: BigInt(c.donated), matchedPoints: BigInt(c.matched), donors: c.donors,
     progress: c.goal_points ? total.div(c.goal_points).toDecimalPlaces(4, Dec.ROUND_DOWN).toFixed() : null,
-    raised: { amount: formatMinorUnits(roundToMinor(total.times(coalition.donationValuePerPoint), coalition.currencyExponent), coalition.currencyExponent), currency: coalition.currency },
+    raised: { amount: formatMinorUnits(roundToMinor(new Dec(c.raised), coalition.currencyExponent), coalition.currencyExponent), currency: coalition.currency },
   };
 }
 
@@ -56,13 +61,21 @@ export async function createCause(ctx: RequestContext, input: CreateCauseInput):
     return fail(userError(ErrorCode.INVALID_INPUT, 'goalPoints must be a positive number of points', ['input', 'goalPoints']));
   }
   const id = uuidv7();
-  await rows(ctx.db, 'INSERT INTO cause (id, name, description, goal_points) VALUES ($1, $2, $3, $4)', [id, name, input.description?.trim() || null, input.goalPoints ?? null]);
+  await inTransaction(ctx.db, async (q) => {
+    await rows(q, 'INSERT INTO cause (id, name, description, goal_points) VALUES ($1, $2, $3, $4)', [id, name, input.description?.trim() || null, input.goalPoints ?? null]);
+    return ok(true);
+  });
   return ok((await listCauses(ctx, id))[0]!);
 }
 
 export async function setCauseActive(ctx: RequestContext, input: SetCauseActiveInput): Promise<Outcome<Cause>> {
-  const found = isUuid(input.causeId) ? await rows(ctx.db, 'UPDATE cause SET active = $2 WHERE id = $1 RETURNING id', [input.causeId, input.active]) : [];
-  if (!found.length) return fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
+  const notFound = fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
+  if (!isUuid(input.causeId)) return notFound;
+  const updated = await inTransaction(ctx.db, async (q) => {
+    const found = await rows(q, 'UPDATE cause SET active = $2 WHERE id = $1 RETURNING id', [input.causeId, input.active]);
+    return found.length ? ok(true) : notFound;
+  });
+  if (!updated.ok) return updated;
   return ok((await listCauses(ctx, input.causeId))[0]!);
 }
 
@@ -75,8 +88,11 @@ export async function createMatchingCampaign(ctx: RequestContext, input: CreateM
   const [cause] = isUuid(input.causeId) ? await rows(ctx.db, 'SELECT 1 FROM cause WHERE id = $1', [input.causeId]) : [];
   if (!cause) return fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
   const id = uuidv7();
-  await rows(ctx.db, `INSERT INTO matching_campaign (id, partner_id, cause_id, ratio, cap_points, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [id, input.partnerId, input.causeId, formatRate(input.ratio), input.capPoints, input.startsAt, input.endsAt]);
+  await inTransaction(ctx.db, async (q) => {
+    await rows(q, `INSERT INTO matching_campaign (id, partner_id, cause_id, ratio, cap_points, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, input.partnerId, input.causeId, formatRate(input.ratio), input.capPoints, input.startsAt, input.endsAt]);
+    return ok(true);
+  });
   return ok((await findCampaigns(ctx, { id }))[0]!);
 }
 
@@ -108,7 +124,9 @@ export async function setAutoDonation(ctx: RequestContext, input: SetAutoDonatio
   });
 }
 
+/** The member's automatic donation: for the member itself and the operator. */
 export async function autoDonation(ctx: RequestContext, memberId: string): Promise<AutoDonation> {
+  if (!(ctx.caller?.role === Role.ADMIN || (ctx.caller?.role === Role.MEMBER && ctx.caller.memberId === memberId))) throw forbidden('A member’s automatic donation is its own');
   const [row] = await rows<{ percent: number; cause_id: string | null; name: string | null }>(ctx.db,
     `SELECT m.auto_donation_percent AS percent, c.id AS cause_id, c.name FROM member m LEFT JOIN cause c ON c.id = m.auto_donation_cause_id WHERE m.id = $1`, [memberId]);
   return { percent: row?.percent ?? 0, cause: row?.cause_id ? { id: row.cause_id, name: row.name! } : null };
@@ -124,10 +142,14 @@ export async function toDonation(ctx: RequestContext, row: DonationRow): Promise
   };
 }
 
-/** A member's donations, newest first. */
+/**
+ * A member's donations, newest first: for the member itself and the operator. A partner sees none,
+ * as it sees none of the member's transactions it did not post.
+ */
 export async function memberDonations(ctx: RequestContext, memberId: string, page: PageArgs): Promise<Connection<Donation>> {
   const first = page.first ?? DEFAULT_PAGE_SIZE;
-  const params: unknown[] = [memberId, first + 1];
+  const visible = ctx.caller?.role === Role.ADMIN || (ctx.caller?.role === Role.MEMBER && ctx.caller.memberId === memberId);
+  const params: unknown[] = [visible ? memberId : null, first + 1];
   let keyset = '';
   if (page.after) {
     params.push(decodeCursor(page.after, ['uuid'])[0]);
@@ -135,9 +157,9 @@ export async function memberDonations(ctx: RequestContext, memberId: string, pag
   }
   const coalition = await getCoalition(ctx);
   const found = await rows<DonationRow & { cause_name: string }>(ctx.db,
-    `SELECT d.*, c.name AS cause_name FROM donation d JOIN cause c ON c.id = d.cause_id WHERE d.member_id = $1 ${keyset} ORDER BY d.id DESC LIMIT $2`, params);
+    `SELECT d.*, c.name AS cause_name FROM donation d JOIN cause c ON c.id = d.cause_id WHERE d.member_id = $1::uuid ${keyset} ORDER BY d.id DESC LIMIT $2`, params);
   return toConnection(found, first, (d) => [d.id], (d) => ({
     id: d.id, points: d.points, value: { amount: formatMinorUnits(BigInt(d.value_minor), coalition.currencyExponent), currency: coalition.currency },
     cause: { id: d.cause_id, name: d.cause_name }, matchedPoints: d.matched_points, receiptNumber: d.receipt_number, automatic: d.automatic, createdAt: d.created_at,
-  }), async () => (await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM donation WHERE member_id = $1', [memberId]))[0]!.n);
+  }), async () => (await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM donation WHERE member_id = $1::uuid', [visible ? memberId : null]))[0]!.n);
 }

@@ -31,10 +31,10 @@ export class Cause {
   @Field(() => Int, { description: 'Members who have donated' })
   donors: number;
 
-  @Field(() => DecimalScalar, { nullable: true, description: '(donated + matched) / goal, 4 decimals; null without a goal' })
+  @Field(() => DecimalScalar, { nullable: true, description: '(donated + matched) / goal, rounded down to at most 4 decimals; null without a goal' })
   progress: string | null;
 
-  @Field(() => Money, { description: 'Money raised: donated and matched points at the donation value' })
+  @Field(() => Money, { description: 'Money raised: Σ donated and matched points × the donation value in force at each, rounded half up once' })
   raised: Money;
 }
 

@@ -42,16 +42,16 @@ export class PartnerStats {
   @Field(() => Money, { description: 'outstandingPoints at the partner’s redemption value' })
   outstandingValue: Money;
 
-  @Field(() => DecimalScalar, { description: 'pointsExpired / pointsIssued (4 decimals; 0 when nothing was issued)' })
+  @Field(() => DecimalScalar, { description: 'pointsExpired / pointsIssued, rounded half up to at most 4 decimals; 0 when nothing was issued' })
   breakageRate: string;
 
-  @Field(() => DecimalScalar, { description: 'pointsRedeemed / pointsIssued (4 decimals; 0 when nothing was issued)' })
+  @Field(() => DecimalScalar, { description: 'pointsRedeemed / pointsIssued, rounded half up to at most 4 decimals; 0 when nothing was issued' })
   redemptionRate: string;
 
   @Field(() => Int, { description: 'Members active at the partner both in this period and in the one of equal length before it' })
   retainedMembers: number;
 
-  @Field(() => DecimalScalar, { description: 'retainedMembers / members active in the previous period (4 decimals)' })
+  @Field(() => DecimalScalar, { description: 'retainedMembers / members active in the previous period, rounded half up to at most 4 decimals' })
   retention: string;
 }
 

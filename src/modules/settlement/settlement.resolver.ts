@@ -17,13 +17,13 @@ export class SettlementResolver {
     return outcome.ok ? { run: outcome.value, userErrors: [] } : { run: null, userErrors: outcome.errors };
   }
 
-  @Authorized(Role.ADMIN, Role.PARTNER)
-  @Query(() => SettlementRunConnection, { description: 'Closed runs, newest first; a partner sees its own share of each' })
+  @Authorized(Role.ADMIN, Role.PARTNER, Role.AFFILIATE)
+  @Query(() => SettlementRunConnection, { description: 'Closed runs, newest first; a partner or affiliate sees its own share of each' })
   settlementRuns(@Ctx() ctx: RequestContext, @Args(() => PageArgs) page: PageArgs): Promise<Connection<SettlementRun>> {
     return listRuns(ctx, page);
   }
 
-  @Authorized(Role.ADMIN, Role.PARTNER)
+  @Authorized(Role.ADMIN, Role.PARTNER, Role.AFFILIATE)
   @Query(() => SettlementRun, { nullable: true })
   settlementRun(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<SettlementRun | null> {
     return findRun(ctx, id);

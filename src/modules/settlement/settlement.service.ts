@@ -132,7 +132,8 @@ function runScope(ctx: RequestContext): PartyKey | null {
   const caller = ctx.caller!;
   if (caller.role === Role.ADMIN) return null;
   if (caller.role === Role.PARTNER) return { type: PartyType.PARTNER, id: caller.partnerId };
-  throw forbidden('Settlement runs are for the operator and partners');
+  if (caller.role === Role.AFFILIATE) return { type: PartyType.AFFILIATE, id: caller.affiliateId };
+  throw forbidden('Settlement runs are for the operator, partners and affiliates');
 }
 
 interface RunDetail {
@@ -206,13 +207,13 @@ export async function runTransfers(ctx: RequestContext, run: SettlementRun): Pro
   })));
 }
 
-/** One party's statement of a run as CSV; a partner may ask for its own only. */
+/** One party's statement of a run as CSV; a partner or an affiliate may ask for its own only. */
 export async function runStatementCsv(ctx: RequestContext, run: SettlementRun, partyId: string): Promise<string> {
   const scope = runScope(ctx);
   const { lines, positions } = await runDetail(ctx, run.id);
   const party = partyId === OPERATOR_PARTY_ID ? { type: PartyType.OPERATOR, id: null }
-    : positions.find((p) => p.party.id === partyId)?.party ?? { type: PartyType.PARTNER, id: partyId };
-  if (scope && partyKey(scope) !== partyKey(party)) throw forbidden('A partner may download its own statement only');
+    : positions.find((p) => p.party.id === partyId)?.party ?? scope ?? { type: PartyType.PARTNER, id: partyId };
+  if (scope && partyKey(scope) !== partyKey(party)) throw forbidden('A partner or an affiliate may download its own statement only');
   const names = new Map<string, string>();
   for (const l of lines) for (const p of [l.payer, l.payee]) names.set(partyKey(p), (await partyOf(ctx, p)).name);
   return statementCsv(party, (p) => names.get(partyKey(p)) ?? p.id ?? '', lines, run, (minor) => formatMinorUnits(minor, run.currencyExponent), run.currency);
