@@ -201,7 +201,7 @@ async function main(): Promise<void> {
         const now = new Date();
         await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        const locked = await lockMembers(raw, [memberId], partnerId, caller, [key]);
+        const locked = await lockMembers(raw, [memberId], partnerId, caller, [{ memberId, key }]);
         const member = locked.get(memberId)!;
         const txId = uuidv7();
         const lot: LotState = { id: uuidv7(), transactionId: txId, issuer: { partnerId }, points: 18, remaining: 18,

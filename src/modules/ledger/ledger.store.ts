@@ -54,14 +54,17 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
  * is not in its snapshot: its insert then hits the unique constraint and the caller retries
  * (`isIdempotencyRace`), finding it.
  */
-export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: string[],
+export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: { memberId: string; key: string }[],
   skipLocked = false): Promise<Map<string, LockedMember>> {
+  // Each member probes only its own keys: (member, caller, key) is the unique index.
   const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_COLUMNS},
             ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
-            (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction
-              WHERE member_id = m.id AND caller = $3 AND idempotency_key = ANY($4::text[])) t) AS earlier
-     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, [memberIds, partnerId, caller, keys]);
+            (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
+              FROM unnest($4::uuid[], $5::text[]) AS k(m, key) JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key
+              WHERE k.m = m.id) t) AS earlier
+     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`,
+    [memberIds, partnerId, caller, keys.map((k) => k.memberId), keys.map((k) => k.key)]);
   return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
 }
 

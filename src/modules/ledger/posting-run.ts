@@ -118,7 +118,7 @@ export class PostingRun {
   private async load(requests: PostingRequest[]): Promise<void> {
     const referrers = requests.flatMap((r) => (r.kind === TransactionType.PURCHASE && this.terms.referrers.has(r.memberId) ? [this.terms.referrers.get(r.memberId)!] : []));
     const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
-    const keys = this.options.dryRun ? [] : [...new Set(requests.map((r) => r.idempotencyKey))];
+    const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
     const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
     this.now = new Date();
     for (const row of locked.values()) {

@@ -16,24 +16,28 @@ import {
 const CLOSE_LOCK = 'coalition-hub:settlement-close';
 
 /**
- * Where settlement lines come from. Each source is a query that yields (kind, payer, payee, points,
- * exact money in currency units) for a run over [$1, $2), $3 being the run's id and $4 10^exponent.
- * Points-based obligations (redemption, debt recovery; donations and matches with charity) are
- * summed by posting time; commissions are paid when approved and unsettled, and the same statement
- * marks them PAID by this run, so nothing is summed that is not marked, or marked and not summed.
- * New sources plug in here; the netting does not change.
+ * Where settlement lines come from. Each source yields (kind, payer, payee, points, exact money in
+ * currency units) for a run, and runs as a statement of its own: a plain SELECT keeps PostgreSQL's parallel aggregation (a data-modifying
+ * statement would lose it). Points-based obligations (redemption, debt recovery, donation, match)
+ * are summed by posting time; commissions are paid when approved and unsettled, and the same
+ * statement marks them PAID by this run, so nothing is summed that is not marked, or marked and
+ * not summed. New sources plug in here; the netting does not change.
  */
-const LINE_SOURCES = [
-  `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points) AS points, sum(points * rate) AS exact
-   FROM obligation WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`,
-  `SELECT 'COMMISSION', 'PARTNER', partner_id, 'AFFILIATE', affiliate_id, 0, sum(amount_minor)::numeric / $4 FROM paid_commission
-   GROUP BY partner_id, affiliate_id`,
+const LINE_SOURCES: { sql: string; params: (run: { start: Date; end: Date; id: string; exponent: number }) => unknown[] }[] = [
+  {
+    sql: `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(points * rate)::text AS exact
+      FROM obligation WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`,
+    params: (run) => [run.start, run.end],
+  },
+  {
+    sql: `WITH paid AS (UPDATE commission SET settlement_run_id = $2, status = 'PAID'
+        WHERE settlement_run_id IS NULL AND status <> 'REVERSED' AND approves_at < $1 AND created_at < $1
+        RETURNING partner_id, affiliate_id, amount_minor)
+      SELECT 'COMMISSION' AS kind, 'PARTNER' AS payer_type, partner_id AS payer_id, 'AFFILIATE' AS payee_type, affiliate_id AS payee_id,
+        '0' AS points, (sum(amount_minor)::numeric / $3)::text AS exact FROM paid GROUP BY partner_id, affiliate_id`,
+    params: (run) => [run.end, run.id, 10 ** run.exponent],
+  },
 ];
-
-/** Approved, unsettled commissions whose purchase was posted before the end: paid by this run. */
-const PAID_COMMISSIONS = `paid_commission AS (UPDATE commission SET settlement_run_id = $3, status = 'PAID'
-  WHERE settlement_run_id IS NULL AND status <> 'REVERSED' AND approves_at < $2 AND created_at < $2
-  RETURNING partner_id, affiliate_id, amount_minor)`;
 
 interface RunRow {
   id: string;
@@ -74,11 +78,12 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
       return fail(userError(ErrorCode.PERIOD_OVERLAPS, `The period overlaps the closed run ${overlap.id} [${overlap.period_start.toISOString()}, ${overlap.period_end.toISOString()})`, ['input']));
     }
     const runId = uuidv7();
-    const totals = await rows<{ kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: string; exact: string }>(q,
-      `WITH ${PAID_COMMISSIONS}
-       SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(exact)::text AS exact
-       FROM (${LINE_SOURCES.join(' UNION ALL ')}) s(kind, payer_type, payer_id, payee_type, payee_id, points, exact)
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`, [start, end, runId, 10 ** coalition.currencyExponent]);
+    const totals: { kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: string; exact: string }[] = [];
+    for (const source of LINE_SOURCES) {
+      totals.push(...await rows<typeof totals[number]>(q, source.sql, source.params({ start, end, id: runId, exponent: coalition.currencyExponent })));
+    }
+    const order = (t: typeof totals[number]) => [t.kind, t.payer_type, t.payer_id ?? '', t.payee_type, t.payee_id ?? ''].join('|');
+    totals.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
     const lines = settleLines(totals.map((t): LineTotal => ({
       kind: t.kind, payer: { type: t.payer_type, id: t.payer_id }, payee: { type: t.payee_type, id: t.payee_id }, points: BigInt(t.points), exact: new Dec(t.exact),
     })), coalition.currencyExponent).filter((l) => l.points !== 0n || l.amountMinor !== 0n);
