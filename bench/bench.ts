@@ -168,7 +168,9 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const jwtSecret = randomBytes(32).toString('hex');
-    server = spawn(process.execPath, [resolve(__dirname, '../src/main.js')], {
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server, to see where a phase's time goes.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    server = spawn(process.execPath, [...profile, resolve(__dirname, '../src/main.js')], {
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', DB_POOL_SIZE: String(CONNECTIONS + 8) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
