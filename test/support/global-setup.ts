@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
     // Real PostgreSQL, tuned for throwaway test data: no waiting on the disk at commit.
     settings: { max_connections: 400, fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
   });
+  assert.match(server.url, /^postgres:\/\//);
   process.env.TEST_DATABASE_SERVER_URL = server.url;
   (globalThis as { __embeddedPostgres?: { stop(): Promise<void> } }).__embeddedPostgres = server;
 }

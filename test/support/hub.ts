@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -29,7 +30,7 @@ export interface TestHub {
 
 function serverUrl(): string {
   const url = process.env.TEST_DATABASE_SERVER_URL;
-  if (!url) throw new Error('TEST_DATABASE_SERVER_URL is unset: run the tests through jest (see jest.config.js)');
+  assert.ok(url, 'TEST_DATABASE_SERVER_URL is unset: run the tests through jest (see jest.config.js)');
   return url;
 }
 

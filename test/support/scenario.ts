@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Role } from '../../src/api/auth';
 import { TestHub } from './hub';
 
@@ -24,7 +25,7 @@ export async function createPartner(hub: TestHub, earnRule: Record<string, unkno
   const res = await hub.gql(`mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id code } userErrors { code message } } }`,
     { input: { code, name: `Partner ${code}`, redemptionValuePerPoint, earnRule } }, hub.admin);
   const partner = res.data?.createPartner?.partner;
-  if (!partner) throw new Error(`createPartner failed: ${JSON.stringify(res)}`);
+  assert.ok(partner, `createPartner failed: ${JSON.stringify(res)}`);
   return { id: partner.id, code, token: hub.token({ role: Role.PARTNER, partnerId: partner.id }) };
 }
 
@@ -39,7 +40,7 @@ export async function enroll(hub: TestHub, partner: TestPartner, input: Record<s
   const res = await hub.gql(`mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id memberCode } created userErrors { code message } } }`,
     { input: { email: `${unique('m')}@example.com`, ...input } }, partner.token);
   const member = res.data?.enrollMember?.member;
-  if (!member) throw new Error(`enrollMember failed: ${JSON.stringify(res)}`);
+  assert.ok(member, `enrollMember failed: ${JSON.stringify(res)}`);
   return { id: member.id, memberCode: member.memberCode, token: hub.token({ role: Role.MEMBER, memberId: member.id }) };
 }
 
