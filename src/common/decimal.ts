@@ -12,6 +12,8 @@ export const RATE_SCALE = 6;
 /** The largest purchase amount the hub accepts, in currency units: a sanity bound, not a business limit. */
 export const MAX_AMOUNT_UNITS = new Dec('1000000000');
 export const MAX_INT32 = 2_147_483_647;
+/** The earliest instant the hub accepts in an input (a purchase's occurredAt, an expiry asOf, a settlement period). */
+export const EARLIEST_INSTANT = new Date('2000-01-01T00:00:00Z');
 
 const DECIMAL_PATTERN = /^-?(0|[1-9]\d{0,17})(\.\d{1,18})?$/;
 

@@ -93,3 +93,27 @@ it('a batch of 200 purchases costs the same round trips to PostgreSQL as a batch
   expect(one).toBeLessThanOrEqual(6);
   expect(many).toBe(one);
 });
+
+describe('dates and ids from outside the range the hub keeps', () => {
+  it.each([
+    ['a purchase in year 0', 'mutation($m: ID!) { recordPurchase(input: { idempotencyKey: "y0", memberId: $m, amount: "1.00", occurredAt: "0000-06-01T00:00:00Z" }) { userErrors { code field } } }', 'recordPurchase', ['input', 'occurredAt']],
+    ['a purchase in 1999', 'mutation($m: ID!) { recordPurchase(input: { idempotencyKey: "y1999", memberId: $m, amount: "1.00", occurredAt: "1999-12-31T23:59:59Z" }) { userErrors { code field } } }', 'recordPurchase', ['input', 'occurredAt']],
+  ])('refuses %s with INVALID_INPUT', async (_name, query, field, path) => {
+    const member = await enroll(hub, partner);
+    const res = await hub.gql(query, { m: member.id }, partner.token);
+    expect(res.data[field].userErrors).toEqual([{ code: 'INVALID_INPUT', field: path }]);
+  });
+
+  it.each([
+    ['an expiry as of year 0', 'mutation { runExpiry(input: { asOf: "0000-01-01T00:00:00Z" }) { userErrors { code } } }', 'runExpiry'],
+    ['a settlement period in 1999', 'mutation { closeSettlementPeriod(input: { periodStart: "1999-01-01T00:00:00Z", periodEnd: "1999-02-01T00:00:00Z" }) { userErrors { code } } }', 'closeSettlementPeriod'],
+  ])('refuses %s with INVALID_INPUT', async (_name, query, field) => {
+    const res = await hub.gql(query, {}, hub.admin);
+    expect(res.data[field].userErrors).toEqual([{ code: 'INVALID_INPUT' }]);
+  });
+
+  it('answers matching campaigns of a malformed cause id with an empty list', async () => {
+    const res = await hub.gql('{ matchingCampaigns(causeId: "nope") { id } }', {}, hub.admin);
+    expect(res).toMatchObject({ status: 200, data: { matchingCampaigns: [] } });
+  });
+});

@@ -54,3 +54,27 @@ export function effectiveStatus(stored: string, settled: boolean, approvesAtTime
   if (settled) return CommissionStatus.PAID;
   return approvesAtTime.getTime() <= now.getTime() ? CommissionStatus.APPROVED : CommissionStatus.PENDING;
 }
+
+export interface CommissionState {
+  baseMinor: bigint;
+  purchaseAmountMinor: bigint;
+  /** The first commission's current amount and the clawbacks after it. */
+  amountsMinor: bigint[];
+  reversed: boolean;
+  /** Approved (its hold over) or already paid. */
+  approved: boolean;
+}
+
+/**
+ * What a refund does to a purchase's commission once `refundedMinor` of it is refunded in all:
+ * before approval the commission itself is set to its pro-rata share (REVERSED at a full refund);
+ * after approval a clawback brings the total to that share. Nothing when there is nothing to change.
+ */
+export function commissionRefund(c: CommissionState, refundedMinor: bigint):
+  | { kind: 'none' } | { kind: 'reduce'; amountMinor: bigint } | { kind: 'reverse' } | { kind: 'clawback'; amountMinor: bigint } {
+  if (c.reversed) return { kind: 'none' };
+  const target = commissionAfterRefund(c.baseMinor, c.purchaseAmountMinor, refundedMinor);
+  if (!c.approved && c.amountsMinor.length === 1) return target === 0n ? { kind: 'reverse' } : { kind: 'reduce', amountMinor: target };
+  const current = c.amountsMinor.reduce((sum, a) => sum + a, 0n);
+  return target === current ? { kind: 'none' } : { kind: 'clawback', amountMinor: target - current };
+}

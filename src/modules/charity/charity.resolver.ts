@@ -9,7 +9,7 @@ import {
   autoDonation, createCause, createMatchingCampaign, findCampaigns, listCauses, memberDonations, setAutoDonation, setCauseActive, toDonation,
 } from './charity.service';
 import {
-  AutoDonation, Cause, CreateCausePayload, CreateMatchingCampaignPayload, DonatePointsPayload, DonationConnection, MatchingCampaign, SetAutoDonationPayload,
+  AutoDonation, Cause, CreateCausePayload, CreateMatchingCampaignPayload, DonatePointsPayload, DonationConnection, MatchingCampaign, SetAutoDonationPayload, SetCauseActivePayload,
 } from './charity.types';
 import { Donation } from './charity.types';
 
@@ -28,8 +28,8 @@ export class CharityResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => CreateCausePayload, { description: 'An inactive cause takes no donations (nor automatic ones)' })
-  async setCauseActive(@Ctx() ctx: RequestContext, @Arg('input', () => SetCauseActiveInput) input: SetCauseActiveInput): Promise<CreateCausePayload> {
+  @Mutation(() => SetCauseActivePayload, { description: 'An inactive cause takes no donations (nor automatic ones)' })
+  async setCauseActive(@Ctx() ctx: RequestContext, @Arg('input', () => SetCauseActiveInput) input: SetCauseActiveInput): Promise<SetCauseActivePayload> {
     const outcome = await setCauseActive(ctx, input);
     return outcome.ok ? { cause: outcome.value, userErrors: [] } : { cause: null, userErrors: outcome.errors };
   }

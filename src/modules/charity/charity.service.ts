@@ -97,9 +97,13 @@ export async function createMatchingCampaign(ctx: RequestContext, input: CreateM
 }
 
 export async function findCampaigns(ctx: RequestContext, where: { id?: string; causeId?: string }): Promise<MatchingCampaign[]> {
+  if ((where.id && !isUuid(where.id)) || (where.causeId && !isUuid(where.causeId))) return [];
+  // A partner sees its own campaigns; the operator all.
+  const partnerId = ctx.caller?.role === Role.PARTNER ? ctx.caller.partnerId : null;
   const found = await rows<{ id: string; partner_id: string; cause_id: string; ratio: string; cap_points: number; matched_points: number; starts_at: Date; ends_at: Date }>(ctx.db,
     `SELECT id, partner_id, cause_id, ratio::text, cap_points, matched_points, starts_at, ends_at FROM matching_campaign
-     WHERE ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR cause_id = $2) ORDER BY starts_at DESC, id`, [where.id ?? null, where.causeId ?? null]);
+     WHERE ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR cause_id = $2) AND ($3::uuid IS NULL OR partner_id = $3)
+     ORDER BY starts_at DESC, id`, [where.id ?? null, where.causeId ?? null, partnerId]);
   return found.map((c) => ({ id: c.id, partnerId: c.partner_id, causeId: c.cause_id, ratio: formatRate(c.ratio), capPoints: c.cap_points,
     matchedPoints: c.matched_points, remainingPoints: c.cap_points - c.matched_points, startsAt: c.starts_at, endsAt: c.ends_at }));
 }

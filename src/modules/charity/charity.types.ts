@@ -125,6 +125,15 @@ export class CreateCausePayload {
 }
 
 @ObjectType()
+export class SetCauseActivePayload {
+  @Field(() => Cause, { nullable: true })
+  cause: Cause | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
+@ObjectType()
 export class CreateMatchingCampaignPayload {
   @Field(() => MatchingCampaign, { nullable: true })
   campaign: MatchingCampaign | null;

@@ -34,10 +34,15 @@ export function isEmpty(query: HistoryQuery): boolean {
   return !query.counts.length && !query.days.length && !query.qualifying.length && !query.purchased.length && !query.bonuses.length;
 }
 
-/** Purchase points in the tier window, net of refunds: the SQL both the posting and the expiry job use. */
+/**
+ * Purchase points in the tier window, net of refunds: the SQL both the posting and the expiry job use.
+ * A refund counts with its purchase: one of a purchase already outside the window takes nothing off.
+ */
 export const QUALIFYING_POINTS_SQL = (member: string, asOf: string) => `COALESCE((SELECT sum(t.points) FROM ledger_transaction t
-  WHERE t.member_id = ${member} AND t.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days' AND t.posted_at <= ${asOf}
-    AND (t.type = 'PURCHASE' OR (t.type = 'REVERSAL' AND t.amount_minor IS NOT NULL))), 0)::int`;
+  LEFT JOIN ledger_transaction o ON o.member_id = t.member_id AND o.id = t.reverses_id
+  WHERE t.member_id = ${member} AND t.posted_at <= ${asOf}
+    AND ((t.type = 'PURCHASE' AND t.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days')
+      OR (t.type = 'REVERSAL' AND o.type = 'PURCHASE' AND o.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days'))), 0)::int`;
 
 export async function loadHistory(q: QueryRunner, query: HistoryQuery): Promise<History> {
   const [row] = await preparedRows<{ counts: { m: string; p: string; n: number }[] | null; days: { m: string; p: string; d: string; n: number }[] | null;

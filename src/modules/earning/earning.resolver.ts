@@ -2,7 +2,7 @@ import { Min, Max } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
-import { ErrorCode, UserError, userError } from '../../api/errors';
+import { UserError } from '../../api/errors';
 import { getCoalition } from '../coalition/coalition.service';
 import { TierType } from '../coalition/coalition.types';
 import { RecordPurchaseInput } from '../ledger/ledger.inputs';
@@ -12,7 +12,7 @@ import { Partner } from '../partner/partner.types';
 import { CreatePromotionInput, RunExpiryInput, SetBonusLimitsInput } from './earning.inputs';
 import { createPromotion, expiringPoints, listPromotions, nextExpiry, setBonusLimits } from './earning.service';
 import { BonusLimitType, CreatePromotionPayload, ExpiringPoints, Promotion, PurchaseQuote, ReferralStats, RunExpiryPayload, TierProgressType } from './earning.types';
-import { runExpiry } from './expiry.service';
+import { runExpiryAsOf } from './expiry.service';
 import { nextMilestone } from './referral.rules';
 import { tierProgress } from './tier.rules';
 
@@ -59,11 +59,8 @@ export class EarningResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => RunExpiryPayload, { description: 'Expires lots past their expiry at asOf and settles tiers; safe to run twice' })
   async runExpiry(@Ctx() ctx: RequestContext, @Arg('input', () => RunExpiryInput, { nullable: true }) input?: RunExpiryInput): Promise<RunExpiryPayload> {
-    const asOf = input?.asOf ?? new Date();
-    if (asOf.getTime() > Date.now() + 1000) {
-      return { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, userErrors: [userError(ErrorCode.INVALID_INPUT, 'asOf may not be in the future', ['input', 'asOf'])] };
-    }
-    return { ...(await runExpiry(ctx.db, asOf)), userErrors: [] };
+    const outcome = await runExpiryAsOf(ctx, input?.asOf ?? new Date());
+    return outcome.ok ? { ...outcome.value, userErrors: [] } : { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, userErrors: outcome.errors };
   }
 }
 

@@ -2,12 +2,21 @@ import { DataSource } from 'typeorm';
 import { inTransaction, rows } from '../../db/transaction';
 import { Logger } from '../../common/logger';
 import { uuidv7 } from '../../common/ids';
+import { EARLIEST_INSTANT } from '../../common/decimal';
+import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { loadTerms } from '../ledger/ledger.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PostingRun, SYSTEM_CALLER } from '../ledger/posting-run';
 import { PostingRequest } from '../ledger/posting.types';
 import { QUALIFYING_POINTS_SQL } from './earn-history.store';
 import { nextTier } from './tier.rules';
+
+/** The operator's run of the expiry job: `asOf` between 2000 and now. */
+export async function runExpiryAsOf(ctx: { db: DataSource }, asOf: Date): Promise<Outcome<ExpiryResult>> {
+  if (asOf.getTime() > Date.now() + 1000) return fail(userError(ErrorCode.INVALID_INPUT, 'asOf may not be in the future', ['input', 'asOf']));
+  if (!(asOf.getTime() >= EARLIEST_INSTANT.getTime())) return fail(userError(ErrorCode.INVALID_INPUT, `asOf must be after ${EARLIEST_INSTANT.toISOString()}`, ['input', 'asOf']));
+  return ok(await runExpiry(ctx.db, asOf));
+}
 
 /** Members handled in one database transaction of the expiry job. */
 const CHUNK = 200;
@@ -67,10 +76,13 @@ async function settleTiers(db: DataSource, tiers: Parameters<typeof nextTier>[2]
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const outcome = await inTransaction(db, async (q) => {
-      const members = await rows<{ id: string; tier: string | null; qualifying: number }>(q,
-        `SELECT m.id, m.tier, ${QUALIFYING_POINTS_SQL('m.id', 'now()')} AS qualifying FROM member m
-         WHERE m.id > $1 AND m.tier IS NOT NULL ORDER BY m.id LIMIT ${CHUNK} FOR UPDATE OF m SKIP LOCKED`,
-        [after]);
+      // Lock first, then read: a statement's snapshot predates its lock waits, and a purchase that
+      // upgraded a member meanwhile must be counted.
+      const lockedIds = await rows<{ id: string }>(q,
+        `SELECT m.id FROM member m WHERE m.id > $1 AND m.tier IS NOT NULL ORDER BY m.id LIMIT ${CHUNK} FOR UPDATE OF m SKIP LOCKED`, [after]);
+      const members = lockedIds.length ? await rows<{ id: string; tier: string | null; qualifying: number }>(q,
+        `SELECT m.id, m.tier, ${QUALIFYING_POINTS_SQL('m.id', 'now()')} AS qualifying FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id`,
+        [lockedIds.map((m) => m.id)]) : [];
       const changed = members.flatMap((m) => {
         const tier = nextTier(m.tier, m.qualifying, tiers, true);
         return tier === m.tier ? [] : [{ id: m.id, tier }];

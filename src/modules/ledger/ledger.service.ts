@@ -3,7 +3,7 @@ import { ValidationError, validateSync } from 'class-validator';
 import { Role, callerLabel } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
-import { Dec, MAX_AMOUNT_UNITS, MAX_INT32, formatMinorUnits, parseDecimal, toMinorUnits } from '../../common/decimal';
+import { Dec, EARLIEST_INSTANT, MAX_AMOUNT_UNITS, MAX_INT32, formatMinorUnits, parseDecimal, toMinorUnits } from '../../common/decimal';
 import { decodeTransactionId, encodeTransactionId, isUuid } from '../../common/ids';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { EarnResult } from '../earning/earn-rule';
@@ -73,6 +73,9 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
   if (!amount.ok) errors.push(...amount.errors);
   if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
     errors.push(userError(ErrorCode.INVALID_INPUT, 'occurredAt is in the future', [...path, 'occurredAt']));
+  }
+  if (input.occurredAt && !(input.occurredAt.getTime() >= EARLIEST_INSTANT.getTime())) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, `occurredAt must be after ${EARLIEST_INSTANT.toISOString()}`, [...path, 'occurredAt']));
   }
   if (input.lines?.length && amount.ok) {
     let sum = new Dec(0);

@@ -14,9 +14,10 @@ import {
   CampaignRow, CommissionRow, DonationRow, findByKeys, loadCauses, loadCommissions, lockCampaigns, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
 import { receiptNumber } from '../charity/receipt';
+import { autoDonationPoints, matchFor } from '../charity/charity.rules';
 import { roundToMinor } from '../settlement/settlement.rules';
 import { Dec } from '../../common/decimal';
-import { approvesAt, commissionAfterRefund, commissionFor, CommissionStatus } from '../affiliate/commission.rules';
+import { approvesAt, commissionFor, commissionRefund, CommissionStatus } from '../affiliate/commission.rules';
 import { TransactionType } from './ledger.types';
 import { PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 
@@ -89,6 +90,7 @@ export class PostingRun {
     await this.load(requests);
     const results: (Outcome<Applied> & { memberId: string })[] = [];
     for (const r of requests) results.push({ ...this.apply(r), memberId: r.memberId });
+    await this.matchDonations();
     if (!this.options.dryRun) {
       await this.replayRacedKeys(requests, results);
       await writePosting(this.q, this.posting(), this.now);
@@ -140,10 +142,7 @@ export class PostingRun {
       const auto = locked.get(r.memberId);
       if (r.kind === TransactionType.PURCHASE && auto?.auto_donation_percent && auto.auto_donation_cause_id) causeIds.add(auto.auto_donation_cause_id);
     }
-    if (causeIds.size && !this.options.dryRun) {
-      this.causes = await loadCauses(this.q, [...causeIds]);
-      this.campaigns = (await lockCampaigns(this.q, [...causeIds], this.now)).map((c) => ({ ...c, lockedAt: c.matched_points }));
-    }
+    if (causeIds.size && !this.options.dryRun) this.causes = await loadCauses(this.q, [...causeIds]);
     const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
     const lotIds = [...this.originals.values()].flatMap((o) => o.consumption?.movements.map((m) => m.lotId) ?? []);
     if (lotMembers.length) this.lots = await loadLots(this.q, lotMembers, lotIds);
@@ -321,24 +320,38 @@ export class PostingRun {
     const refused = book.donate(tx.id, causeId, points, rate, fromLotId);
     if (refused === 'MEMBER_IN_DEBT') return fail(userError(ErrorCode.MEMBER_IN_DEBT, `The member owes ${book.debt} points and cannot donate until they are repaid`, ['input', 'points']));
     if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.balance} points, fewer than ${points}`, ['input', 'points']));
-    let matched = 0;
-    for (const campaign of this.campaigns.filter((c) => c.cause_id === causeId)) {
-      const match = Math.min(new Dec(points).times(campaign.ratio).floor().toNumber(), campaign.cap_points - campaign.matched_points);
-      if (match <= 0) continue;
-      campaign.matched_points += match;
-      matched += match;
-      book.match(tx.id, campaign.partner_id, causeId, match, rate);
-    }
     const exponent = this.terms.coalition.currencyExponent;
     const id = uuidv7(this.now.getTime());
+    // Matches are added once every request is applied (matchDonations): only causes that got a donation lock their campaigns.
     const donation: DonationRow = {
       member_id: memberId, id, transaction_id: tx.id, cause_id: causeId, points, value_minor: roundToMinor(new Dec(points).times(rate), exponent).toString(),
-      matched_points: matched, matched_value_minor: roundToMinor(new Dec(matched).times(rate), exponent).toString(), receipt_number: receiptNumber(id),
-      automatic, created_at: this.now,
+      matched_points: 0, matched_value_minor: '0', receipt_number: receiptNumber(id), automatic, created_at: this.now,
     };
     this.donations.push(donation);
     return ok({ transaction: this.record({ ...tx, points: -points, description: automatic ? 'automatic donation' : null,
-      breakdown: [{ rule: 'DONATION', points: -points, detail: `to cause ${this.causes.get(causeId)?.name ?? causeId}${matched ? `; ${matched} points matched by partners` : ''}` }] }), donation });
+      breakdown: [{ rule: 'DONATION', points: -points, detail: `to cause ${this.causes.get(causeId)?.name ?? causeId}` }] }), donation });
+  }
+
+  /**
+   * Partners' matching of this run's donations: the campaigns of the causes that received one are
+   * locked (after the members, in id order) and each donation, in order, takes floor(points × ratio)
+   * from what is left of each cap. Matches never touch a member's balance, so they can come last.
+   */
+  private async matchDonations(): Promise<void> {
+    if (!this.donations.length) return;
+    const causes = [...new Set(this.donations.map((d) => d.cause_id))].sort();
+    this.campaigns = (await lockCampaigns(this.q, causes, this.now)).map((c) => ({ ...c, lockedAt: c.matched_points }));
+    const rate = this.terms.coalition.donationValuePerPoint;
+    for (const donation of this.donations) {
+      for (const campaign of this.campaigns.filter((c) => c.cause_id === donation.cause_id)) {
+        const match = matchFor(donation.points, campaign.ratio, campaign.cap_points - campaign.matched_points);
+        if (match === 0) continue;
+        campaign.matched_points += match;
+        donation.matched_points += match;
+        this.book(donation.member_id).match(donation.transaction_id, campaign.partner_id, donation.cause_id, match, rate);
+      }
+      donation.matched_value_minor = roundToMinor(new Dec(donation.matched_points).times(rate), this.terms.coalition.currencyExponent).toString();
+    }
   }
 
   /** A purchase's automatic donation: the member's share of the points, from the lot just created. */
@@ -346,7 +359,7 @@ export class PostingRun {
     const percent = member.row.auto_donation_percent;
     const causeId = member.row.auto_donation_cause_id;
     if (!percent || !causeId || !lot || this.options.dryRun || !this.causes.get(causeId)?.active) return;
-    const points = Math.min(Math.floor((earned * percent) / 100), lot.remaining);
+    const points = autoDonationPoints(earned, percent, lot.remaining);
     if (points <= 0 || this.book(member.row.id).debt > 0) return;
     const tx = this.newTransaction({ memberId: member.row.id, idempotencyKey: `auto-donation:${purchase.id}`, requestHash: purchase.id, partnerId: null },
       TransactionType.DONATION, SYSTEM_CALLER);
@@ -379,18 +392,19 @@ export class PostingRun {
    */
   private refundCommissions(original: ReversalOriginal, refundedMinor: bigint): void {
     const [first, ...clawbacks] = original.commissions;
-    if (!first || first.status === CommissionStatus.REVERSED) return;
-    const target = commissionAfterRefund(BigInt(first.base_amount_minor), BigInt(first.purchase_amount_minor), refundedMinor);
-    const approved = first.settlement_run_id !== null || first.approves_at.getTime() <= this.now.getTime();
-    if (!approved && clawbacks.length === 0) {
-      // A full refund reverses it, keeping the amount that was reversed; a partial one reduces it.
-      this.changedCommissions.push(target === 0n ? { ...first, status: CommissionStatus.REVERSED } : { ...first, amount_minor: target.toString() });
-      return;
+    if (!first) return;
+    const change = commissionRefund({
+      baseMinor: BigInt(first.base_amount_minor), purchaseAmountMinor: BigInt(first.purchase_amount_minor),
+      amountsMinor: [first, ...clawbacks].map((c) => BigInt(c.amount_minor)), reversed: first.status === CommissionStatus.REVERSED,
+      approved: first.settlement_run_id !== null || first.approves_at.getTime() <= this.now.getTime(),
+    }, refundedMinor);
+    // A full refund before approval reverses it, keeping the amount that was reversed.
+    if (change.kind === 'reverse') this.changedCommissions.push({ ...first, status: CommissionStatus.REVERSED });
+    if (change.kind === 'reduce') this.changedCommissions.push({ ...first, amount_minor: change.amountMinor.toString() });
+    if (change.kind === 'clawback') {
+      this.commissions.push({ ...first, id: uuidv7(this.now.getTime()), amount_minor: change.amountMinor.toString(), status: CommissionStatus.PENDING,
+        clawback_of: first.id, approves_at: this.now, created_at: this.now, settlement_run_id: null });
     }
-    const current = [first, ...clawbacks].reduce((sum, c) => sum + BigInt(c.amount_minor), 0n);
-    if (target === current) return;
-    this.commissions.push({ ...first, id: uuidv7(this.now.getTime()), amount_minor: (target - current).toString(), status: CommissionStatus.PENDING,
-      clawback_of: first.id, approves_at: this.now, created_at: this.now, settlement_run_id: null });
   }
 
   /** A referred member's first purchase anywhere: the referee's bonus, the referrer's bonus and any milestone. */

@@ -1,10 +1,11 @@
+import { QueryRunner } from 'typeorm';
 import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, forbidden, ok, userError } from '../../api/errors';
-import { Dec, formatMinorUnits } from '../../common/decimal';
+import { Dec, EARLIEST_INSTANT, formatMinorUnits } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
-import { inTransaction, rows } from '../../db/transaction';
+import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
 import { CloseSettlementPeriodInput } from './settlement.inputs';
 import { LineTotal, PartyKey, SettledLine, netPositions, partyKey, settleLines, settleTransfers, statementCsv } from './settlement.rules';
@@ -64,6 +65,7 @@ const RUN_COLUMNS = 'id, period_start, period_end, closed_at, currency, currency
 export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSettlementPeriodInput): Promise<Outcome<SettlementRun>> {
   const { periodStart: start, periodEnd: end } = input;
   if (end.getTime() <= start.getTime()) return fail(userError(ErrorCode.INVALID_INPUT, 'periodEnd must be after periodStart', ['input', 'periodEnd']));
+  if (!(start.getTime() >= EARLIEST_INSTANT.getTime())) return fail(userError(ErrorCode.INVALID_INPUT, `periodStart must be after ${EARLIEST_INSTANT.toISOString()}`, ['input', 'periodStart']));
   const closable = Date.now() - ctx.config.settlementGraceSeconds * 1000;
   if (end.getTime() > closable) {
     return fail(userError(ErrorCode.PERIOD_NOT_ENDED, `The period ends at ${end.toISOString()}; it can be closed ${ctx.config.settlementGraceSeconds} s after that`, ['input', 'periodEnd']));
@@ -71,6 +73,8 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
   const coalition = await getCoalition(ctx);
   return inTransaction(ctx.db, async (q) => {
     await rows(q, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [CLOSE_LOCK]);
+    const settled = await waitForPostingsBefore(q, end);
+    if (!settled) return fail(userError(ErrorCode.PERIOD_NOT_ENDED, 'Postings that began before the period end are still open; try again shortly', ['input', 'periodEnd']));
     const [same] = await rows<RunRow>(q, `SELECT ${RUN_COLUMNS} FROM settlement_run WHERE period_start = $1 AND period_end = $2`, [start, end]);
     if (same) return ok(toRun(same));
     const [overlap] = await rows<RunRow>(q, `SELECT ${RUN_COLUMNS} FROM settlement_run WHERE period_start < $2 AND period_end > $1 ORDER BY period_start LIMIT 1`, [start, end]);
@@ -104,7 +108,23 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
     [run.id, seq(transfers), transfers.map((t) => t.from.type), transfers.map((t) => t.from.id), transfers.map((t) => t.to.type), transfers.map((t) => t.to.id),
       transfers.map((t) => t.amountMinor.toString())]);
     return ok(toRun(run));
-  }, (error) => (error as { code?: string; driverError?: { code?: string } })?.driverError?.code === '23505');
+  }, (error) => isUniqueViolation(error, 'UQ_settlement_run_period'));
+}
+
+/**
+ * Waits (up to 30 s) until no transaction that began before `end` and has written is still open:
+ * a posting stamps its time before it commits, and a closed run never takes it later. The grace
+ * period makes this wait short; this makes it exact.
+ */
+async function waitForPostingsBefore(q: QueryRunner, end: Date): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [open] = await rows<{ n: number }>(q, `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start < $1 AND backend_xid IS NOT NULL`, [end]);
+    if (open!.n === 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export async function findRun(ctx: RequestContext, id: string): Promise<SettlementRun | null> {
@@ -217,7 +237,7 @@ export async function runStatementCsv(ctx: RequestContext, run: SettlementRun, p
   const scope = runScope(ctx);
   const { lines, positions } = await runDetail(ctx, run.id);
   const party = partyId === OPERATOR_PARTY_ID ? { type: PartyType.OPERATOR, id: null }
-    : positions.find((p) => p.party.id === partyId)?.party ?? scope ?? { type: PartyType.PARTNER, id: partyId };
+    : positions.find((p) => p.party.id === partyId)?.party ?? { type: scope?.type ?? PartyType.PARTNER, id: partyId };
   if (scope && partyKey(scope) !== partyKey(party)) throw forbidden('A partner or an affiliate may download its own statement only');
   const names = new Map<string, string>();
   for (const l of lines) for (const p of [l.payer, l.payee]) names.set(partyKey(p), (await partyOf(ctx, p)).name);
