@@ -128,7 +128,8 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
 
 /** The terms a batch of purchases needs: its partners, promotions over its occurredAt range, pending referrals. */
 function purchaseTerms(ctx: RequestContext, partnerIds: string[], inputs: RecordPurchaseInput[], now: Date): Promise<PostingTerms> {
-  const times = inputs.map((i) => (i.occurredAt ?? now).getTime()).filter((t) => Number.isFinite(t));
+  // Out-of-range dates are refused item by item; they must not reach the terms query.
+  const times = inputs.map((i) => (i.occurredAt ?? now).getTime()).filter((t) => Number.isFinite(t) && t >= EARLIEST_INSTANT.getTime());
   const window = { from: new Date(Math.min(now.getTime(), ...times)), to: new Date(Math.max(now.getTime(), ...times)) };
   const memberIds = [...new Set(inputs.map((i) => i.memberId).filter(isUuid))];
   const codes = [...new Set(inputs.flatMap((i) => (i.affiliateCode == null ? [] : [normalizeAffiliateCode(i.affiliateCode)])))];
