@@ -728,3 +728,17 @@ describe('settlement rounding at a donation value of 0.005', () => {
     expect(await ledgerCheck(small)).toEqual({ ok: true, violations: [] });
   });
 });
+
+describe('a member’s data export', () => {
+  it('lists its donations with their receipts', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' });
+    const member = await enroll(hub, shop);
+    await purchase(hub, shop, member, '50.00');
+    const cause = (await hub.gql('mutation { createCause(input: { name: "Export cause" }) { cause { id } } }', {}, hub.admin)).data.createCause.cause;
+    const given = await hub.gql('mutation($c: ID!) { donatePoints(input: { idempotencyKey: "export-1", causeId: $c, points: 20 }) { donation { receiptNumber } } }',
+      { c: cause.id }, member.token);
+    const exported = await hub.gql('{ exportMemberData { donations { points receiptNumber cause { id } value { amount } } json } }', {}, member.token);
+    expect(exported.data.exportMemberData.donations).toEqual([{ points: 20, receiptNumber: given.data.donatePoints.donation.receiptNumber, cause: { id: cause.id }, value: { amount: '0.20' } }]);
+    expect(JSON.parse(exported.data.exportMemberData.json).donations).toHaveLength(1);
+  });
+});

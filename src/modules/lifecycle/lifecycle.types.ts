@@ -1,3 +1,4 @@
+import { Donation } from '../charity/charity.types';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { UserError } from '../../api/errors';
 import { IdentifierKind } from '../member/member.entity';
@@ -104,6 +105,9 @@ export class MemberExport {
 
   @Field({ description: 'true when the member has more transactions than the export holds' })
   transactionsTruncated: boolean;
+
+  @Field(() => [Donation], { description: 'Every donation with its receipt, oldest first' })
+  donations: Donation[];
 
   @Field({ description: 'The same export as one JSON document, for download' })
   json: string;
