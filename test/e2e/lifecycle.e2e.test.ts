@@ -10,7 +10,7 @@ const MEMBER_FIELDS = 'id memberCode referralCode email phone birthDate balance 
 const TRANSACTION_FIELDS = 'id type points memberId partnerId amount { amount currency } reversesId bonusAction description breakdown { rule points detail } occurredAt postedAt';
 const EXPORT = `query($memberId: ID) { exportMemberData(memberId: $memberId) {
   exportedAt member { ${MEMBER_FIELDS} } identifiers { kind value } partners { partnerId partnerName linkedAt externalRef }
-  ${PREFERENCES} transactions { ${TRANSACTION_FIELDS} } transactionsTruncated json } }`;
+  ${PREFERENCES} transactions { ${TRANSACTION_FIELDS} } transactionsTruncated donations { id points value { amount currency } cause { id name } matchedPoints receiptNumber automatic createdAt } json } }`;
 const ERASE = `mutation($input: EraseMemberInput!) { eraseMember(input: $input) { member { id email phone birthDate memberCode referralCode balance ${PREFERENCES} } userErrors { code message field } } }`;
 const ENROLL = `mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id } created userErrors { code message } } }`;
 const BY_IDENTIFIER = `query($email: String, $phone: String, $memberCode: String) { memberByIdentifier(email: $email, phone: $phone, memberCode: $memberCode) { id } }`;
