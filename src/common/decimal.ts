@@ -41,6 +41,11 @@ export function formatMinorUnits(minor: bigint, exponent: number): string {
   return (negative ? '-' : '') + whole + fraction;
 }
 
+/** Money as the API shows it ({ amount: "12.50", currency: "EUR" }) from minor units. */
+export function toMoney(minor: bigint | string, currency: { currency: string; currencyExponent: number }): { amount: string; currency: string } {
+  return { amount: formatMinorUnits(BigInt(minor), currency.currencyExponent), currency: currency.currency };
+}
+
 /** A rate as stored and shown: trailing zeros trimmed, never exponent notation. */
 export function formatRate(rate: Dec | string): string {
   return new Dec(rate).toFixed();

@@ -1,7 +1,7 @@
 import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, forbidden, ok, userError } from '../../api/errors';
-import { formatMinorUnits } from '../../common/decimal';
+import { toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
@@ -141,8 +141,8 @@ export async function listCommissions(ctx: RequestContext, args: CommissionArgs)
     conditions.push(`(c.id, c.member_id) < ($${params.length - 1}::uuid, $${params.length}::uuid)`);
   }
   params.push(first + 1);
-  const { currency, currencyExponent } = await getCoalition(ctx);
-  const money = (minor: string) => ({ amount: formatMinorUnits(BigInt(minor), currencyExponent), currency });
+  const coalition = await getCoalition(ctx);
+  const money = (minor: string) => toMoney(minor, coalition);
   const found = await rows<CommissionRowOut>(ctx.db, `
     SELECT c.id, c.member_id, m.member_code, c.partner_id, p.code AS partner_code, p.name AS partner_name, c.affiliate_id, c.amount_minor,
       c.purchase_amount_minor, c.status, c.clawback_of, c.settlement_run_id, c.occurred_at, c.approves_at
@@ -163,8 +163,8 @@ export async function commissionTotals(ctx: RequestContext, affiliateId: string)
   const [row] = await rows<Record<'pending' | 'approved' | 'paid' | 'reversed', string>>(ctx.db, `
     SELECT ${(Object.keys(STATUS_SQL) as CommissionStatus[]).map((s) => `COALESCE(sum(c.amount_minor) FILTER (WHERE ${STATUS_SQL[s]}), 0)::text AS ${s.toLowerCase()}`).join(', ')}
     FROM commission c WHERE ${conditions.join(' AND ')}`, params);
-  const { currency, currencyExponent } = await getCoalition(ctx);
-  const money = (minor: string) => ({ amount: formatMinorUnits(BigInt(minor), currencyExponent), currency });
+  const coalition = await getCoalition(ctx);
+  const money = (minor: string) => toMoney(minor, coalition);
   return { pending: money(row!.pending), approved: money(row!.approved), paid: money(row!.paid), reversed: money(row!.reversed) };
 }
 

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { UserError } from '../../api/errors';
 import { ConnectionType } from '../../common/pagination';
 import { Money } from '../ledger/ledger.types';
@@ -87,10 +87,4 @@ export class CreateAffiliatePayload {
 
   @Field(() => [UserError])
   userErrors: UserError[];
-}
-
-@ObjectType()
-export class ReferredMembersCount {
-  @Field(() => Int)
-  count: number;
 }

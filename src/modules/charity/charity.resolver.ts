@@ -6,7 +6,7 @@ import { donatePoints } from '../ledger/ledger.service';
 import { Member } from '../member/member.types';
 import { CreateCauseInput, CreateMatchingCampaignInput, DonatePointsInput, SetAutoDonationInput, SetCauseActiveInput } from './charity.inputs';
 import {
-  autoDonation, createCause, createMatchingCampaign, findCampaigns, listCauses, memberDonations, setAutoDonation, setCauseActive, toDonation,
+  autoDonation, createCause, createMatchingCampaign, findCampaigns, listCauses, memberDonations, setAutoDonation, setCauseActive, donationReceipt,
 } from './charity.service';
 import {
   AutoDonation, Cause, CreateCausePayload, CreateMatchingCampaignPayload, DonatePointsPayload, DonationConnection, MatchingCampaign, SetAutoDonationPayload, SetCauseActivePayload,
@@ -52,7 +52,7 @@ export class CharityResolver {
   async donatePoints(@Ctx() ctx: RequestContext, @Arg('input', () => DonatePointsInput) input: DonatePointsInput): Promise<DonatePointsPayload> {
     const outcome = await donatePoints(ctx, input);
     if (!outcome.ok) return { donation: null, member: null, userErrors: outcome.errors };
-    return { donation: await toDonation(ctx, outcome.value.donation), member: outcome.value.member, userErrors: [] };
+    return { donation: await donationReceipt(ctx, outcome.value.donation), member: outcome.value.member, userErrors: [] };
   }
 
   @Authorized(Role.MEMBER)

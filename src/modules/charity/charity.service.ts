@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../api/context';
 import { Role } from '../../api/auth';
 import { ErrorCode, Outcome, fail, forbidden, ok, userError } from '../../api/errors';
-import { Dec, MAX_INT32, formatMinorUnits, formatRate } from '../../common/decimal';
+import { Dec, MAX_INT32, formatRate, toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, rows } from '../../db/transaction';
@@ -50,7 +50,7 @@ function toCause(c: CauseRow, coalition: { currency: string; currencyExponent: n
     id: c.id, name: c.name, description: c.description, goalPoints: c.goal_points, active: c.active,
     donatedPoints: BigInt(c.donated), matchedPoints: BigInt(c.matched), donors: c.donors,
     progress: c.goal_points ? total.div(c.goal_points).toDecimalPlaces(4, Dec.ROUND_DOWN).toFixed() : null,
-    raised: { amount: formatMinorUnits(roundToMinor(new Dec(c.raised), coalition.currencyExponent), coalition.currencyExponent), currency: coalition.currency },
+    raised: toMoney(roundToMinor(new Dec(c.raised), coalition.currencyExponent), coalition),
   };
 }
 
@@ -136,14 +136,18 @@ export async function autoDonation(ctx: RequestContext, memberId: string): Promi
   return { percent: row?.percent ?? 0, cause: row?.cause_id ? { id: row.cause_id, name: row.name! } : null };
 }
 
-export async function toDonation(ctx: RequestContext, row: DonationRow): Promise<Donation> {
-  const coalition = await getCoalition(ctx);
-  const [cause] = await rows<{ name: string }>(ctx.db, 'SELECT name FROM cause WHERE id = $1', [row.cause_id]);
+/** A donation and its receipt as the API shows it (the payload, the member's list, the export). */
+export function toDonation(row: DonationRow, causeName: string, coalition: { currency: string; currencyExponent: number }): Donation {
   return {
-    id: row.id, points: row.points, value: { amount: formatMinorUnits(BigInt(row.value_minor), coalition.currencyExponent), currency: coalition.currency },
-    cause: { id: row.cause_id, name: cause?.name ?? row.cause_id }, matchedPoints: row.matched_points, receiptNumber: row.receipt_number,
-    automatic: row.automatic, createdAt: row.created_at,
+    id: row.id, points: row.points, value: toMoney(row.value_minor, coalition), cause: { id: row.cause_id, name: causeName },
+    matchedPoints: row.matched_points, receiptNumber: row.receipt_number, automatic: row.automatic, createdAt: row.created_at,
   };
+}
+
+/** The receipt a donatePoints payload shows. */
+export async function donationReceipt(ctx: RequestContext, row: DonationRow): Promise<Donation> {
+  const [cause] = await rows<{ name: string }>(ctx.db, 'SELECT name FROM cause WHERE id = $1', [row.cause_id]);
+  return toDonation(row, cause?.name ?? row.cause_id, await getCoalition(ctx));
 }
 
 /**
@@ -162,8 +166,5 @@ export async function memberDonations(ctx: RequestContext, memberId: string, pag
   const coalition = await getCoalition(ctx);
   const found = await rows<DonationRow & { cause_name: string }>(ctx.db,
     `SELECT d.*, c.name AS cause_name FROM donation d JOIN cause c ON c.id = d.cause_id WHERE d.member_id = $1::uuid ${keyset} ORDER BY d.id DESC LIMIT $2`, params);
-  return toConnection(found, first, (d) => [d.id], (d) => ({
-    id: d.id, points: d.points, value: { amount: formatMinorUnits(BigInt(d.value_minor), coalition.currencyExponent), currency: coalition.currency },
-    cause: { id: d.cause_id, name: d.cause_name }, matchedPoints: d.matched_points, receiptNumber: d.receipt_number, automatic: d.automatic, createdAt: d.created_at,
-  }), async () => (await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM donation WHERE member_id = $1::uuid', [visible ? memberId : null]))[0]!.n);
+  return toConnection(found, first, (d) => [d.id], (d) => toDonation(d, d.cause_name, coalition), async () => (await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM donation WHERE member_id = $1::uuid', [visible ? memberId : null]))[0]!.n);
 }

@@ -146,12 +146,20 @@ export class MemberBook {
     this.debts = [...debts].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
 
+  /** This book's movements by transaction and lot: a transaction moves a lot once (its primary key). */
+  private readonly movements = new Map<string, MovementRow>();
+
   private move(transactionId: string, lot: LotState, points: number): void {
     lot.remaining += points;
     lot.dirty = true;
-    const existing = this.changes.movements.find((m) => m.memberId === this.memberId && m.transactionId === transactionId && m.lotId === lot.id);
+    const key = `${transactionId}|${lot.id}`;
+    const existing = this.movements.get(key);
     if (existing) existing.points += points;
-    else this.changes.movements.push({ memberId: this.memberId, transactionId, lotId: lot.id, points });
+    else {
+      const movement = { memberId: this.memberId, transactionId, lotId: lot.id, points };
+      this.movements.set(key, movement);
+      this.changes.movements.push(movement);
+    }
   }
 
   /**

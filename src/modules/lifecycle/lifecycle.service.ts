@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { formatMinorUnits } from '../../common/decimal';
+import { toDonation } from '../charity/charity.service';
 import type { DonationRow } from '../ledger/ledger.store';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { RequestContext } from '../../api/context';
@@ -109,7 +109,6 @@ export async function exportMemberData(ctx: RequestContext, memberId: string | n
       `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transaction WHERE member_id = $1 ORDER BY id LIMIT $2`, [member.id, MAX_EXPORT_TRANSACTIONS + 1]);
     const donations = await rows<DonationRow & { cause_name: string }>(q,
       'SELECT d.*, c.name AS cause_name FROM donation d JOIN cause c ON c.id = d.cause_id WHERE d.member_id = $1 ORDER BY d.id', [member.id]);
-    const money = (minor: string) => ({ amount: formatMinorUnits(BigInt(minor), currency.exponent), currency: currency.code });
     const data: Omit<MemberExport, 'json'> = {
       exportedAt: new Date(),
       member: toMember(member),
@@ -118,8 +117,7 @@ export async function exportMemberData(ctx: RequestContext, memberId: string | n
       preferences: effectivePreferences(stored.map((p) => ({ channel: p.channel, level: p.level, updatedAt: p.updated_at })), member.erased_at !== null),
       transactions: transactions.slice(0, MAX_EXPORT_TRANSACTIONS).map((t) => toTransaction(t, currency)),
       transactionsTruncated: transactions.length > MAX_EXPORT_TRANSACTIONS,
-      donations: donations.map((d) => ({ id: d.id, points: d.points, value: money(d.value_minor), cause: { id: d.cause_id, name: d.cause_name },
-        matchedPoints: d.matched_points, receiptNumber: d.receipt_number, automatic: d.automatic, createdAt: d.created_at })),
+      donations: donations.map((d) => toDonation(d, d.cause_name, coalition)),
     };
     // The document carries the same fields under the same names as the GraphQL type.
     return ok({ ...data, json: JSON.stringify(data) });

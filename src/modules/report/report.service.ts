@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../api/context';
-import { Dec, formatMinorUnits } from '../../common/decimal';
+import { Dec, toMoney } from '../../common/decimal';
 import { rows } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
 import { partnerListScope } from '../partner/partner-scope';
@@ -56,7 +56,7 @@ export async function partnerStats(ctx: RequestContext, start: Date, end: Date, 
       partner: { id: r.id, code: r.code, name: r.name }, periodStart: start, periodEnd: end,
       membersLinked: r.linked, activeMembers: r.active, pointsIssued: issued, pointsReversed: BigInt(r.reversed), pointsRedeemed: BigInt(r.redeemed),
       pointsExpired: BigInt(r.expired), pointsDonated: BigInt(r.donated), outstandingPoints: outstanding,
-      outstandingValue: { amount: formatMinorUnits(roundToMinor(new Dec(r.rate).times(r.outstanding), coalition.currencyExponent), coalition.currencyExponent), currency: coalition.currency },
+      outstandingValue: toMoney(roundToMinor(new Dec(r.rate).times(r.outstanding), coalition.currencyExponent), coalition),
       breakageRate: ratio(BigInt(r.expired), issued), redemptionRate: ratio(BigInt(r.redeemed), issued),
       retainedMembers: r.retained, retention: ratio(BigInt(r.retained), BigInt(r.previous)),
     };
@@ -77,7 +77,7 @@ export async function liabilities(ctx: RequestContext): Promise<Liability[]> {
     return {
       issuer: r.issuer_id ? { type: PartyType.PARTNER, id: r.issuer_id, name: r.name ?? r.issuer_id } : { type: PartyType.OPERATOR, id: OPERATOR_PARTY_ID, name: coalition.name },
       points: BigInt(r.points),
-      value: { amount: formatMinorUnits(minor, coalition.currencyExponent), currency: coalition.currency },
+      value: toMoney(minor, coalition),
     };
   });
 }

@@ -2,7 +2,7 @@ import { QueryRunner } from 'typeorm';
 import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, forbidden, ok, userError } from '../../api/errors';
-import { Dec, EARLIEST_INSTANT, formatMinorUnits } from '../../common/decimal';
+import { Dec, EARLIEST_INSTANT, formatMinorUnits, toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
@@ -209,7 +209,7 @@ const involves = (scope: PartyKey | null, ...parties: PartyKey[]) => scope === n
 
 export async function runLines(ctx: RequestContext, run: SettlementRun): Promise<SettlementLine[]> {
   const scope = runScope(ctx);
-  const money = (minor: bigint) => ({ amount: formatMinorUnits(minor, run.currencyExponent), currency: run.currency });
+  const money = (minor: bigint) => toMoney(minor, run);
   const { lines } = await runDetail(ctx, run.id);
   return Promise.all(lines.filter((l) => involves(scope, l.payer, l.payee)).map(async (l) => ({
     payer: await partyOf(ctx, l.payer), payee: await partyOf(ctx, l.payee), kind: l.kind as SettlementLineKind, points: l.points, amount: money(l.amountMinor),
@@ -220,7 +220,7 @@ export async function runPositions(ctx: RequestContext, run: SettlementRun): Pro
   const scope = runScope(ctx);
   const { positions } = await runDetail(ctx, run.id);
   return Promise.all(positions.filter((p) => involves(scope, p.party)).map(async (p) => ({
-    party: await partyOf(ctx, p.party), amount: { amount: formatMinorUnits(p.amountMinor, run.currencyExponent), currency: run.currency },
+    party: await partyOf(ctx, p.party), amount: toMoney(p.amountMinor, run),
   })));
 }
 
@@ -228,7 +228,7 @@ export async function runTransfers(ctx: RequestContext, run: SettlementRun): Pro
   const scope = runScope(ctx);
   const { transfers } = await runDetail(ctx, run.id);
   return Promise.all(transfers.filter((t) => involves(scope, t.from, t.to)).map(async (t) => ({
-    from: await partyOf(ctx, t.from), to: await partyOf(ctx, t.to), amount: { amount: formatMinorUnits(t.amountMinor, run.currencyExponent), currency: run.currency },
+    from: await partyOf(ctx, t.from), to: await partyOf(ctx, t.to), amount: toMoney(t.amountMinor, run),
   })));
 }
 
