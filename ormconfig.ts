@@ -10,11 +10,12 @@ import { SettlementLineEntity, SettlementPositionEntity, SettlementRunEntity, Se
 import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
 import { PartnerEntity } from './src/modules/partner/partner.entity';
+import { AuditEntryEntity } from './src/modules/audit/audit.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
   PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
-  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity];
+  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity, AuditEntryEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {
