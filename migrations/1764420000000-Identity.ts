@@ -42,9 +42,10 @@ export class Identity1764420000000 implements MigrationInterface {
     for (const { value, member_id } of emails) {
       const email = normalizeEmail(value);
       if (!email || email === value) continue;
-      const moved = await q.query(`UPDATE member_identifier SET value = $2 WHERE kind = 'EMAIL' AND value = $1
-                                   AND NOT EXISTS (SELECT 1 FROM member_identifier WHERE kind = 'EMAIL' AND value = $2) RETURNING 1`, [value, email]);
-      if (moved.length) await q.query(`UPDATE member SET email = $2 WHERE id = $1`, [member_id, email]);
+      const taken: unknown[] = await q.query(`SELECT 1 FROM member_identifier WHERE kind = 'EMAIL' AND value = $1`, [email]);
+      if (taken.length) continue;
+      await q.query(`UPDATE member_identifier SET value = $2 WHERE kind = 'EMAIL' AND value = $1`, [value, email]);
+      await q.query(`UPDATE member SET email = $2 WHERE id = $1`, [member_id, email]);
     }
     const affiliates: { id: string; email: string }[] = await q.query(`SELECT id, email FROM affiliate WHERE email ~ '[^[:ascii:]]'`);
     for (const { id, email } of affiliates) {
