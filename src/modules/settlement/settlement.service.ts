@@ -18,7 +18,7 @@ const CLOSE_LOCK = 'coalition-hub:settlement-close';
 
 /**
  * Where settlement lines come from. Each source yields (kind, payer, payee, points, exact money in
- * currency units) for a run, and runs as a statement of its own: a plain SELECT keeps PostgreSQL's parallel aggregation (a data-modifying
+ * currency units; for donations and matches the sum of their stored floored values) for a run, and runs as a statement of its own: a plain SELECT keeps PostgreSQL's parallel aggregation (a data-modifying
  * statement would lose it). Points-based obligations (redemption, debt recovery, donation, match)
  * are summed by posting time; commissions are paid when approved and unsettled, and the same
  * statement marks them PAID by this run, so nothing is summed that is not marked, or marked and
@@ -26,9 +26,11 @@ const CLOSE_LOCK = 'coalition-hub:settlement-close';
  */
 const LINE_SOURCES: { sql: string; params: (run: { start: Date; end: Date; id: string; exponent: number }) => unknown[] }[] = [
   {
-    sql: `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(points * rate)::text AS exact
+    // DONATION and MATCH rows carry their floored value (value_minor): the line is their sum, exactly.
+    sql: `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points,
+        sum(COALESCE(value_minor::numeric / $3, points * rate))::text AS exact
       FROM obligation WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`,
-    params: (run) => [run.start, run.end],
+    params: (run) => [run.start, run.end, 10 ** run.exponent],
   },
   {
     sql: `WITH paid AS (UPDATE commission SET settlement_run_id = $2, status = 'PAID'
