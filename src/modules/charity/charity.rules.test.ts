@@ -44,14 +44,14 @@ describe('donationValueMinor: points × value per point, rounded down to minor u
 
 describe('splitDonationValue: a donation split over its rows on the running total sums to its value', () => {
   it.each([
-    [[1, 2], '0.005', 2, [0n, 1n]],
-    [[2, 1], '0.005', 2, [1n, 0n]],
-    [[1, 1, 1, 1], '0.005', 2, [0n, 1n, 0n, 1n]],
-    [[100, 10], '0.01', 2, [100n, 10n]],
-    [[3], '0.5', 0, [1n]],
+    [[1, 2], '0.005', 2, [0, 1]],
+    [[2, 1], '0.005', 2, [1, 0]],
+    [[1, 1, 1, 1], '0.005', 2, [0, 1, 0, 1]],
+    [[100, 10], '0.01', 2, [100, 10]],
+    [[3], '0.5', 0, [1]],
   ])('rows %j at %s (exponent %i) are worth %j', (rows, rate, exponent, expected) => {
     const values = splitDonationValue(rows, rate, exponent);
-    expect(values).toEqual(expected);
+    expect(values).toEqual(expected.map(BigInt));
     expect(values.reduce((a, b) => a + b, 0n)).toBe(donationValueMinor(rows.reduce((a, b) => a + b, 0), rate, exponent));
   });
 });
