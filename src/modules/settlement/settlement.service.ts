@@ -117,10 +117,15 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
  * Waits (up to 30 s) until no transaction that began before `end` and has written is still open:
  * a posting stamps its time before it commits, and a closed run never takes it later. The grace
  * period makes this wait short; this makes it exact.
+ *
+ * It runs inside the close's transaction, and PostgreSQL keeps one snapshot of its statistics
+ * views (pg_stat_activity included) for the rest of a transaction once it is first read: every
+ * poll clears that snapshot first, or it would see the first look's postings open forever.
  */
 async function waitForPostingsBefore(q: QueryRunner, end: Date): Promise<boolean> {
   const deadline = Date.now() + 30_000;
   for (;;) {
+    await rows(q, 'SELECT pg_stat_clear_snapshot()');
     const [open] = await rows<{ n: number }>(q, `SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start < $1 AND backend_xid IS NOT NULL`, [end]);
     if (open!.n === 0) return true;
