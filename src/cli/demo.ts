@@ -40,8 +40,8 @@ const COALITION = {
   currency: 'EUR',
   donationValuePerPoint: '0.01',
   tiers: [
-    { name: 'Silver', qualifyingPoints: 500, earnMultiplier: '1.25' },
-    { name: 'Gold', qualifyingPoints: 1500, earnMultiplier: '1.5' },
+    { name: 'Silver', qualifyingPoints: 300, earnMultiplier: '1.25' },
+    { name: 'Gold', qualifyingPoints: 1000, earnMultiplier: '1.5' },
   ],
   referral: { refereeBonus: 100, referrerBonus: 200, milestones: [{ referrals: 3, bonus: 500 }] },
 };
