@@ -111,17 +111,30 @@ export interface DemoResult {
 
 type Json = Record<string, any>;
 
-/** One GraphQL request; GraphQL errors and unreachable hubs become DemoErrors. */
-async function gql(url: string, token: string | undefined, query: string, variables: Json = {}): Promise<Json> {
+/** Throttled requests are retried this many times, after the hub's Retry-After. */
+const MAX_THROTTLED_RETRIES = 20;
+
+/**
+ * One GraphQL request; GraphQL errors and unreachable hubs become DemoErrors. A hub that throttles
+ * the caller (HTTP 429) is asked again after its `Retry-After` seconds (1 s when it names none).
+ */
+export async function graphqlRequest(url: string, token: string | undefined, query: string, variables: Json = {}): Promise<Json> {
   let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch (error) {
-    throw new DemoError(`cannot reach the hub at ${url} (${(error as Error).cause ?? (error as Error).message}): start it with npm start, or give its URL (npm run demo -- URL, or HUB_URL)`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (error) {
+      throw new DemoError(`cannot reach the hub at ${url} (${(error as Error).cause ?? (error as Error).message}): start it with npm start, or give its URL (npm run demo -- URL, or HUB_URL)`);
+    }
+    if (res.status !== 429 || attempt >= MAX_THROTTLED_RETRIES) break;
+    await res.arrayBuffer();
+    const header = res.headers.get('retry-after');
+    const wait = header === null ? 1 : Number(header);
+    await new Promise((done) => setTimeout(done, Number.isFinite(wait) && wait >= 0 ? Math.min(wait, 60) * 1000 : 1000));
   }
   const text = await res.text();
   let body: Json;
@@ -216,7 +229,7 @@ async function partnersByCode(url: string, admin: string): Promise<Map<string, J
   const found = new Map<string, Json>();
   let after: string | null = null;
   for (;;) {
-    const data = await gql(url, admin, `query($after: String) { partners(first: 100, after: $after) { edges { node { ${PARTNER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+    const data = await graphqlRequest(url, admin, `query($after: String) { partners(first: 100, after: $after) { edges { node { ${PARTNER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
     for (const edge of data.partners.edges) found.set(edge.node.code, edge.node);
     if (!data.partners.pageInfo.hasNextPage) return found;
     after = data.partners.pageInfo.endCursor;
@@ -226,7 +239,7 @@ async function partnersByCode(url: string, admin: string): Promise<Map<string, J
 async function findAffiliate(url: string, admin: string): Promise<Json | undefined> {
   let after: string | null = null;
   for (;;) {
-    const data = await gql(url, admin, 'query($after: String) { affiliates(first: 100, after: $after) { edges { node { id code name email } } pageInfo { hasNextPage endCursor } } }', { after });
+    const data = await graphqlRequest(url, admin, 'query($after: String) { affiliates(first: 100, after: $after) { edges { node { id code name email } } pageInfo { hasNextPage endCursor } } }', { after });
     const hit = data.affiliates.edges.map((e: Json) => e.node).find((a: Json) => a.email === AFFILIATE.email);
     if (hit) return hit;
     if (!data.affiliates.pageInfo.hasNextPage) return undefined;
@@ -239,7 +252,7 @@ function emailOf(member: number): string {
 }
 
 async function issueToken(url: string, admin: string, role: Role, subjectId: string): Promise<string> {
-  const data = await gql(url, admin, 'mutation($input: IssueTokenInput!) { issueToken(input: $input) { token userErrors { code message } } }',
+  const data = await graphqlRequest(url, admin, 'mutation($input: IssueTokenInput!) { issueToken(input: $input) { token userErrors { code message } } }',
     { input: { role, subjectId, ttlSeconds: TOKEN_TTL_SECONDS } });
   return ok(data.issueToken, `issueToken ${role}`).token as string;
 }
@@ -253,7 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { url, adminToken: admin } = options;
   const print = options.print ?? ((line: string) => console.log(line));
   const now = options.now ?? new Date();
-  const call = (token: string, query: string, variables?: Json) => gql(url, token, query, variables);
+  const call = (token: string, query: string, variables?: Json) => graphqlRequest(url, token, query, variables);
 
   const existing = await partnersByCode(url, admin);
   const demoPartners = PARTNERS.map((p) => existing.get(p.code)).filter((p): p is Json => p !== undefined);
@@ -333,7 +346,7 @@ interface SeedOutcome {
 /** Members, the cause and its campaign, the purchases, the refund, redemptions and donations. */
 async function seedActivity(url: string, admin: string, partners: Json[], affiliate: Json, anchor: Date,
   featuredTransactions: number[]): Promise<SeedOutcome> {
-  const call = (token: string, query: string, variables?: Json) => gql(url, token, query, variables);
+  const call = (token: string, query: string, variables?: Json) => graphqlRequest(url, token, query, variables);
   const at = (ms: number) => new Date(anchor.getTime() + ms).toISOString();
 
   // A promotion at the grocer over the month (found by name on a re-run).

@@ -1,4 +1,4 @@
-import { DemoError, runDemo } from '../../src/cli/demo';
+import { DemoError, graphqlRequest, runDemo } from '../../src/cli/demo';
 import { TestHub, startTestHub } from '../support/hub';
 import { ledgerCheck } from '../support/scenario';
 
@@ -102,4 +102,26 @@ it('an operator token the hub does not accept stops the demo with one sentence n
 it('a hub that is not running is named with how to start it', async () => {
   await expect(runDemo({ url: 'http://127.0.0.1:9/graphql', adminToken: hub.admin, print: () => undefined }))
     .rejects.toThrow(/cannot reach the hub at http:\/\/127\.0\.0\.1:9\/graphql .*npm start/);
+});
+
+it('a throttled request (HTTP 429) is sent again after Retry-After, so a rate-limited hub can still be seeded', async () => {
+  const { createServer } = await import('node:http');
+  let calls = 0;
+  const server = createServer((req, res) => {
+    calls += 1;
+    req.resume();
+    if (calls === 1) {
+      res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"errors":[{"message":"throttled"}]}');
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"coalition":{"name":"City Rewards"}}}');
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  try {
+    const { port } = server.address() as { port: number };
+    const data = await graphqlRequest(`http://127.0.0.1:${port}/graphql`, hub.admin, '{ coalition { name } }');
+    expect({ data, calls }).toEqual({ data: { coalition: { name: 'City Rewards' } }, calls: 2 });
+  } finally {
+    server.close();
+  }
 });
