@@ -477,7 +477,12 @@ function report(print: (line: string) => void, url: string, result: DemoResult, 
 /** The CLI: the hub's URL from the first argument or HUB_URL, an operator token signed with the hub's secret. */
 async function main(): Promise<void> {
   const url = process.argv[2] || process.env.HUB_URL || DEFAULT_HUB_URL;
-  const secret = resolveJwtSecret(resolve(process.env.DATA_DIR || './.data'), process.env.NODE_ENV ?? '');
+  let secret: string;
+  try {
+    secret = resolveJwtSecret(resolve(process.env.DATA_DIR || './.data'), process.env.NODE_ENV ?? '');
+  } catch (error) {
+    throw new DemoError(`no operator token: ${(error as Error).message}`);
+  }
   await runDemo({ url, adminToken: signToken(secret, { role: Role.ADMIN }, TOKEN_TTL_SECONDS) });
 }
 

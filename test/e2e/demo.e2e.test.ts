@@ -100,8 +100,13 @@ it('an operator token the hub does not accept stops the demo with one sentence n
 });
 
 it('a hub that is not running is named with how to start it', async () => {
-  await expect(runDemo({ url: 'http://127.0.0.1:9/graphql', adminToken: hub.admin, print: () => undefined }))
-    .rejects.toThrow(/cannot reach the hub at http:\/\/127\.0\.0\.1:9\/graphql .*npm start/);
+  const { createServer } = await import('node:http');
+  const closed = createServer();
+  await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+  const { port } = closed.address() as { port: number };
+  await new Promise((done) => closed.close(done));
+  await expect(runDemo({ url: `http://127.0.0.1:${port}/graphql`, adminToken: hub.admin, print: () => undefined }))
+    .rejects.toThrow(new RegExp(`cannot reach the hub at http://127\\.0\\.0\\.1:${port}/graphql \\(.*ECONNREFUSED.*npm start`));
 });
 
 it('a throttled request (HTTP 429) is sent again after Retry-After, so a rate-limited hub can still be seeded', async () => {
