@@ -6,10 +6,10 @@ function lot(id: string, partnerId: string | null, remaining: number, expiresDay
   return { id, transactionId: `t-${id}`, issuer: { partnerId }, points, remaining, expiresAt: day(expiresDay), createdAt: day(createdDay), isNew: false, dirty: false };
 }
 
-function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = []): { book: MemberBook; changes: Changes } {
+function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0): { book: MemberBook; changes: Changes } {
   const changes = emptyChanges();
   const rates: Record<string, string> = { grocer: '0.01', fuel: '0.008' };
-  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!), changes };
+  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded), changes };
 }
 
 function sumsToZero(changes: Changes): boolean {
