@@ -234,3 +234,20 @@ describe('expired points are never spent (item 3)', () => {
     expect(await balanceOf(hub, member)).toBe(40);
   });
 });
+
+describe('idempotency keys in a batch (item 21)', () => {
+  it('recordPurchases: an item keyed " " is INVALID_INPUT on inputs.0.idempotencyKey and writes nothing; the item keyed with 255 characters is posted', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' });
+    const member = await memberOf(shop);
+    const res = await hub.gql(`mutation($inputs: [RecordPurchaseInput!]!) { recordPurchases(inputs: $inputs) { transaction { points } userErrors { code field } } }`,
+      { inputs: [{ idempotencyKey: ' ', memberId: member.id, amount: '10.00' }, { idempotencyKey: 'x'.repeat(255), memberId: member.id, amount: '20.00' },
+        { idempotencyKey: 'x'.repeat(256), memberId: member.id, amount: '30.00' }] }, shop.token);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.recordPurchases).toEqual([
+      { transaction: null, userErrors: [{ code: 'INVALID_INPUT', field: ['inputs', '0', 'idempotencyKey'] }] },
+      { transaction: { points: 20 }, userErrors: [] },
+      { transaction: null, userErrors: [{ code: 'INVALID_INPUT', field: ['inputs', '2', 'idempotencyKey'] }] },
+    ]);
+    expect(await balanceOf(hub, member)).toBe(20);
+  });
+});

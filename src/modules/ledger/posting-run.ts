@@ -447,8 +447,10 @@ export class PostingRun {
     // Only the partner that posted a transaction, or the operator, reverses it.
     if (!original || (r.partnerId !== null && original.row.partner_id !== r.partnerId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
     const { row, totals } = original;
-    // Points of the own lot the expiry job moved to breakage come back from it in this EXPIRY transaction, made first so it lists before the reversal.
+    // Points of the own lot the expiry job moved to breakage come back from it in this EXPIRY transaction;
+    // its id is a millisecond older than the reversal's, so histories (newest first) list it just before.
     const unexpiry = this.newTransaction({ memberId: r.memberId, idempotencyKey: '', requestHash: row.id, partnerId: null }, TransactionType.EXPIRY, SYSTEM_CALLER);
+    unexpiry.id = uuidv7(this.now.getTime() - 1);
     unexpiry.idempotency_key = `refund-expired:${unexpiry.id}`;
     const tx = { ...this.newTransaction(r, TransactionType.REVERSAL), partner_id: row.partner_id, reverses_id: row.id };
     const issuer = { partnerId: row.partner_id };
