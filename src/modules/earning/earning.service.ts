@@ -99,18 +99,21 @@ export async function setBonusLimits(ctx: RequestContext, input: SetBonusLimitsI
   });
 }
 
-/** Points of lots that expire within `withinDays` from now (including lots past expiry the job has not reached yet). */
+/**
+ * Points of lots that expire within `withinDays` from now. Lots already past expiry are gone (not in
+ * the balance) whether or not the expiry job has reached them, so they are not "expiring".
+ */
 export async function expiringPoints(ctx: RequestContext, memberId: string, withinDays: number): Promise<number> {
   const [row] = await rows<{ n: number }>(ctx.db,
-    `SELECT COALESCE(sum(remaining), 0)::int AS n FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at <= now() + make_interval(days => $2)`,
+    `SELECT COALESCE(sum(remaining), 0)::int AS n FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at > now() AND expires_at <= now() + make_interval(days => $2)`,
     [memberId, withinDays]);
   return row!.n;
 }
 
-/** The member's next expiry: the earliest expiry time of its open lots and the points that expire then. */
+/** The member's next expiry: the earliest expiry time after now of its open lots and the points that expire then. */
 export async function nextExpiry(ctx: RequestContext, memberId: string): Promise<{ points: number; expiresAt: Date } | null> {
   const [row] = await rows<{ points: number; expires_at: Date }>(ctx.db,
-    `SELECT sum(remaining)::int AS points, expires_at FROM lot WHERE member_id = $1 AND remaining > 0
+    `SELECT sum(remaining)::int AS points, expires_at FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at > now()
      GROUP BY expires_at ORDER BY expires_at LIMIT 1`, [memberId]);
   return row ? { points: row.points, expiresAt: row.expires_at } : null;
 }
