@@ -10,6 +10,8 @@ export interface ReferralSettings {
   refereeBonus: number;
   referrerBonus: number;
   milestones: { referrals: number; bonus: number }[];
+  /** Decimal string, currency units: the least a qualifying purchase amounts to; absent in settings saved before it existed ('0'). */
+  minimumPurchase?: string;
 }
 
 /** The coalition's settings: one row. */
@@ -36,6 +38,10 @@ export class CoalitionEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   referral: ReferralSettings | null;
+
+  /** How many days in the past a purchase's occurredAt may lie (DESIGN.md, Earning). */
+  @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
+  maxBackdateDays: number;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
