@@ -17,6 +17,7 @@ export interface ReferralSettings {
 /** The coalition's settings: one row. */
 @Entity('coalition')
 @Check('CHK_coalition_single_row', '"id" = 1')
+@Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
   id: number;
