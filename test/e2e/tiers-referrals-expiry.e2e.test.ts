@@ -326,6 +326,51 @@ describe('referrals', () => {
     expect((await tierOf(bob)).tierProgress).toEqual(progress(30, 'Silver', 70));
   });
 
+  it('referral farming: enroll with the code, a 0.01 purchase (0 points), refund it → no bonus paid; then a 10.00 purchase pays 50 and 100 once', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' });
+    const ann = await referrer(shop);
+    const farmed = await referee(shop, ann.referralCode);
+    const tiny = await purchase(hub, shop, farmed, '0.01');
+    expect(tiny).toMatchObject({ userErrors: [], transaction: { points: 0 } });
+    expect((await reverse(hub, shop.token, tiny.transaction.id)).userErrors).toEqual([]);
+    expect(await referralRows(farmed)).toEqual([]);
+    expect(await referralRows(ann)).toEqual([]);
+    expect(await balanceOf(hub, farmed)).toBe(0);
+    expect(await balanceOf(hub, ann)).toBe(0);
+    expect(await stats(ann)).toMatchObject({ successfulReferrals: 0 });
+    // The referral was not used up: the first qualifying purchase pays, once.
+    await purchase(hub, shop, farmed, '10.00');
+    await purchase(hub, shop, farmed, '10.00');
+    expect(await balanceOf(hub, farmed)).toBe(70);
+    expect(await balanceOf(hub, ann)).toBe(100);
+    expect(await referralRows(farmed)).toHaveLength(1);
+    expect(await stats(ann)).toMatchObject({ successfulReferrals: 1 });
+  });
+
+  it('a referral qualifies only on a purchase of at least referral.minimumPurchase (20.00) that earns a point: 19.99 does not, 20.00 does', async () => {
+    const configure = (minimumPurchase?: string) => hub.gql(`mutation($input: ConfigureCoalitionInput!) { configureCoalition(input: $input) {
+      coalition { referral { minimumPurchase } } userErrors { code message field } } }`,
+    { input: { name: 'City Rewards', currency: 'EUR', donationValuePerPoint: '0.01', tiers: TIERS, referral: { ...REFERRAL, ...(minimumPurchase ? { minimumPurchase } : {}) } } }, hub.admin);
+    const res = await configure('20.00');
+    expect(res.data.configureCoalition).toEqual({ coalition: { referral: { minimumPurchase: '20.00' } }, userErrors: [] });
+    try {
+      // Points earned elsewhere are kept under 100, so no tier interferes.
+      const shop = await createPartner(hub, { pointsPerUnit: '0.5' });
+      const ann = await referrer(shop);
+      const bob = await referee(shop, ann.referralCode);
+      expect((await purchase(hub, shop, bob, '19.99')).transaction.points).toBe(9);
+      expect(await referralRows(bob)).toEqual([]);
+      expect((await purchase(hub, shop, bob, '20.00')).transaction.points).toBe(10);
+      expect(await referralRows(bob)).toHaveLength(1);
+      expect(await balanceOf(hub, ann)).toBe(100);
+      const refused = await configure('-1');
+      expect(refused.data.configureCoalition).toMatchObject({ coalition: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'referral', 'minimumPurchase'] }] });
+    } finally {
+      // The default: 0, any purchase that earns a point qualifies.
+      expect((await configure()).data.configureCoalition).toEqual({ coalition: { referral: { minimumPurchase: '0.00' } }, userErrors: [] });
+    }
+  });
+
   it('pays a milestone bonus exactly when the successful referrals reach a configured count (2 and 3, not 1 or 4)', async () => {
     const shop = await createPartner(hub, { pointsPerUnit: '1' });
     const ann = await referrer(shop);

@@ -2,9 +2,9 @@ import { QueryRunner } from 'typeorm';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { MAX_INT32 } from '../../common/decimal';
 import { uuidv7 } from '../../common/ids';
-import { DEFAULT_POINTS_VALIDITY_DAYS, EarnResult, computeEarn } from '../earning/earn-rule';
+import { DEFAULT_POINTS_VALIDITY_DAYS, EarnResult, computeEarn, reachesMinSpend } from '../earning/earn-rule';
 import { History, HistoryQuery, NO_HISTORY_ROWS, isEmpty, loadHistory, utcDay } from '../earning/earn-history.store';
-import { milestoneBonus } from '../earning/referral.rules';
+import { milestoneBonus, qualifiesForReferral } from '../earning/referral.rules';
 import { TIER_WINDOW_DAYS, nextTier } from '../earning/tier.rules';
 import { Member } from '../member/member.types';
 import { toMember } from '../member/member.service';
@@ -166,7 +166,7 @@ export class PostingRun {
 
   /** Only what this batch's rules need: a plain purchase at a plain partner reads nothing more. */
   private historyQuery(requests: PostingRequest[]): HistoryQuery {
-    const query: HistoryQuery = { counts: [], days: [], qualifying: [], purchased: [], bonuses: [], asOf: this.now };
+    const query: HistoryQuery = { counts: [], days: [], qualifying: [], bonuses: [], asOf: this.now };
     const tiers = this.terms.coalition.tiers.length > 0;
     for (const r of requests) {
       if (r.kind === TransactionType.PURCHASE) {
@@ -175,7 +175,6 @@ export class PostingRun {
         if (rule?.firstPurchaseBonus || rule?.everyNthVisit || plan?.type === 'FIXED_FIRST_PURCHASE') query.counts.push({ memberId: r.memberId, partnerId: r.partnerId! });
         if (rule?.maxPointsPerMemberPerDay) query.days.push({ memberId: r.memberId, partnerId: r.partnerId!, day: utcDay(r.occurredAt) });
         if (tiers) query.qualifying.push(r.memberId);
-        if (this.terms.referrers.has(r.memberId)) query.purchased.push(r.memberId);
       } else if (r.kind === TransactionType.REVERSAL && tiers && this.originals.get(r)?.row.type === TransactionType.PURCHASE) {
         // A refund re-evaluates the tier at once (DESIGN.md, Tiers).
         query.qualifying.push(r.memberId);
@@ -296,21 +295,26 @@ export class PostingRun {
     const dayKey = `day|${r.memberId}|${partnerId}|${day.toISOString()}`;
     const tier = this.terms.coalition.tiers.find((t) => t.name === member.tier) ?? null;
     const promotions = this.terms.promotions.filter((p) => p.partnerId === partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
-    const purchasesBefore = this.history.purchases(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0);
+    const visitKey = `visit-bonus|${r.memberId}|${partnerId}`;
+    const visitsBefore = this.history.visits(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0);
     const earned = computeEarn(rule, { amount: r.amount, lines: r.lines ?? undefined }, {
       tier,
       promotions,
-      purchasesBefore,
+      visitsBefore,
+      visitBonusesBefore: this.history.visitBonuses(r.memberId, partnerId) + (this.batchCounts.get(visitKey) ?? 0),
       pointsEarnedToday: this.history.dayPoints(r.memberId, partnerId, day) + (this.batchCounts.get(dayKey) ?? 0),
     });
     if (earned.points > MAX_INT32) return fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount']));
     if (this.overflows(r.memberId, earned.points)) return this.tooManyPoints();
     const tx = this.newTransaction(r, TransactionType.PURCHASE);
     const lot = this.book(r.memberId).credit(tx.id, uuidv7(this.now.getTime()), { partnerId }, earned.points, this.expiry(partnerId), this.now);
-    this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
+    // Only visits count (DESIGN.md, Earning): a purchase below minSpend is not one.
+    const visit = reachesMinSpend(rule, r.amount);
+    if (visit) this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
+    if (earned.breakdown.some((b) => b.rule === 'VISIT_BONUS')) this.batchCounts.set(visitKey, (this.batchCounts.get(visitKey) ?? 0) + 1);
     this.batchCounts.set(dayKey, (this.batchCounts.get(dayKey) ?? 0) + earned.points);
     const row = this.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
-    this.commission(r, member, terms, row, purchasesBefore === 0);
+    this.commission(r, member, terms, row, visit && visitsBefore === 0);
     this.autoDonate(member, row, lot, earned.points);
     if (this.terms.coalition.tiers.length) {
       // Upgrades apply at once: this purchase's points count for the next one.
@@ -318,7 +322,7 @@ export class PostingRun {
       this.batchQualifying.set(r.memberId, (this.batchQualifying.get(r.memberId) ?? 0) + earned.points);
       member.tier = nextTier(member.tier, qualifying, this.terms.coalition.tiers, false);
     }
-    if (!this.options.dryRun) this.rewardReferral(r.memberId, member, row);
+    if (!this.options.dryRun && qualifiesForReferral(this.terms.coalition.referral, r.amount, earned.points)) this.rewardReferral(r.memberId, member, row);
     return ok({ transaction: row, earned });
   }
 
@@ -395,7 +399,7 @@ export class PostingRun {
     this.commissions.push({
       member_id: r.memberId, id: uuidv7(this.now.getTime()), purchase_id: purchase.id, partner_id: terms.id, affiliate_id: affiliateId, plan,
       purchase_amount_minor: r.amountMinor.toString(), base_amount_minor: amount.toString(), amount_minor: amount.toString(), status: CommissionStatus.PENDING, clawback_of: null,
-      occurred_at: r.occurredAt, approves_at: approvesAt(plan, r.occurredAt), created_at: this.now, settlement_run_id: null,
+      occurred_at: r.occurredAt, approves_at: approvesAt(plan, r.occurredAt, this.now), created_at: this.now, settlement_run_id: null,
     });
   }
 
@@ -421,10 +425,13 @@ export class PostingRun {
     }
   }
 
-  /** A referred member's first purchase anywhere: the referee's bonus, the referrer's bonus and any milestone. */
+  /**
+   * A referred member's first qualifying purchase anywhere (see qualifiesForReferral): the referee's
+   * bonus, the referrer's bonus and any milestone. Purchases that did not qualify leave the referral open.
+   */
   private rewardReferral(memberId: string, member: MemberState, purchase: TransactionRow): void {
     const referrerId = this.terms.referrers.get(memberId);
-    if (!referrerId || member.referralRewardedAt || this.history.hasPurchased(memberId)) return;
+    if (!referrerId || member.referralRewardedAt) return;
     const referrer = this.members.get(referrerId);
     if (!referrer) return;
     member.referralRewardedAt = this.now;
