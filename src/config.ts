@@ -19,6 +19,12 @@ export interface Config {
   expiryIntervalSeconds: number;
   /** How long after a period's end it may be closed: postings still in flight at the end must have committed. */
   settlementGraceSeconds: number;
+  /** Introspection (`__schema`, `__type`): off in production unless GRAPHQL_INTROSPECTION=true. */
+  introspection: boolean;
+  /** A caller's bucket of query cost (RATE_LIMIT_MAX_COST), points; 0: no throttling. */
+  rateLimitMaxCost: number;
+  /** Points a caller's bucket gets back each second (RATE_LIMIT_RESTORE_RATE). */
+  rateLimitRestoreRate: number;
 }
 
 export const JWT_ISSUER = 'coalition-hub';
@@ -32,6 +38,13 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
     throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function boolFromEnv(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /**
@@ -72,5 +85,8 @@ export function loadConfig(): Config {
     logLevel,
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
+    introspection: boolFromEnv('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    rateLimitMaxCost: intFromEnv('RATE_LIMIT_MAX_COST', 10_000, 0, 1_000_000_000),
+    rateLimitRestoreRate: intFromEnv('RATE_LIMIT_RESTORE_RATE', 500, 1, 1_000_000_000),
   };
 }
