@@ -86,7 +86,7 @@ export function loadConfig(): Config {
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
     introspection: boolFromEnv('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
-    rateLimitMaxCost: intFromEnv('RATE_LIMIT_MAX_COST', 10_000, 0, 1_000_000_000),
-    rateLimitRestoreRate: intFromEnv('RATE_LIMIT_RESTORE_RATE', 500, 1, 1_000_000_000),
+    rateLimitMaxCost: intFromEnv('RATE_LIMIT_MAX_COST', 20_000, 0, 1_000_000_000),
+    rateLimitRestoreRate: intFromEnv('RATE_LIMIT_RESTORE_RATE', 1000, 1, 1_000_000_000),
   };
 }

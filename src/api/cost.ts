@@ -22,13 +22,13 @@ export const CONNECTION_COST = 2;
 
 /** Report fields, "Type.field": a fixed cost, or `base + perDay × started days` of [periodStart, periodEnd). */
 export const REPORT_COSTS: Record<string, { fixed: number } | { base: number; perDay: number }> = {
-  'Partner.stats': { base: 250, perDay: 1 },
-  'Query.partnerStats': { base: 500, perDay: 2 },
-  'Query.operatorEconomics': { base: 500, perDay: 2 },
-  'Query.liabilities': { fixed: 500 },
-  'Query.ledgerCheck': { fixed: 2000 },
-  'Query.exportMemberData': { fixed: 1000 },
-  'SettlementRun.statementCsv': { fixed: 250 },
+  'Partner.stats': { base: 500, perDay: 1 },
+  'Query.partnerStats': { base: 1000, perDay: 2 },
+  'Query.operatorEconomics': { base: 1000, perDay: 2 },
+  'Query.liabilities': { fixed: 1000 },
+  'Query.ledgerCheck': { fixed: 4000 },
+  'Query.exportMemberData': { fixed: 2000 },
+  'SettlementRun.statementCsv': { fixed: 500 },
 };
 
 /** Multiplies a batch field's selection by the length of one of its list arguments. */

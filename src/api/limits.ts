@@ -24,7 +24,7 @@ export const QUERY_LIMITS = {
   /** A recordPurchases batch of 1000 travels in variables, not in the query text. */
   maxTokens: 2000,
   /** One request's requested cost (cost.ts); never more than a caller's whole bucket. */
-  maxCost: 5000,
+  maxCost: 10_000,
   /** The HTTP body: enough for a batch of 1000 purchases with lines. */
   maxBodyBytes: 1024 * 1024,
 };
