@@ -19,6 +19,8 @@ export interface Config {
   expiryIntervalSeconds: number;
   /** How long after a period's end it may be closed: postings still in flight at the end must have committed. */
   settlementGraceSeconds: number;
+  /** METRICS_PORT: /metrics on this port only; unset: on the API port. */
+  metricsPort?: number;
 }
 
 export const JWT_ISSUER = 'coalition-hub';
@@ -72,5 +74,6 @@ export function loadConfig(): Config {
     logLevel,
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
+    metricsPort: process.env.METRICS_PORT ? intFromEnv('METRICS_PORT', 0, 0, 65535) : undefined,
   };
 }
