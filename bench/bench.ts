@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,52 @@ const MEMBERS_PER_CONNECTION = 100;
 const PARTNERS = 32;
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
 const BATCH_SIZE = 500;
+/** (c2): batches over members that several connections share. */
+const SHARED_CONNECTIONS = 4;
+const SHARED_MEMBERS = 256;
+/** Scale of the TPC-B-like reference (pgbench's accounts: 100,000 a unit of scale). */
+const TPCB_SCALE = 10;
+const CLOCK_TICKS_PER_SECOND = 100; // `getconf CLK_TCK` on Linux
+
+/** CPU seconds (user + system) a process and, for the postmaster, its children have used, from /proc. */
+function cpuSeconds(pid: number, withChildren: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return ((utime! + stime!) + (withChildren ? cutime! + cstime! : 0)) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
+/** PostgreSQL's CPU: the postmaster with the children it reaped, plus every live child (backends, walwriter, …). */
+function postgresCpuSeconds(postmasterPid: number): number {
+  let total = cpuSeconds(postmasterPid, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmasterPid) total += cpuSeconds(Number(entry), false);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Where a phase's cost went: CPU of the server process and of PostgreSQL per event, and WAL bytes
+ * per event, read before and after the phase.
+ */
+interface Probe {
+  /** The process whose CPU counts as the server's: the hub, or a reference server. */
+  serverPid: number;
+  snapshot(): Promise<{ server: number; postgres: number; walLsn: string }>;
+  walBytes(from: string, to: string): Promise<number>;
+}
+let probe: Probe | undefined;
 
 interface PhaseResult {
   name: string;
@@ -41,13 +87,14 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `worker(connection, iteration)` on CONNECTIONS loops for PHASE_MS; each call returns how many events it did. */
-async function phase(name: string, worker: (connection: number, i: number) => Promise<number>): Promise<PhaseResult> {
+async function phase(name: string, worker: (connection: number, i: number) => Promise<number>, connections = CONNECTIONS): Promise<PhaseResult> {
   const latencies: number[] = [];
   let events = 0;
   let errors = 0;
+  const before = await probe?.snapshot();
   const started = performance.now();
   const deadline = started + PHASE_MS;
-  await Promise.all(Array.from({ length: CONNECTIONS }, async (_, c) => {
+  await Promise.all(Array.from({ length: connections }, async (_, c) => {
     for (let i = 0; performance.now() < deadline; i++) {
       const t0 = performance.now();
       try {
@@ -63,7 +110,13 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const result = { name, events, seconds, latencies, errors };
-  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}`);
+  let cost = '';
+  if (probe && before && events > 0) {
+    const after = await probe.snapshot();
+    const us = (s: number) => ((s * 1e6) / events).toFixed(0).padStart(5);
+    cost = `   cpu/event server ${us(after.server - before.server)} µs, postgres ${us(after.postgres - before.postgres)} µs, WAL ${((await probe.walBytes(before.walLsn, after.walLsn)) / events).toFixed(0).padStart(5)} B`;
+  }
+  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}${cost}`);
   return result;
 }
 
@@ -99,6 +152,74 @@ async function waitForHealth(port: number, server: ChildProcess): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the server did not answer /healthz within 30 s');
+}
+
+/** POST of a JSON body to a loopback port; the parsed JSON answer (any non-200 throws). */
+function postJson(port: number, path: string, token: string, payload: unknown): Promise<any> {
+  const body = JSON.stringify(payload);
+  return new Promise((resolveRequest, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolveRequest(JSON.parse(Buffer.concat(chunks).toString('utf8'))) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error('the reference server exited during start-up');
+    const up = await new Promise<boolean>((r) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', method: 'GET' }, (res) => { res.resume(); r(true); });
+      req.on('error', () => r(false));
+      req.end();
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the reference server did not start within 10 s');
+}
+
+/**
+ * The TPC-B-like reference (pgbench's default script: 5 statements in one transaction — update an
+ * account, read it, update a teller and a branch, insert history) issued through pg by the bench,
+ * against the same PostgreSQL, at scale 10, with named prepared statements.
+ */
+async function tpcbPhase(pool: Pool): Promise<PhaseResult> {
+  await pool.query(`CREATE TABLE IF NOT EXISTS pgb_branches (bid int PRIMARY KEY, bbalance int NOT NULL, filler char(88)) WITH (fillfactor = 100);
+    CREATE TABLE IF NOT EXISTS pgb_tellers (tid int PRIMARY KEY, bid int NOT NULL, tbalance int NOT NULL, filler char(84)) WITH (fillfactor = 100);
+    CREATE TABLE IF NOT EXISTS pgb_accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84)) WITH (fillfactor = 100);
+    CREATE TABLE IF NOT EXISTS pgb_history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));`);
+  await pool.query(`INSERT INTO pgb_branches SELECT b, 0, '' FROM generate_series(1, $1::int) b;
+    INSERT INTO pgb_tellers SELECT t, (t - 1) / 10 + 1, 0, '' FROM generate_series(1, $1::int * 10) t;
+    INSERT INTO pgb_accounts SELECT a, (a - 1) / 100000 + 1, 0, '' FROM generate_series(1, $1::int * 100000) a;`.replace(/\$1::int/g, String(TPCB_SCALE)));
+  await pool.query('VACUUM ANALYZE pgb_branches, pgb_tellers, pgb_accounts, pgb_history');
+  const random = (n: number) => 1 + Math.floor(Math.random() * n);
+  return phase('(tpcb) TPC-B-like transaction through pg (5 statements)', async () => {
+    const client = await pool.connect();
+    try {
+      const aid = random(TPCB_SCALE * 100000);
+      const bid = random(TPCB_SCALE);
+      const tid = random(TPCB_SCALE * 10);
+      const delta = Math.floor(Math.random() * 10001) - 5000;
+      await client.query('BEGIN');
+      await client.query({ name: 'tpcb-1', text: 'UPDATE pgb_accounts SET abalance = abalance + $1 WHERE aid = $2', values: [delta, aid] });
+      await client.query({ name: 'tpcb-2', text: 'SELECT abalance FROM pgb_accounts WHERE aid = $1', values: [aid] });
+      await client.query({ name: 'tpcb-3', text: 'UPDATE pgb_tellers SET tbalance = tbalance + $1 WHERE tid = $2', values: [delta, tid] });
+      await client.query({ name: 'tpcb-4', text: 'UPDATE pgb_branches SET bbalance = bbalance + $1 WHERE bid = $2', values: [delta, bid] });
+      await client.query({ name: 'tpcb-5', text: 'INSERT INTO pgb_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)', values: [tid, bid, aid, delta] });
+      await client.query('COMMIT');
+      return 1;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  });
 }
 
 /**
@@ -143,6 +264,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
   const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
   let server: ChildProcess | undefined;
+  let bare: ChildProcess | undefined;
   try {
     const setup = new Client({ connectionString: pg.url });
     await setup.connect();
@@ -175,6 +297,16 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitForHealth(port, server);
+    const { rows: [dataDirectory] } = await pool.query<{ data_directory: string }>('SHOW data_directory');
+    const postmasterPid = Number(readFileSync(join(dataDirectory!.data_directory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    probe = {
+      serverPid: server.pid!,
+      async snapshot() {
+        return { server: cpuSeconds(this.serverPid, false), postgres: postgresCpuSeconds(postmasterPid),
+          walLsn: (await pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn };
+      },
+      walBytes: async (from, to) => Number((await pool.query<{ d: string }>('SELECT pg_wal_lsn_diff($2, $1)::bigint AS d', [from, to])).rows[0]!.d),
+    };
     const tokens = partners.map((partnerId) => signToken(jwtSecret, { role: Role.PARTNER, partnerId }, 3600));
     const memberOf = (c: number, i: number) => members[c * MEMBERS_PER_CONNECTION + (i % MEMBERS_PER_CONNECTION)]!;
     const run = randomBytes(4).toString('hex');
@@ -189,6 +321,7 @@ async function main(): Promise<void> {
     });
     await purchaseVia((c) => c, 'warm-up (not counted): recordPurchase');
     const a = await purchaseVia((c) => c, '(a) recordPurchase, GraphQL over HTTP');
+    const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
     // through pg: read the terms, lock the member with its earlier keys, write, commit.
@@ -232,6 +365,60 @@ async function main(): Promise<void> {
       return BATCH_SIZE;
     });
 
+    // (c-raw) The same batches as the service's own statements straight through pg: lock the 500
+    // members with their earlier keys, one write, commit — the floor for (c).
+    const cRaw = await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
+      const client = await pool.connect();
+      try {
+        const raw = { databaseConnection: client } as unknown as QueryRunner;
+        const partnerId = partners[conn]!;
+        const caller = `partner:${partnerId}`;
+        const now = new Date();
+        const batch = Array.from({ length: BATCH_SIZE }, (_, k) => ({ memberId: memberOf(conn, k), key: `${run}-rawbatch-${conn}-${i}-${k}` }));
+        const memberIds = [...new Set(batch.map((b) => b.memberId))].sort();
+        await loadTerms(raw, [partnerId]);
+        await client.query('BEGIN');
+        const locked = await lockMembers(raw, memberIds, partnerId, caller, batch);
+        const changes = emptyChanges();
+        const lots: LotState[] = [];
+        const lotOwner = new Map<LotState, string>();
+        const added = new Map<string, number>();
+        const transactions = batch.map(({ memberId, key }) => {
+          const txId = uuidv7();
+          const lot: LotState = { id: uuidv7(), transactionId: txId, issuer: { partnerId }, points: 11, remaining: 11,
+            expiresAt: new Date(now.getTime() + 365 * 86_400_000), createdAt: now, isNew: true, dirty: true };
+          lots.push(lot);
+          lotOwner.set(lot, memberId);
+          added.set(memberId, (added.get(memberId) ?? 0) + 11);
+          changes.entries.push(...memberEntries(memberId, txId, 11, { type: AccountType.PARTNER, id: partnerId }));
+          return { member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
+            points: 11, amount_minor: '750', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now };
+        });
+        await writePosting(raw, { transactions, changes, lots, lotOwner, debts: [], commissions: [], changedCommissions: [], donations: [], campaigns: [],
+          members: memberIds.map((id) => {
+            const m = locked.get(id)!;
+            return { id, balance: Number(m.balance) + added.get(id)!, debt: 0, tier: m.tier, successfulReferrals: m.successful_referrals, referralRewardedAt: m.referral_rewarded_at };
+          }) }, now);
+        await client.query('COMMIT');
+        return BATCH_SIZE;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+
+    // (c2) The same batches where connections share members: 4 connections over the same 256.
+    const shared = members.slice(0, SHARED_MEMBERS);
+    const c2 = await phase(`(c2) recordPurchases, ${SHARED_CONNECTIONS} conns over ${SHARED_MEMBERS} shared members`, async (conn, i) => {
+      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${run}-shared-${conn}-${i}-${k}`, memberId: shared[(k + conn * 64) % SHARED_MEMBERS]!, amount: '7.50' }));
+      const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
+      const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
+      if (failed) throw new Error(`${failed} purchases in a batch failed`);
+      return BATCH_SIZE;
+    }, SHARED_CONNECTIONS);
+
     const BALANCE = 'query($id: ID!) { member(id: $id) { balance } }';
     const dGraphql = await phase('(d1) balance query, GraphQL over HTTP', async (conn, i) => {
       const data = await graphql(port, tokens[conn]!, BALANCE, { id: memberOf(conn, i) });
@@ -245,12 +432,27 @@ async function main(): Promise<void> {
       return 1;
     });
 
+    // (d3) The same read over a bare node:http handler (same JWT check, same SQL), in its own process.
+    const barePort = await freePort();
+    bare = spawn(process.execPath, [resolve(__dirname, 'bare-read-server.js')], {
+      env: { ...process.env, DATABASE_URL: url, PORT: String(barePort), JWT_SECRET: jwtSecret }, stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForPort(barePort, bare);
+    probe.serverPid = bare.pid!;
+    const dBare = await phase('(d3) the same read, bare node:http + JWT + pg', async (conn, i) => {
+      const data = await postJson(barePort, '/', tokens[conn]!, { id: memberOf(conn, i) });
+      if (data.balance === null) throw new Error('member not found');
+      return 1;
+    });
+    bare.kill('SIGTERM');
+    probe.serverPid = server.pid!;
+
     const one = await purchaseVia(() => 0, '(e1) recordPurchase, all 32 connections at one partner');
     const spread = await purchaseVia((conn) => conn, '(e2) recordPurchase, spread over 32 partners');
 
     const settlement = await settlementBench(pool, port, jwtSecret, partners);
 
-    const errors = [a, b, c, dGraphql, dSql, one, spread].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [a, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
       body: JSON.stringify({ query: '{ ledgerCheck { ok violations } }' }),
@@ -260,15 +462,20 @@ async function main(): Promise<void> {
     const ratio = (x: number, y: number) => (x / y).toFixed(2);
     console.log(`
 ratios (targets in brackets)
-  a/b   GraphQL purchase vs raw SQL writes:          ${ratio(rate(a), rate(b))}   [≥ 0.5]
-  c/b   batched purchases vs raw SQL writes:         ${ratio(rate(c), rate(b))}   (batch: ${rate(c).toFixed(0)} purchases/s [≥ 10000])
-  d     GraphQL balance read vs raw SELECT:          ${ratio(rate(dGraphql), rate(dSql))}
-  e1/e2 one partner vs spread over 32 partners:      ${ratio(rate(one), rate(spread))}   [≥ 0.8]
+  a/tpcb  GraphQL purchase vs TPC-B-like through pg:   ${ratio(rate(a), rate(tpcb))}   [≥ 0.5]
+  a/b     GraphQL purchase vs its own SQL through pg:  ${ratio(rate(a), rate(b))}
+  c       batches of ${BATCH_SIZE}, disjoint members:        ${rate(c).toFixed(0)} purchases/s   [≥ 10000]
+  c/c-raw batches vs the same batches as raw SQL:      ${ratio(rate(c), rate(cRaw))}   [≥ 0.8]
+  c2/c    shared members vs disjoint:                  ${ratio(rate(c2), rate(c))}   [≥ 0.5]
+  d1/d3   GraphQL balance read vs bare HTTP + JWT:     ${ratio(rate(dGraphql), rate(dBare))}   [≥ 0.75]
+  d1/d2   GraphQL balance read vs raw SELECT:          ${ratio(rate(dGraphql), rate(dSql))}
+  e1/e2   one partner vs spread over 32 partners:      ${ratio(rate(one), rate(spread))}   [≥ 0.8]
 ${settlement}
 errors: ${errors}   ledger check: ${check.data.ledgerCheck.ok ? 'clean' : check.data.ledgerCheck.violations.slice(0, 5).join('; ')}
 `);
     if (errors || !check.data.ledgerCheck.ok) process.exitCode = 1;
   } finally {
+    bare?.kill('SIGTERM');
     server?.kill('SIGTERM');
     if (server && server.exitCode === null) await new Promise((r) => server!.once('exit', r));
     agent.destroy();
