@@ -10,11 +10,13 @@ import { SettlementLineEntity, SettlementPositionEntity, SettlementRunEntity, Se
 import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity } from './src/modules/ledger/ledger.entity';
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
 import { PartnerEntity } from './src/modules/partner/partner.entity';
+import { EventEntity, EventPendingEntity, WebhookAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity } from './src/modules/webhook/webhook.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
   PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
-  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity];
+  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity,
+  EventEntity, EventPendingEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -4,6 +4,7 @@ import { createLogger } from './common/logger';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { startExpiryScheduler } from './modules/earning/expiry.service';
+import { startWebhookWorker } from './modules/webhook/webhook.worker';
 
 /** npm start: config → database (embedded or DATABASE_URL) → migrations → GraphQL on PORT. */
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   }
   const started = app;
   const stopExpiry = startExpiryScheduler(database.dataSource, config.expiryIntervalSeconds, log);
+  const stopWebhooks = startWebhookWorker(database.dataSource, config.webhookPollMs, { allowPrivate: config.webhookAllowPrivate, log });
   console.log([
     '',
     `coalition-hub is serving GraphQL on ${started.url}`,
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     log.info(`${signal}: stopping`);
     try {
       stopExpiry();
+      await stopWebhooks();
       await started.close();
       await database.close();
       process.exit(0);

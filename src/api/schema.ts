@@ -14,6 +14,7 @@ import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledg
 import { LifecycleResolver, MemberPreferencesResolver } from '../modules/lifecycle/lifecycle.resolver';
 import { MemberResolver } from '../modules/member/member.resolver';
 import { PartnerResolver } from '../modules/partner/partner.resolver';
+import { WebhookResolver } from '../modules/webhook/webhook.resolver';
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -23,7 +24,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
       ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver,
-      CharityResolver, MemberDonationResolver],
+      CharityResolver, MemberDonationResolver, WebhookResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

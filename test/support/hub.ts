@@ -66,6 +66,7 @@ export async function startTestHub(options: { poolSize?: number; log?: Logger; c
   const config: Config = {
     port: 0, databaseUrl, dataDir: '/nonexistent', jwtSecret: randomBytes(32).toString('hex'), nodeEnv: 'test',
     dbPoolSize: poolSize, exposeErrors: false, logLevel: 'silent', expiryIntervalSeconds: 0, settlementGraceSeconds: 0,
+    webhookAllowPrivate: true, webhookPollMs: 0,
     ...options.config,
   };
   const log = options.log ?? createLogger(process.env.TEST_LOG === '1' ? 'info' : 'silent');

@@ -1,0 +1,43 @@
+import { Webhook } from 'standardwebhooks';
+import { RETRY_DELAYS_MS, isForbiddenAddress, newSecret, nextAttemptAt, signatureHeader, urlProblem } from './webhook.rules';
+
+describe('retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h between attempts, ±10% jitter, then none', () => {
+  const at = new Date('2026-11-30T00:00:00Z');
+  it.each(RETRY_DELAYS_MS.map((d, i) => [i + 1, d]))('after attempt %i the next is %i ms later at the middle of the jitter', (n, delay) => {
+    expect(nextAttemptAt(n, at, 0.5)!.getTime() - at.getTime()).toBe(delay);
+    expect(nextAttemptAt(n, at, 0)!.getTime() - at.getTime()).toBe(Math.round(delay * 0.9));
+    expect(nextAttemptAt(n, at, 0.999999)!.getTime() - at.getTime()).toBeLessThanOrEqual(Math.round(delay * 1.1));
+  });
+  it('after the eighth attempt there is none', () => expect(nextAttemptAt(8, at, 0.5)).toBeNull());
+  it('adds up to about 27.5 hours', () => expect(RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)).toBe(99_305_000));
+});
+
+it('signatures verify with the standardwebhooks package, for each of two secrets in force', () => {
+  const [s1, s2] = [newSecret(), newSecret()];
+  const ts = Math.floor(Date.now() / 1000);
+  const body = '{"id":"e1","type":"webhook.test"}';
+  const headers = { 'webhook-id': 'e1', 'webhook-timestamp': String(ts), 'webhook-signature': signatureHeader([s1, s2], 'e1', ts, body) };
+  expect(new Webhook(s1).verify(body, headers)).toEqual({ id: 'e1', type: 'webhook.test' });
+  expect(new Webhook(s2).verify(body, headers)).toEqual({ id: 'e1', type: 'webhook.test' });
+  expect(() => new Webhook(s1).verify(body.replace('e1', 'e2'), headers)).toThrow();
+});
+
+it.each([
+  ['127.0.0.1', true], ['127.9.9.9', true], ['10.0.0.1', true], ['172.16.5.4', true], ['172.32.0.1', false], ['192.168.1.1', true],
+  ['169.254.169.254', true], ['100.64.0.1', true], ['0.0.0.0', true], ['224.0.0.1', true], ['8.8.8.8', false], ['93.184.216.34', false],
+  ['::1', true], ['::', true], ['fe80::1', true], ['fd00:ec2::254', true], ['fc00::1', true], ['::ffff:127.0.0.1', true], ['::ffff:8.8.8.8', false],
+  ['2606:4700:4700::1111', false], ['not an address', true],
+])('address %s is forbidden: %s', (address, forbidden) => {
+  expect(isForbiddenAddress(address)).toBe(forbidden);
+});
+
+it.each([
+  ['https://hooks.example.com/x', false, null],
+  ['http://hooks.example.com/x', false, 'url must use https'],
+  ['http://127.0.0.1:9/x', true, null],
+  ['ftp://example.com/', true, 'url must use https'],
+  ['https://a:b@example.com/', false, 'url must not carry credentials'],
+  ['nonsense', false, 'url must be an absolute URL'],
+])('url %s (private allowed: %s) → %s', (url, allow, problem) => {
+  expect(urlProblem(url, allow)).toBe(problem);
+});

@@ -1,0 +1,123 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Webhook rules as pure functions: the event catalogue, who may receive what, the retry schedule,
+ * Standard Webhooks signing (https://www.standardwebhooks.com, "Signature scheme": `v1,` + base64
+ * HMAC-SHA256 of `${id}.${timestamp}.${body}`, keyed with the base64 part of a `whsec_` secret), and
+ * the address checks against server-side request forgery.
+ */
+
+/** The event types a hub emits (docs/rules.md, Events and webhooks). `*` on an endpoint means all. */
+export const EVENT_TYPES = [
+  'member.enrolled', 'member.linked', 'member.erased',
+  'transaction.posted', 'points.expiring', 'tier.changed', 'club.joined',
+  'voucher.issued', 'voucher.redeemed', 'voucher.voided', 'voucher.expired',
+  'commission.created', 'commission.approved', 'commission.reversed', 'commission.paid',
+  'donation.made', 'settlement.closed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+/** The type of the events `sendTestWebhook` sends; never emitted by a change. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+export const ALL_EVENTS = '*';
+
+/** The member id that events of no member are keyed by (settlement runs, tests). */
+export const NO_MEMBER = '00000000-0000-0000-0000-000000000000';
+
+export enum OwnerType {
+  OPERATOR = 'OPERATOR',
+  PARTNER = 'PARTNER',
+  AFFILIATE = 'AFFILIATE',
+}
+
+/**
+ * Waits between attempts, after the first (immediate) one: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h —
+ * eight attempts over about 27.5 hours (the schedule Svix publishes). After the last: FAILED.
+ */
+export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+/** An answer must come within this long (ms), else the attempt failed. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+/** An endpoint whose every attempt has failed for this long (ms) is disabled. */
+export const DISABLE_AFTER_MS = 5 * 86_400_000;
+/** How long (ms) the previous secret still signs after a rotation. */
+export const ROTATION_OVERLAP_MS = 86_400_000;
+
+/**
+ * When the next attempt is due after `attemptsMade` attempts (1 = the first failed), or null when
+ * that was the last. `random` in [0, 1) spreads retries by ±10% (jitter), so a receiver coming back
+ * up is not hit by every retry at once.
+ */
+export function nextAttemptAt(attemptsMade: number, failedAt: Date, random: number): Date | null {
+  const delay = RETRY_DELAYS_MS[attemptsMade - 1];
+  if (delay === undefined) return null;
+  return new Date(failedAt.getTime() + Math.round(delay * (0.9 + 0.2 * random)));
+}
+
+/** A new signing secret: `whsec_` + 24 random bytes in base64 (Standard Webhooks' form). */
+export function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** `v1,<base64 HMAC-SHA256>` of `${id}.${timestampSeconds}.${body}` under a `whsec_` secret. */
+export function sign(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The `webhook-signature` header: one signature per secret in force, space-separated. */
+export function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string): string {
+  return secrets.map((s) => sign(s, id, timestampSeconds, body)).join(' ');
+}
+
+/** Constant-time check of one `v1,…` signature (for the hub's own tests of the header; receivers use their library). */
+export function signatureMatches(secret: string, id: string, timestampSeconds: number, body: string, header: string): boolean {
+  const expected = Buffer.from(sign(secret, id, timestampSeconds, body));
+  return header.split(' ').some((candidate) => {
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+/** Loopback, private, link-local (cloud metadata 169.254.169.254 among them), shared, multicast and unspecified ranges. */
+const FORBIDDEN = new BlockList();
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv6');
+
+/** True for an address a webhook must never reach in production (IPv4-mapped IPv6 judged as its IPv4). */
+export function isForbiddenAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return FORBIDDEN.check(mapped[1]!, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return FORBIDDEN.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Checks an endpoint URL's form: http(s) with a host, no credentials, at most 2000 characters;
+ * https only unless private targets are allowed (development and tests). Returns a reason or null.
+ */
+export function urlProblem(text: string, allowPrivate: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'url must be an absolute URL';
+  }
+  if (text.length > 2000) return 'url may have at most 2000 characters';
+  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) return 'url must use https';
+  if (url.username || url.password) return 'url must not carry credentials';
+  if (!url.hostname) return 'url must name a host';
+  return null;
+}
+
+/** Which event types an endpoint gets: `*` or a list; unknown types are refused by the caller. */
+export function unknownEventTypes(types: string[]): string[] {
+  return types.filter((t) => t !== ALL_EVENTS && !(EVENT_TYPES as readonly string[]).includes(t));
+}
+
+/** The first bytes of a receiver's answer, kept with the attempt (printable text only). */
+export function excerpt(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200);
+}

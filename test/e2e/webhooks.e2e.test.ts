@@ -1,0 +1,352 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../../ormconfig';
+import { Role } from '../../src/api/auth';
+import { ManualClock, systemClock, useClock } from '../../src/common/clock';
+import { createLogger } from '../../src/common/logger';
+import { inTransaction } from '../../src/db/transaction';
+import { ok } from '../../src/api/errors';
+import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
+import { recordEvents } from '../../src/modules/webhook/webhook.store';
+import { runWebhookTick } from '../../src/modules/webhook/webhook.worker';
+import { TestHub, startTestHub } from '../support/hub';
+
+/**
+ * Webhooks end to end: real HTTP receivers on loopback, signatures verified with the
+ * `standardwebhooks` package (a peer's implementation, not the hub's), time moved with the hub's
+ * clock instead of sleeping.
+ */
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+}
+
+class Receiver {
+  readonly received: Received[] = [];
+  /** The status to answer each request with, in turn; the last repeats. 0: never answer. */
+  answers: number[] = [200];
+  delayMs = 0;
+  private server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.received.push({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') });
+        const status = this.answers.length > 1 ? this.answers.shift()! : this.answers[0]!;
+        if (status === 0) return; // hang: the sender times out or dies
+        setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver error'), this.delayMs);
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+let hub: TestHub;
+let clock: ManualClock;
+const log = createLogger('silent');
+const worker = { allowPrivate: true, log, random: () => 0.5 };
+const tick = (db?: DataSource) => runWebhookTick(db ?? hub.db, worker);
+const receivers: Receiver[] = [];
+
+async function receiver(): Promise<Receiver> {
+  const r = new Receiver();
+  await r.start();
+  receivers.push(r);
+  return r;
+}
+
+const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
+  endpoint { id url eventTypes enabled disabledReason } secret userErrors { code message field } } }`;
+const TEST = 'mutation($id: ID!) { sendTestWebhook(input: { endpointId: $id }) { delivery { id eventId status } userErrors { code } } }';
+const DELIVERIES = `query($id: ID!, $status: DeliveryStatus) { webhookDeliveries(endpointId: $id, status: $status) { totalCount
+  edges { node { id eventId eventType status nextAttemptAt attempts { at statusCode durationMs error } } } } }`;
+
+async function createEndpoint(token: string, url: string, eventTypes = ['*']) {
+  const res = await hub.gql(CREATE, { input: { url, eventTypes, description: 'test' } }, token);
+  expect(res.data.createWebhookEndpoint.userErrors).toEqual([]);
+  return res.data.createWebhookEndpoint as { endpoint: { id: string }; secret: string };
+}
+
+async function deliveries(token: string, endpointId: string, status?: string) {
+  const res = await hub.gql(DELIVERIES, { id: endpointId, status }, token);
+  expect(res.errors).toBeUndefined();
+  return res.data.webhookDeliveries.edges.map((e: { node: unknown }) => e.node) as {
+    id: string; eventId: string; eventType: string; status: string; nextAttemptAt: string | null; attempts: { statusCode: number | null; error: string | null }[] }[];
+}
+
+async function createPartner(code: string): Promise<string> {
+  const res = await hub.gql(`mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } userErrors { message } } }`,
+    { input: { code, name: code, redemptionValuePerPoint: '0.01', earnRule: { pointsPerUnit: '1' } } }, hub.admin);
+  expect(res.data.createPartner.userErrors).toEqual([]);
+  return res.data.createPartner.partner.id;
+}
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  await hub.gql(`mutation { configureCoalition(input: { name: "Hooks", currency: "EUR", donationValuePerPoint: "0.01" }) { userErrors { message } } }`, {}, hub.admin);
+});
+beforeEach(() => {
+  clock = new ManualClock(new Date());
+  useClock(clock);
+});
+afterEach(() => useClock(systemClock));
+afterAll(async () => {
+  for (const r of receivers) await r.stop();
+  await hub.close();
+});
+
+it('a test event arrives signed (Standard Webhooks headers) and verifies with the standardwebhooks package; the delivery shows the attempt', async () => {
+  const r = await receiver();
+  const partner = hub.token({ role: Role.PARTNER, partnerId: await createPartner('hooks-a') });
+  const { endpoint, secret } = await createEndpoint(partner, r.url);
+  expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+  const sent = await hub.gql(TEST, { id: endpoint.id }, partner);
+  expect(sent.data.sendTestWebhook.delivery.status).toBe('PENDING');
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  expect(r.received).toHaveLength(1);
+  const { headers, body } = r.received[0]!;
+  expect(headers['webhook-id']).toBe(sent.data.sendTestWebhook.delivery.eventId);
+  expect(headers['webhook-timestamp']).toBe(String(Math.floor(clock.now().getTime() / 1000)));
+  expect(new Webhook(secret).verify(body, headers)).toMatchObject({ id: headers['webhook-id'], type: 'webhook.test', data: { endpointId: endpoint.id } });
+  expect(() => new Webhook(`whsec_${Buffer.alloc(24, 7).toString('base64')}`).verify(body, headers)).toThrow();
+  const [delivery] = await deliveries(partner, endpoint.id);
+  expect(delivery).toMatchObject({ status: 'DELIVERED', nextAttemptAt: null, attempts: [{ statusCode: 200, error: null }] });
+});
+
+it('a receiver answering 500 then 200 gets the retry 5 s later (±10%) with the same webhook-id; nothing is sent before it is due', async () => {
+  const r = await receiver();
+  r.answers = [500, 200];
+  const { endpoint, secret } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  let [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery).toMatchObject({ status: 'PENDING', attempts: [{ statusCode: 500, error: 'HTTP 500' }] });
+  expect(new Date(delivery!.nextAttemptAt!).getTime() - clock.now().getTime()).toBe(RETRY_DELAYS_MS[0]); // jitter pinned at the middle
+  clock.advance(4_000);
+  await tick();
+  expect(r.received).toHaveLength(1);
+  clock.advance(1_000);
+  await tick();
+  expect(r.received).toHaveLength(2);
+  expect(r.received[1]!.headers['webhook-id']).toBe(r.received[0]!.headers['webhook-id']);
+  expect(() => new Webhook(secret).verify(r.received[1]!.body, r.received[1]!.headers)).not.toThrow();
+  [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ statusCode: 500 }, { statusCode: 200 }] });
+});
+
+it('after the eighth failed attempt (~27.5 h) a delivery is FAILED; replaying failed deliveries sends the same webhook-id again', async () => {
+  const r = await receiver();
+  r.answers = [503];
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  const since = clock.now().toISOString();
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  for (let i = 0; i < 8; i++) {
+    await tick();
+    clock.advance(11 * 3_600_000);
+  }
+  expect(r.received).toHaveLength(8);
+  const [failed] = await deliveries(hub.admin, endpoint.id);
+  expect(failed).toMatchObject({ status: 'FAILED', nextAttemptAt: null });
+  expect(failed!.attempts).toHaveLength(8);
+  r.answers = [200];
+  const replay = await hub.gql(`mutation($input: ReplayWebhookDeliveriesInput!) { replayWebhookDeliveries(input: $input) { replayed userErrors { code } } }`,
+    { input: { endpointId: endpoint.id, failedSince: since } }, hub.admin);
+  expect(replay.data.replayWebhookDeliveries).toEqual({ replayed: 1, userErrors: [] });
+  await tick();
+  expect(r.received).toHaveLength(9);
+  expect(r.received[8]!.headers['webhook-id']).toBe(failed!.eventId);
+  expect(await deliveries(hub.admin, endpoint.id, 'DELIVERED')).toHaveLength(1);
+  expect(await deliveries(hub.admin, endpoint.id, 'FAILED')).toHaveLength(1);
+});
+
+it('an endpoint whose deliveries have all failed for 5 days is disabled with a reason; its owner re-enables it', async () => {
+  const r = await receiver();
+  r.answers = [500];
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  for (let day = 0; day <= 5; day++) {
+    await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+    await tick();
+    clock.advance(86_400_000 + 1);
+  }
+  const read = async () => (await hub.gql('{ webhookEndpoints { id enabled disabledReason } }', {}, hub.admin)).data.webhookEndpoints.find((e: { id: string }) => e.id === endpoint.id);
+  expect(await read()).toMatchObject({ enabled: false, disabledReason: expect.stringMatching(/^disabled: every delivery failed for 5 days .*HTTP 500/) });
+  const sentBefore = r.received.length;
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  expect(r.received).toHaveLength(sentBefore); // nothing goes to a disabled endpoint
+  r.answers = [200];
+  const enabled = await hub.gql(`mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { endpoint { enabled disabledReason } userErrors { code } } }`,
+    { input: { endpointId: endpoint.id, enabled: true } }, hub.admin);
+  expect(enabled.data.updateWebhookEndpoint.endpoint).toEqual({ enabled: true, disabledReason: null });
+  await tick();
+  expect(r.received.length).toBeGreaterThan(sentBefore);
+});
+
+it('endpoints are their owners\': a partner sees and changes only its own, an affiliate likewise, a member is refused, the operator sees all', async () => {
+  const r = await receiver();
+  const a = hub.token({ role: Role.PARTNER, partnerId: await createPartner('hooks-own-a') });
+  const b = hub.token({ role: Role.PARTNER, partnerId: await createPartner('hooks-own-b') });
+  const { endpoint } = await createEndpoint(a, r.url, ['transaction.posted']);
+  const list = async (token: string) => ((await hub.gql('{ webhookEndpoints { id } }', {}, token)).data?.webhookEndpoints ?? []).map((e: { id: string }) => e.id);
+  expect(await list(a)).toEqual([endpoint.id]);
+  expect(await list(b)).not.toContain(endpoint.id);
+  expect(await list(hub.admin)).toContain(endpoint.id);
+  for (const mutation of ['sendTestWebhook(input: { endpointId: $id }) { userErrors { code } }', 'rotateWebhookSecret(input: { endpointId: $id }) { secret userErrors { code } }',
+    'deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId userErrors { code } }']) {
+    const res = await hub.gql(`mutation($id: ID!) { ${mutation} }`, { id: endpoint.id }, b);
+    expect(Object.values(res.data)[0]).toMatchObject({ userErrors: [{ code: 'NOT_FOUND' }] });
+  }
+  expect((await hub.gql(DELIVERIES, { id: endpoint.id }, b)).data.webhookDeliveries.totalCount).toBe(0);
+  const member = await hub.gql('{ webhookEndpoints { id } }', {}, hub.token({ role: Role.MEMBER, memberId: '0190a0a0-0000-7000-8000-000000000001' }));
+  expect(member.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const types = await hub.gql('{ webhookEventTypes }');
+  expect(types.data.webhookEventTypes).toEqual(expect.arrayContaining(['transaction.posted', 'points.expiring', 'settlement.closed', 'commission.approved']));
+  const bad = await hub.gql(CREATE, { input: { url: r.url, eventTypes: ['transaction.psoted'] } }, a);
+  expect(bad.data.createWebhookEndpoint.userErrors).toEqual([{ code: 'INVALID_INPUT', message: expect.stringContaining('transaction.psoted'), field: ['input', 'eventTypes'] }]);
+});
+
+it('fan-out: each receiver gets an event only with the view written for it (two partners and an affiliate; nothing for a receiver without a view)', async () => {
+  const ra = await receiver();
+  const rb = await receiver();
+  const rf = await receiver();
+  const ro = await receiver();
+  const partnerA = await createPartner('hooks-scope-a');
+  const partnerB = await createPartner('hooks-scope-b');
+  const affiliateId = '0190a0a0-0000-7000-8000-0000000000af';
+  const a = await createEndpoint(hub.token({ role: Role.PARTNER, partnerId: partnerA }), ra.url, ['commission.created']);
+  await createEndpoint(hub.token({ role: Role.PARTNER, partnerId: partnerB }), rb.url, ['*']);
+  const f = await createEndpoint(hub.token({ role: Role.AFFILIATE, affiliateId }), rf.url, ['commission.created']);
+  const o = await createEndpoint(hub.admin, ro.url, ['commission.created']);
+  const memberId = '0190a0a0-0000-7000-8000-00000000beef';
+  // An event as the posting path writes it: the operator's data, a view per receiver it names.
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{
+    memberId, type: 'commission.created', occurredAt: clock.now(), partnerIds: [partnerA], affiliateIds: [affiliateId],
+    data: { commissionId: 'c1', memberId, partnerId: partnerA, affiliateId, amount: '1.20' },
+    views: { [`partner:${partnerA}`]: { commissionId: 'c1', memberId, amount: '1.20' }, [`affiliate:${affiliateId}`]: { commissionId: 'c1', member: 'j***@e***.com', amount: '1.20' } },
+  }])));
+  expect(await tick()).toMatchObject({ fannedOut: 1, attempted: 3 });
+  const data = (r: Receiver) => JSON.parse(r.received[0]!.body).data;
+  expect(data(ra)).toEqual({ commissionId: 'c1', memberId, amount: '1.20' });
+  expect(data(rf)).toEqual({ commissionId: 'c1', member: 'j***@e***.com', amount: '1.20' });
+  expect(data(ro)).toMatchObject({ partnerId: partnerA, affiliateId });
+  expect(rb.received).toHaveLength(0); // partner B is not named by the event
+  expect(new Webhook(a.secret).verify(ra.received[0]!.body, ra.received[0]!.headers)).toBeTruthy();
+  expect(() => new Webhook(f.secret).verify(ra.received[0]!.body, ra.received[0]!.headers)).toThrow();
+  expect(o.endpoint.id).toBeTruthy();
+});
+
+it("one member's events reach an endpoint in commit order, even when an earlier delivery is being retried", async () => {
+  const r = await receiver();
+  r.answers = [500, 200];
+  await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000000cc';
+  for (const n of [1, 2, 3]) {
+    await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
+    clock.advance(1);
+  }
+  await tick();
+  expect(r.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1]); // 2 and 3 wait behind the failed 1
+  clock.advance(10_000);
+  await tick();
+  await tick();
+  await tick();
+  expect(r.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 1, 2, 3]);
+});
+
+it('two workers on two connection pools deliver each of 40 events exactly once', async () => {
+  const r = await receiver();
+  r.delayMs = 20;
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  for (let i = 0; i < 40; i++) await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  const other = createDataSource(hub.databaseUrl, 4);
+  await other.initialize();
+  try {
+    for (let round = 0; round < 10 && r.received.length < 40; round++) await Promise.all([tick(hub.db), tick(other), tick(hub.db), tick(other)]);
+  } finally {
+    await other.destroy();
+  }
+  const ids = r.received.map((x) => x.headers['webhook-id']);
+  expect(ids).toHaveLength(40);
+  expect(new Set(ids).size).toBe(40);
+  expect(await deliveries(hub.admin, endpoint.id, 'DELIVERED')).toHaveLength(20); // first page of 20
+});
+
+it('a rotated secret signs next to the old one for 24 hours; both verify, then only the new one', async () => {
+  const r = await receiver();
+  const { endpoint, secret: old } = await createEndpoint(hub.admin, r.url);
+  const rotated = await hub.gql('mutation($id: ID!) { rotateWebhookSecret(input: { endpointId: $id }) { secret userErrors { code } } }', { id: endpoint.id }, hub.admin);
+  const fresh = rotated.data.rotateWebhookSecret.secret as string;
+  expect(fresh).not.toBe(old);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  const first = r.received[0]!;
+  expect(first.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+  expect(() => new Webhook(fresh).verify(first.body, first.headers)).not.toThrow();
+  expect(() => new Webhook(old).verify(first.body, first.headers)).not.toThrow();
+  clock.advance(24 * 3_600_000 + 1_000);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  const second = r.received[1]!;
+  expect(second.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+  // standardwebhooks checks the timestamp against the real time: compare the signatures directly.
+  expect(() => new Webhook(old).verify(second.body, second.headers)).toThrow();
+});
+
+it('server-side request forgery: without WEBHOOK_ALLOW_PRIVATE, http and loopback, private, link-local and metadata targets are refused', async () => {
+  hub.config.webhookAllowPrivate = false;
+  try {
+    for (const url of ['http://example.com/hooks', 'https://127.0.0.1/x', 'https://localhost/x', 'https://10.1.2.3/x', 'https://169.254.169.254/latest/meta-data',
+      'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://192.168.0.10/x', 'https://user:pw@example.com/x']) {
+      const res = await hub.gql(CREATE, { input: { url, eventTypes: ['*'] } }, hub.admin);
+      expect({ url, errors: res.data.createWebhookEndpoint.userErrors.map((e: { code: string; field: string[] }) => [e.code, e.field.join('.')]) })
+        .toEqual({ url, errors: [['INVALID_INPUT', 'input.url']] });
+    }
+  } finally {
+    hub.config.webhookAllowPrivate = true;
+  }
+});
+
+describe('kill -9 of a server in the middle of a delivery', () => {
+  let app: ChildProcess | undefined;
+  afterAll(() => app?.kill('SIGKILL'));
+
+  it('loses nothing: the delivery is retried by the next worker and arrives (same webhook-id)', async () => {
+    const root = resolve(__dirname, '../..');
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    useClock(systemClock);
+    const r = await receiver();
+    r.answers = [0, 200]; // the first request hangs: the server is mid-delivery
+    const { endpoint } = await createEndpoint(hub.admin, r.url);
+    await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+    app = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: root, stdio: 'ignore',
+      env: { ...process.env, DATABASE_URL: hub.databaseUrl, JWT_SECRET: hub.config.jwtSecret, PORT: '0', NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '50', EXPIRY_INTERVAL_SECONDS: '0' },
+    });
+    for (let i = 0; i < 300 && r.received.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(r.received).toHaveLength(1);
+    app.kill('SIGKILL');
+    await new Promise((res) => app!.once('exit', res));
+    // The dead server's transaction rolled back with its connection: the delivery is still due.
+    for (let i = 0; i < 50 && r.received.length < 2; i++) {
+      await tick();
+      if (r.received.length < 2) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(r.received).toHaveLength(2);
+    expect(r.received[1]!.headers['webhook-id']).toBe(r.received[0]!.headers['webhook-id']);
+    const [delivery] = await deliveries(hub.admin, endpoint.id);
+    expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ statusCode: 200 }] });
+  }, 120_000);
+});
