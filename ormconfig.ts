@@ -11,11 +11,12 @@ import { LedgerEntryEntity, LedgerTransactionEntity, LotEntity, LotMovementEntit
 import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from './src/modules/member/member.entity';
 import { PartnerEntity } from './src/modules/partner/partner.entity';
 import { EventEntity, EventPendingEntity, WebhookAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity } from './src/modules/webhook/webhook.entity';
+import { AuditEntryEntity } from './src/modules/audit/audit.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
   PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
-  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity,
+  AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity, AuditEntryEntity,
   EventEntity, EventPendingEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */

@@ -15,6 +15,7 @@ import { LifecycleResolver, MemberPreferencesResolver } from '../modules/lifecyc
 import { MemberResolver } from '../modules/member/member.resolver';
 import { PartnerResolver } from '../modules/partner/partner.resolver';
 import { WebhookResolver } from '../modules/webhook/webhook.resolver';
+import { AuditResolver } from '../modules/audit/audit.resolver';
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -24,7 +25,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
       ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver,
-      CharityResolver, MemberDonationResolver, WebhookResolver],
+      CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

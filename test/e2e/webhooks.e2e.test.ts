@@ -102,7 +102,12 @@ beforeEach(() => {
   clock = new ManualClock(new Date());
   useClock(clock);
 });
-afterEach(() => useClock(systemClock));
+afterEach(async () => {
+  useClock(systemClock);
+  // Each test starts with no endpoints: an operator endpoint for "*" would otherwise get the next test's events.
+  const listed = await hub.gql('{ webhookEndpoints { id } }', {}, hub.admin);
+  for (const { id } of listed.data.webhookEndpoints) await hub.gql('mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id }, hub.admin);
+});
 afterAll(async () => {
   for (const r of receivers) await r.stop();
   await hub.close();
@@ -349,4 +354,20 @@ describe('kill -9 of a server in the middle of a delivery', () => {
     const [delivery] = await deliveries(hub.admin, endpoint.id);
     expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ statusCode: 200 }] });
   }, 120_000);
+});
+
+it('endpoint changes are in the audit log with their owner, never with a secret', async () => {
+  const r = await receiver();
+  const partnerId = await createPartner('hooks-audit');
+  const partner = hub.token({ role: Role.PARTNER, partnerId });
+  const { endpoint, secret } = await createEndpoint(partner, r.url, ['transaction.posted']);
+  const rotated = await hub.gql('mutation($id: ID!) { rotateWebhookSecret(input: { endpointId: $id }) { secret } }', { id: endpoint.id }, partner);
+  const log = await hub.gql(`query($id: ID!) { auditLog(subjectId: $id) { edges { node { action actor { role id } subjectType input } } } }`, { id: endpoint.id }, partner);
+  const entries = log.data.auditLog.edges.map((e: { node: { action: string; actor: unknown; subjectType: string; input: string } }) => e.node);
+  expect(entries.map((e: { action: string }) => e.action)).toEqual(['webhook.secretRotated', 'webhook.endpointCreated']);
+  expect(entries[1]).toMatchObject({ actor: { role: 'PARTNER', id: partnerId }, subjectType: 'WEBHOOK_ENDPOINT' });
+  for (const e of entries) {
+    expect(e.input).not.toContain(secret);
+    expect(e.input).not.toContain(rotated.data.rotateWebhookSecret.secret);
+  }
 });

@@ -5,6 +5,7 @@ import { toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { normalizeEmail } from '../member/member.rules';
 import { PartnerEntity } from '../partner/partner.entity';
@@ -35,7 +36,11 @@ export async function createAffiliate(ctx: RequestContext, input: CreateAffiliat
   for (let attempt = 0; attempt < 10; attempt++) {
     const row: AffiliateRow = { id: uuidv7(), code: newAffiliateCode(), name, email, created_at: new Date() };
     try {
-      await rows(ctx.db, 'INSERT INTO affiliate (id, code, name, email, created_at) VALUES ($1, $2, $3, $4, $5)', [row.id, row.code, row.name, row.email, row.created_at]);
+      await inTransaction(ctx.db, async (q) => {
+        await rows(q, 'INSERT INTO affiliate (id, code, name, email, created_at) VALUES ($1, $2, $3, $4, $5)', [row.id, row.code, row.name, row.email, row.created_at]);
+        await audit(ctx, q, { action: 'affiliate.created', subjectType: 'AFFILIATE', subjectId: row.id, input });
+        return ok(true);
+      });
       return ok(toAffiliate(row));
     } catch (error) {
       if (!isUniqueViolation(error, 'UQ_affiliate_code')) throw error; // a drawn code already taken: draw again
@@ -75,6 +80,7 @@ export async function updateCommissionPlan(ctx: RequestContext, input: UpdateCom
     const repo = q.manager.getRepository(PartnerEntity);
     const result = await repo.update({ id: input.partnerId }, { commissionPlan: plan });
     if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+    await audit(ctx, q, { action: 'partner.commissionPlanUpdated', subjectType: 'PARTNER', subjectId: input.partnerId, partnerId: input.partnerId, input });
     return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
   });
 }

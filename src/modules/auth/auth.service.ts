@@ -3,6 +3,7 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { isUuid } from '../../common/ids';
 import { rows } from '../../db/transaction';
+import { audit, tokenIssued } from '../audit/audit.service';
 import type { IssueTokenInput } from './auth.resolver';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -38,5 +39,6 @@ export async function issueToken(ctx: RequestContext, input: IssueTokenInput): P
       break;
     }
   }
+  await audit(ctx, ctx.db, tokenIssued(input.role, subject ?? null, ttl));
   return ok({ token: signToken(ctx.config.jwtSecret, caller, ttl), expiresAt: new Date(Date.now() + ttl * 1000) });
 }

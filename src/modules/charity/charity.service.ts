@@ -5,6 +5,7 @@ import { Dec, MAX_INT32, formatRate, toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { roundToMinor } from '../settlement/settlement.rules';
 import { checkRate } from '../earning/earn-rule';
@@ -63,6 +64,7 @@ export async function createCause(ctx: RequestContext, input: CreateCauseInput):
   const id = uuidv7();
   await inTransaction(ctx.db, async (q) => {
     await rows(q, 'INSERT INTO cause (id, name, description, goal_points) VALUES ($1, $2, $3, $4)', [id, name, input.description?.trim() || null, input.goalPoints ?? null]);
+    await audit(ctx, q, { action: 'cause.created', subjectType: 'CAUSE', subjectId: id, input });
     return ok(true);
   });
   return ok((await listCauses(ctx, id))[0]!);
@@ -73,6 +75,7 @@ export async function setCauseActive(ctx: RequestContext, input: SetCauseActiveI
   if (!isUuid(input.causeId)) return notFound;
   const updated = await inTransaction(ctx.db, async (q) => {
     const found = await rows(q, 'UPDATE cause SET active = $2 WHERE id = $1 RETURNING id', [input.causeId, input.active]);
+    if (found.length) await audit(ctx, q, { action: 'cause.activeSet', subjectType: 'CAUSE', subjectId: input.causeId, input });
     return found.length ? ok(true) : notFound;
   });
   if (!updated.ok) return updated;
@@ -91,6 +94,7 @@ export async function createMatchingCampaign(ctx: RequestContext, input: CreateM
   await inTransaction(ctx.db, async (q) => {
     await rows(q, `INSERT INTO matching_campaign (id, partner_id, cause_id, ratio, cap_points, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [id, input.partnerId, input.causeId, formatRate(input.ratio), input.capPoints, input.startsAt, input.endsAt]);
+    await audit(ctx, q, { action: 'campaign.created', subjectType: 'CAMPAIGN', subjectId: id, partnerId: input.partnerId, input });
     return ok(true);
   });
   return ok((await findCampaigns(ctx, { id }))[0]!);

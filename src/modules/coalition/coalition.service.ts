@@ -4,6 +4,7 @@ import { currencyExponent } from '../../common/currency';
 import { formatRate } from '../../common/decimal';
 import { toCoalition } from './coalition.loader';
 import { inTransaction, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { CoalitionEntity } from './coalition.entity';
 import { ConfigureCoalitionInput } from './coalition.inputs';
 import { validateCoalitionSettings } from './coalition.rules';
@@ -41,6 +42,7 @@ export async function configureCoalition(ctx: RequestContext, input: ConfigureCo
       referral,
       updatedAt: new Date(),
     });
+    await audit(ctx, q, { action: 'coalition.configured', subjectType: 'COALITION', subjectId: null, input });
     return ok(toCoalition(await q.manager.getRepository(CoalitionEntity).findOneByOrFail({ id: 1 })));
   });
 }

@@ -3,6 +3,7 @@ import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/er
 import { Dec, MAX_INT32, formatRate, parseDecimal } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { inTransaction, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { PartnerEntity } from '../partner/partner.entity';
 import { toPartner } from '../partner/partner.service';
@@ -63,6 +64,7 @@ export async function createPromotion(ctx: RequestContext, input: CreatePromotio
       minSpend: input.minSpend == null ? null : new Dec(input.minSpend).toFixed(), createdAt: new Date(),
     });
     await repo.insert(entity);
+    await audit(ctx, q, { action: 'promotion.created', subjectType: 'PROMOTION', subjectId: entity.id, partnerId: input.partnerId, input });
     return ok(toPromotion(entity));
   });
 }
@@ -92,6 +94,7 @@ export async function setBonusLimits(ctx: RequestContext, input: SetBonusLimitsI
     const repo = q.manager.getRepository(PartnerEntity);
     const result = await repo.update({ id: input.partnerId }, { bonusLimits: input.limits.map((l) => ({ action: l.action, maxCount: l.maxCount, periodDays: l.periodDays })) });
     if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+    await audit(ctx, q, { action: 'bonusLimits.set', subjectType: 'PARTNER', subjectId: input.partnerId, partnerId: input.partnerId, input });
     return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
   });
 }

@@ -5,6 +5,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { inTransaction, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { toTransaction } from '../ledger/ledger.service';
 import { TRANSACTION_COLUMNS, TransactionRow } from '../ledger/ledger.store';
@@ -76,6 +77,7 @@ export async function updatePreferences(ctx: RequestContext, input: UpdatePrefer
        SELECT $1, channel, level, now() FROM unnest($2::text[], $3::text[]) AS x(channel, level)
        ON CONFLICT (member_id, channel) DO UPDATE SET level = EXCLUDED.level, updated_at = EXCLUDED.updated_at`,
       [memberId, input.preferences.map((p) => p.channel), input.preferences.map((p) => p.level)]);
+    await audit(ctx, q, { action: 'member.preferencesUpdated', subjectType: 'MEMBER', subjectId: memberId, input });
     return ok(toMember(member));
   });
   // The payload's member reads its preferences after this write, not from an earlier load in the request.
@@ -167,6 +169,7 @@ export async function eraseMember(ctx: RequestContext, input: EraseMemberInput):
     const [erased] = await rows<MemberRow>(q,
       `UPDATE member m SET email = NULL, phone = NULL, birth_date = NULL, member_code = $2, referral_code = $2, erased_at = COALESCE(m.erased_at, now())
        WHERE m.id = $1 RETURNING ${MEMBER_COLUMNS}`, [memberId, erasedCode(memberId)]);
+    await audit(ctx, q, { action: 'member.erased', subjectType: 'MEMBER', subjectId: memberId, input });
     return ok(toMember(erased!));
   });
   if (outcome.ok) preferenceLoader(ctx).clear(memberId);

@@ -5,6 +5,7 @@ import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/er
 import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeReferralCode, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, preparedRows, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { actingPartner } from '../partner/acting-partner';
 import { partnerListScope } from '../partner/partner-scope';
 import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
@@ -178,6 +179,7 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
                      ON CONFLICT (member_id, partner_id) DO UPDATE SET external_ref = COALESCE(EXCLUDED.external_ref, member_partner_link.external_ref)`,
       [memberId, partnerId, input.externalRef?.trim() || null]);
     }
+    if (!created && fresh.length) await audit(ctx, q, { action: 'member.identifiersAdded', subjectType: 'MEMBER', subjectId: memberId, partnerId, input: { identifiers: fresh } });
     const [row] = await rows<MemberRow>(q, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1`, [memberId]);
     return ok({ member: toMember(row!), created });
   });

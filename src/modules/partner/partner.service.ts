@@ -5,6 +5,7 @@ import { Dec, formatRate } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { DEFAULT_POINTS_VALIDITY_DAYS, EarnRule, checkRate, validateEarnRule } from '../earning/earn-rule';
 import { PartnerEntity } from './partner.entity';
@@ -80,6 +81,7 @@ export async function createPartner(ctx: RequestContext, input: CreatePartnerInp
         createdAt: new Date(),
       });
       await repo.insert(entity);
+      await audit(ctx, q, { action: 'partner.created', subjectType: 'PARTNER', subjectId: entity.id, partnerId: entity.id, input });
       return ok(toPartner(entity));
     });
   } catch (error) {
@@ -99,6 +101,7 @@ export async function updateEarnRule(ctx: RequestContext, input: UpdateEarnRuleI
     const repo = q.manager.getRepository(PartnerEntity);
     const result = await repo.update({ id: input.partnerId }, { earnRule });
     if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+    await audit(ctx, q, { action: 'partner.earnRuleUpdated', subjectType: 'PARTNER', subjectId: input.partnerId, partnerId: input.partnerId, input });
     return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
   });
 }

@@ -6,6 +6,7 @@ import { Dec, EARLIEST_INSTANT, formatMinorUnits, toMoney } from '../../common/d
 import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
+import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { CloseSettlementPeriodInput } from './settlement.inputs';
 import { LineTotal, PartyKey, SettledLine, netPositions, partyKey, settleLines, settleTransfers, statementCsv } from './settlement.rules';
@@ -107,6 +108,7 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::uuid[], $5::text[], $6::uuid[], $7::bigint[])`,
     [run.id, seq(transfers), transfers.map((t) => t.from.type), transfers.map((t) => t.from.id), transfers.map((t) => t.to.type), transfers.map((t) => t.to.id),
       transfers.map((t) => t.amountMinor.toString())]);
+    await audit(ctx, q, { action: 'settlement.closed', subjectType: 'SETTLEMENT_RUN', subjectId: run.id, input });
     return ok(toRun(run));
   }, (error) => isUniqueViolation(error, 'UQ_settlement_run_period'));
 }

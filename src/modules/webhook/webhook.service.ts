@@ -10,6 +10,7 @@ import {
   ALL_EVENTS, EVENT_TYPES, NO_MEMBER, OwnerType, ROTATION_OVERLAP_MS, TEST_EVENT_TYPE, isForbiddenAddress, newSecret, unknownEventTypes, urlProblem,
 } from './webhook.rules';
 import { AttemptRow, DeliveryRow, EndpointRow } from './webhook.store';
+import { audit } from '../audit/audit.service';
 import {
   CreateWebhookEndpointInput, DeleteWebhookEndpointInput, ReplayWebhookDeliveriesInput, RotateWebhookSecretInput, SendTestWebhookInput, UpdateWebhookEndpointInput,
 } from './webhook.inputs';
@@ -39,6 +40,9 @@ async function visibleEndpoint(ctx: RequestContext, id: string, q?: Parameters<t
     AND ($2::text = 'OPERATOR' OR (owner_type = $2 AND owner_id = $3::uuid))${lock ? ' FOR UPDATE' : ''}`, [id, owner.type, owner.id]);
   return row;
 }
+
+/** The partner an endpoint belongs to, for the audit log's partner scope. */
+const ownerPartner = (row: EndpointRow) => (row.owner_type === OwnerType.PARTNER ? row.owner_id : null);
 
 const notFound = () => fail(userError(ErrorCode.NOT_FOUND, 'No such webhook endpoint', ['input', 'endpointId']));
 
@@ -85,6 +89,7 @@ export async function createEndpoint(ctx: RequestContext, input: CreateWebhookEn
     const [row] = await rows<EndpointRow>(q, `INSERT INTO webhook_endpoint (id, owner_type, owner_id, url, event_types, description, secret, created_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${ENDPOINT_COLUMNS}`,
     [uuidv7(), owner.type, owner.id, input.url, [...new Set(input.eventTypes)], input.description ?? null, secret, clock.now()]);
+    await audit(ctx, q, { action: 'webhook.endpointCreated', subjectType: 'WEBHOOK_ENDPOINT', subjectId: row!.id, input });
     return ok({ endpoint: toEndpoint(row!), secret });
   });
 }
@@ -109,6 +114,7 @@ export async function updateEndpoint(ctx: RequestContext, input: UpdateWebhookEn
     [current.id, input.url ?? current.url, input.eventTypes ? [...new Set(input.eventTypes)] : current.event_types,
       input.description === undefined ? current.description : input.description, enabled]);
     if (input.enabled === false) await rows(q, `UPDATE webhook_endpoint SET disabled_reason = 'disabled by its owner' WHERE id = $1`, [current.id]);
+    await audit(ctx, q, { action: 'webhook.endpointUpdated', subjectType: 'WEBHOOK_ENDPOINT', subjectId: current.id, partnerId: ownerPartner(current), input });
     return ok(toEndpoint({ ...row!, disabled_reason: input.enabled === false ? 'disabled by its owner' : row!.disabled_reason }));
   });
 }
@@ -121,6 +127,7 @@ export async function deleteEndpoint(ctx: RequestContext, input: DeleteWebhookEn
     await rows(q, 'DELETE FROM webhook_attempt WHERE delivery_id IN (SELECT id FROM webhook_delivery WHERE endpoint_id = $1)', [current.id]);
     await rows(q, 'DELETE FROM webhook_delivery WHERE endpoint_id = $1', [current.id]);
     await rows(q, 'DELETE FROM webhook_endpoint WHERE id = $1', [current.id]);
+    await audit(ctx, q, { action: 'webhook.endpointDeleted', subjectType: 'WEBHOOK_ENDPOINT', subjectId: current.id, partnerId: ownerPartner(current), input });
     return ok(current.id);
   });
 }
@@ -133,6 +140,7 @@ export async function rotateSecret(ctx: RequestContext, input: RotateWebhookSecr
     if (!current) return notFound();
     const [row] = await rows<EndpointRow>(q, `UPDATE webhook_endpoint SET previous_secret = secret, previous_secret_until = $2, secret = $3
       WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`, [current.id, new Date(clock.now().getTime() + ROTATION_OVERLAP_MS), secret]);
+    await audit(ctx, q, { action: 'webhook.secretRotated', subjectType: 'WEBHOOK_ENDPOINT', subjectId: current.id, partnerId: ownerPartner(current), input });
     return ok({ endpoint: toEndpoint(row!), secret });
   });
 }
