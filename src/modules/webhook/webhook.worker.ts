@@ -182,7 +182,8 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
   for (let round = 0; round < MAX_ROUNDS_PER_TICK; round++) {
     const n = await deliverDue(db, options);
     attempted += n;
-    if (n < CLAIM_BATCH) break;
+    // Another round while something was sent: a member's next event waits for its previous one.
+    if (n === 0) break;
   }
   return { fannedOut, attempted };
 }
