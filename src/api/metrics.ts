@@ -62,27 +62,19 @@ export function countWebhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): 
   webhookAttempts.inc({ outcome });
 }
 
-const sources = new Set<DataSource>();
-new Gauge({
+const outboxLag = new Gauge({
   name: 'hub_outbox_lag_seconds',
-  help: 'Outbox lag: age of the oldest event not yet fanned out to endpoints (fan_out), and how overdue the most overdue pending delivery to an enabled endpoint is (delivery)',
+  help: "Outbox lag at this instance's last webhook tick: age of the oldest event it fanned out (fan_out; 0 when none was waiting), and how overdue the most overdue delivery it sent was (delivery)",
   labelNames: ['stage'] as const,
   registers: [registry],
-  async collect() {
-    const db = sources.values().next().value as DataSource | undefined;
-    if (!db) return;
-    try {
-      const [row] = await db.query(`SELECT
-          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(occurred_at) FROM event_pending)), 0)::float8 AS fan_out,
-          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(d.next_attempt_at) FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
-            WHERE d.status = 'PENDING' AND d.next_attempt_at <= now())), 0)::float8 AS delivery`);
-      this.set({ stage: 'fan_out' }, Math.max(0, Number(row.fan_out)));
-      this.set({ stage: 'delivery' }, Math.max(0, Number(row.delivery)));
-    } catch {
-      // the database is away: /healthz says so; the gauge keeps its last value
-    }
-  },
 });
+outboxLag.set({ stage: 'fan_out' }, 0);
+outboxLag.set({ stage: 'delivery' }, 0);
+
+/** One-line hook for the webhook worker: the lag it saw at a stage, in seconds. */
+export function setOutboxLag(stage: 'fan_out' | 'delivery', seconds: number): void {
+  outboxLag.set({ stage }, Math.max(0, seconds));
+}
 
 const pools = new Set<Pool>();
 new Gauge({
@@ -106,13 +98,9 @@ new Gauge({
 /** Counts a data source's pg pool in hub_db_pool_connections until the returned function is called. */
 export function watchPool(db: DataSource): () => void {
   const pool = (db.driver as unknown as { master?: Pool }).master;
-  sources.add(db);
-  if (!pool) return () => sources.delete(db);
+  if (!pool) return () => undefined;
   pools.add(pool);
-  return () => {
-    pools.delete(pool);
-    sources.delete(db);
-  };
+  return () => pools.delete(pool);
 }
 
 /** One-line hook for background jobs: `countJobRun('expiry', 'ok')` after each run. */

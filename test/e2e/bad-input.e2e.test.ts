@@ -411,6 +411,18 @@ describe('text a database cannot store', () => {
     expect({ clear, response: res }).toMatchObject({ clear: true });
   });
 
+  it.each([
+    ['createCause', 'mutation($input: CreateCauseInput!) { createCause(input: $input) { cause { id } userErrors { code } } }', { name: 'Food\u202eknaB' }],
+    ['createAffiliate', 'mutation($input: CreateAffiliateInput!) { createAffiliate(input: $input) { affiliate { id } userErrors { code } } }', { name: 'Pat\u2066Evil', email: 'pat.bidi@example.com' }],
+  ] as [string, string, Record<string, string>][])('%s with a bidirectional override in its name (U+202E, U+2066: "Trojan Source") is refused and writes nothing', async (mutation, query, input) => {
+    const res = await hub.gql(query, { input }, hub.admin);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/bidirectional control characters/);
+    const stored = await hub.db.query(mutation === 'createCause' ? 'SELECT count(*)::int AS n FROM cause WHERE name LIKE $1' : 'SELECT count(*)::int AS n FROM affiliate WHERE name LIKE $1',
+      [`${input.name!.slice(0, 3)}%`]);
+    expect(stored[0].n).toBe(0);
+  });
+
   it('whatever the server answers, no SQL, driver message or stack trace reaches the client', async () => {
     const { member } = await memberWith100Points();
     const res = await awardBonus(member, { description: 'x\u0000y' });

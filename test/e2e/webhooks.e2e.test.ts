@@ -436,3 +436,18 @@ it('enrollment, linking, erasure and a settlement close write events: each partn
   expect(JSON.stringify([...events(ra), ...events(rb), ...events(ro)])).not.toContain(email);
   expect((events(ro).find((e) => e.type === 'settlement.closed')!.data as { positions: unknown[] }).positions).toHaveLength(2);
 });
+
+it('at delivery time the address is checked where the socket connects (DNS rebinding): a name or literal that reaches loopback is not sent to', async () => {
+  const r = await receiver();
+  const byName = r.url.replace('127.0.0.1', 'localhost');
+  const literal = await createEndpoint(hub.admin, r.url);
+  const named = await createEndpoint(hub.admin, byName);
+  await hub.gql(TEST, { id: literal.endpoint.id }, hub.admin);
+  await hub.gql(TEST, { id: named.endpoint.id }, hub.admin);
+  await runWebhookTick(hub.db, { ...worker, allowPrivate: false });
+  expect(r.received).toHaveLength(0);
+  const [first] = await deliveries(hub.admin, literal.endpoint.id);
+  const [second] = await deliveries(hub.admin, named.endpoint.id);
+  expect(first!.attempts[0]).toMatchObject({ statusCode: null, error: expect.stringMatching(/^not sent: 127\.0\.0\.1 is a loopback/) });
+  expect(second!.attempts[0]).toMatchObject({ statusCode: null, error: expect.stringMatching(/^not sent: localhost resolves to (127\.0\.0\.1|::1)/) });
+});

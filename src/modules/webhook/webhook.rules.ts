@@ -82,7 +82,11 @@ export function signatureMatches(secret: string, id: string, timestampSeconds: n
 const FORBIDDEN = new BlockList();
 for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv6');
+// IPv6: unspecified, loopback and IPv4-compatible (::/96, e.g. [::127.0.0.1]), unique-local, link-local,
+// site-local (deprecated), multicast, NAT64 (well-known and local-use, RFC 8215: they reach IPv4 inside),
+// 6to4 (2002::/16 embeds an IPv4 address), Teredo (2001::/32), documentation.
+for (const [net, prefix] of [['::', 96], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48],
+  ['2002::', 16], ['2001::', 32], ['2001:db8::', 32]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv6');
 
 /** True for an address a webhook must never reach in production (IPv4-mapped IPv6 judged as its IPv4). */
 export function isForbiddenAddress(address: string): boolean {

@@ -1,10 +1,13 @@
+import { LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { LookupFunction, isIP } from 'node:net';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../../common/logger';
-import { countWebhookAttempt } from '../../api/metrics';
+import { countWebhookAttempt, setOutboxLag } from '../../api/metrics';
 import { clock } from '../../common/clock';
 import { rows } from '../../db/transaction';
-import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, nextAttemptAt, signatureHeader } from './webhook.rules';
-import { addressProblem } from './webhook.service';
+import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, isForbiddenAddress, nextAttemptAt, signatureHeader } from './webhook.rules';
 
 /** Deliveries one worker sends at once (one transaction holds their row locks while they are in flight). */
 const CLAIM_BATCH = 16;
@@ -38,9 +41,9 @@ export async function fanOut(db: DataSource): Promise<number> {
       await q.rollbackTransaction();
       return 0;
     }
-    const taken = await rows<{ n: number }>(q, `WITH p AS (
+    const taken = await rows<{ n: number; oldest: Date | null }>(q, `WITH p AS (
         DELETE FROM event_pending WHERE (member_id, event_id) IN (SELECT member_id, event_id FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH})
-        RETURNING member_id, event_id),
+        RETURNING member_id, event_id, occurred_at),
       d AS (INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at)
         SELECT gen_random_uuid(), ep.id, e.member_id, e.id, e.type,
           jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', v.view)::text,
@@ -53,8 +56,10 @@ export async function fanOut(db: DataSource): Promise<number> {
         WHERE v.view IS NOT NULL
         ORDER BY e.occurred_at, e.id
         RETURNING 1)
-      SELECT (SELECT count(*) FROM p)::int AS n`, [clock.now()]);
+      SELECT (SELECT count(*) FROM p)::int AS n, (SELECT min(occurred_at) FROM p) AS oldest`, [clock.now()]);
     await q.commitTransaction();
+    const oldest = taken[0]!.oldest;
+    setOutboxLag('fan_out', oldest ? (clock.now().getTime() - oldest.getTime()) / 1000 : 0);
     return taken[0]!.n;
   } catch (error) {
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
@@ -66,6 +71,7 @@ export async function fanOut(db: DataSource): Promise<number> {
 
 interface Claimed {
   id: string;
+  next_attempt_at: Date;
   endpoint_id: string;
   event_id: string;
   body: string;
@@ -83,36 +89,68 @@ interface AttemptResult {
   responseExcerpt: string | null;
 }
 
-/** One signed POST of a delivery; never throws. */
+/**
+ * The DNS lookup a delivery connects with: the addresses are checked where the socket is opened, so
+ * a name that resolved to a public address when checked cannot point at a private one when used
+ * (DNS rebinding). With private targets allowed (development, tests) it is the plain lookup.
+ */
+function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as unknown as LookupAddress[];
+      const bad = allowPrivate ? undefined : list.find((a) => isForbiddenAddress(a.address));
+      if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a loopback, private, link-local or metadata address`), { code: 'EADDRNOTALLOWED' }), '', 0);
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
+
+/** One signed POST of a delivery (10 s at most, no redirects followed); never throws. */
 async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptResult> {
   const started = performance.now();
   const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
     ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - started) });
-  try {
-    if (!allowPrivate) {
-      const problem = await addressProblem(new URL(d.url).hostname);
-      if (problem) return done(null, `not sent: ${problem}`.slice(0, 300), null);
-    }
-    const timestamp = Math.floor(now.getTime() / 1000);
-    const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.previous_secret] : [])];
-    const res = await fetch(d.url, {
+  const url = new URL(d.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A literal address never goes through the lookup: check it here.
+  if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return done(null, `not sent: ${host} is a loopback, private, link-local or metadata address`, null);
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.previous_secret] : [])];
+  const body = Buffer.from(d.body, 'utf8');
+  return new Promise<AttemptResult>((resolveAttempt) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
-      redirect: 'manual', // a redirect could point anywhere, private addresses included: it counts as a failure
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      lookup: guardedLookup(allowPrivate),
+      timeout: DELIVERY_TIMEOUT_MS,
       headers: {
-        'content-type': 'application/json', 'user-agent': 'coalition-hub-webhooks/1',
+        'content-type': 'application/json', 'content-length': body.length, 'user-agent': 'coalition-hub-webhooks/1',
         'webhook-id': d.event_id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader(secrets, d.event_id, timestamp, d.body),
       },
-      body: d.body,
+    }, (res) => {
+      // A redirect could point anywhere, private addresses included: it is not followed, and counts as a failure.
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { if (text.length < 1000) text += chunk; });
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        resolveAttempt(done(status, status >= 200 && status < 300 ? null : `HTTP ${status}`, text.slice(0, 1000)));
+      });
+      res.on('error', (error) => resolveAttempt(done(status(res.statusCode), `${error.name}: ${error.message}`.slice(0, 300), null)));
     });
-    const text = (await res.text().catch(() => '')).slice(0, 1000);
-    return done(res.status, res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}`, text);
-  } catch (error) {
-    const e = error as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `${e.cause?.code ?? e.name}: ${e.message}`;
-    return done(null, why.slice(0, 300), null);
-  }
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), DELIVERY_TIMEOUT_MS);
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'ETIMEDOUT' ? error.message : error.code === 'EADDRNOTALLOWED' ? `not sent: ${error.message}` : `${error.code ?? error.name}: ${error.message}`;
+      resolveAttempt(done(null, why.slice(0, 300), null));
+    });
+    req.on('close', () => clearTimeout(deadline));
+    req.end(body);
+  });
 }
+
+const status = (code: number | undefined) => code ?? null;
 
 /** Records an attempt's outcome: DELIVERED, the next retry, or FAILED; and the endpoint's failure window. */
 async function settle(q: QueryRunner, d: Claimed, result: AttemptResult, now: Date, random: () => number): Promise<void> {
@@ -151,7 +189,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     await q.connect();
     await q.startTransaction();
     const now = clock.now();
-    const claimed = await rows<Claimed>(q, `SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
+    const claimed = await rows<Claimed>(q, `SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
       FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
       WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1
         AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
@@ -161,6 +199,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
       await q.commitTransaction();
       return 0;
     }
+    setOutboxLag('delivery', Math.max(...claimed.map((d) => now.getTime() - d.next_attempt_at.getTime())) / 1000);
     const results = await Promise.all(claimed.map((d) => attempt(d, now, options.allowPrivate)));
     const after = clock.now();
     for (let i = 0; i < claimed.length; i++) await settle(q, claimed[i]!, results[i]!, after, random);
