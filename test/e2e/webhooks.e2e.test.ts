@@ -371,3 +371,21 @@ it('endpoint changes are in the audit log with their owner, never with a secret'
     expect(e.input).not.toContain(rotated.data.rotateWebhookSecret.secret);
   }
 });
+
+it('/metrics counts webhook attempts by outcome and shows the outbox lag', async () => {
+  const metrics = async () => (await fetch(hub.url.replace(/\/graphql$/, '/metrics'))).text();
+  const count = (text: string, outcome: string) => Number(new RegExp(`^hub_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const before = await metrics();
+  const r = await receiver();
+  r.answers = [500, 200];
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  clock.advance(6_000);
+  await tick();
+  const after = await metrics();
+  expect(count(after, 'retry') - count(before, 'retry')).toBe(1);
+  expect(count(after, 'delivered') - count(before, 'delivered')).toBe(1);
+  expect(after).toMatch(/^hub_outbox_lag_seconds\{stage="fan_out"\} [\d.e+-]+$/m);
+  expect(after).toMatch(/^hub_outbox_lag_seconds\{stage="delivery"\} [\d.e+-]+$/m);
+});
