@@ -6,7 +6,8 @@ import { Affiliates1764200000000 } from './1764200000000-Affiliates';
 import { Charity1764300000000 } from './1764300000000-Charity';
 import { Webhooks1764450000000 } from './1764450000000-Webhooks';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
+import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [LedgerCore1763800000000, MemberLifecycle1763900000000, EarnEngine1764000000000, Settlement1764100000000, Affiliates1764200000000, Charity1764300000000,
-  AuditLog1764440000000, Webhooks1764450000000];
+  AuditLog1764440000000, Webhooks1764450000000, RewardsCatalog1764460000000];
