@@ -223,7 +223,7 @@ async function checkDraft(ctx: RequestContext, d: Draft): Promise<Outcome<Checke
   if (!d.name.trim()) errors.push(userError(ErrorCode.INVALID_INPUT, 'name must not be empty', ['input', 'name']));
   errors.push(count(d.pointsPrice, 'pointsPrice', 1), count(d.stock, 'stock', 0), count(d.perMemberLimit, 'perMemberLimit', 1),
     count(d.voucherValidityDays, 'voucherValidityDays', 1, MAX_VALIDITY_DAYS));
-  if (d.stock !== null && d.stock < d.claimed) errors.push(userError(ErrorCode.INVALID_INPUT, `stock may not be below the ${d.claimed} already claimed`, ['input', 'stock']));
+  if (d.stock !== null && d.stock >= 0 && d.stock < d.claimed) errors.push(userError(ErrorCode.INVALID_INPUT, `stock may not be below the ${d.claimed} already claimed`, ['input', 'stock']));
   if (d.startsAt && d.endsAt && d.endsAt.getTime() <= d.startsAt.getTime()) errors.push(userError(ErrorCode.INVALID_INPUT, 'endsAt must be after startsAt', ['input', 'endsAt']));
   const tierNames = coalition.tiers.map((t) => t.name);
   d.tiers.forEach((t, i) => {
