@@ -4,10 +4,23 @@ import { EarnEngine1764000000000 } from './1764000000000-EarnEngine';
 import { Settlement1764100000000 } from './1764100000000-Settlement';
 import { Affiliates1764200000000 } from './1764200000000-Affiliates';
 import { Charity1764300000000 } from './1764300000000-Charity';
-import { Webhooks1764450000000 } from './1764450000000-Webhooks';
+import { Identity1764420000000 } from './1764420000000-Identity';
+import { DonationValues1764430000000 } from './1764430000000-DonationValues';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
+import { Webhooks1764450000000 } from './1764450000000-Webhooks';
 import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
-export const migrations = [LedgerCore1763800000000, MemberLifecycle1763900000000, EarnEngine1764000000000, Settlement1764100000000, Affiliates1764200000000, Charity1764300000000,
-  AuditLog1764440000000, Webhooks1764450000000, RewardsCatalog1764460000000];
+export const migrations = [
+  LedgerCore1763800000000,
+  MemberLifecycle1763900000000,
+  EarnEngine1764000000000,
+  Settlement1764100000000,
+  Affiliates1764200000000,
+  Charity1764300000000,
+  Identity1764420000000,
+  DonationValues1764430000000,
+  AuditLog1764440000000,
+  Webhooks1764450000000,
+  RewardsCatalog1764460000000,
+];

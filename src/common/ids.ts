@@ -1,4 +1,5 @@
 import { randomFillSync, randomInt } from 'node:crypto';
+import { canonicalCode } from './codes';
 
 /** Random bytes drawn 4 KiB at a time: a posting makes several ids, and each draw is a system call. */
 const pool = Buffer.alloc(4096);
@@ -67,10 +68,10 @@ export function newMemberCode(): string {
   return body + luhnCheckDigit(body);
 }
 
-/** Member codes are accepted with spaces or dashes, as people copy them from cards. */
+/** Member codes are accepted with spaces or dashes, as people copy them from cards (see canonicalCode). */
 export function normalizeMemberCode(input: string): string | undefined {
-  const digits = input.replace(/[\s-]/g, '');
-  if (!/^\d{12}$/.test(digits)) return undefined;
+  const digits = canonicalCode(input);
+  if (!digits || !/^\d{12}$/.test(digits)) return undefined;
   return luhnCheckDigit(digits.slice(0, 11)) === Number(digits[11]) ? digits : undefined;
 }
 
@@ -83,6 +84,11 @@ export function newReferralCode(): string {
   return code;
 }
 
-export function normalizeReferralCode(input: string): string {
-  return input.trim().toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
+/**
+ * A referral code in its canonical form (canonicalCode: any case, spaces and dashes ignored), with
+ * the letters Crockford's alphabet leaves out read as the digits they look like (O → 0, I and L → 1).
+ * Undefined when it cannot be a code.
+ */
+export function normalizeReferralCode(input: string): string | undefined {
+  return canonicalCode(input)?.replace(/O/g, '0').replace(/[IL]/g, '1');
 }

@@ -806,6 +806,35 @@ describe('settlement', () => {
     ]);
     expect(rows.at(-1)).toBe(',,TOTAL,NET,,,,2.50');
   });
+  it('a clawback of 10.00 is RECEIVABLE +10.00 on the partner’s statement CSV and PAYABLE −10.00 on the affiliate’s, totals agreeing with NET (not PAYABLE +10.00)', async () => {
+    const partner = await planPartner(percent('0.1', 0));
+    const affiliate = await createAffiliate('Clawback Blog');
+    const member = await referred(partner, affiliate);
+    const firstStart = await latestRunEnd();
+    const tx = await buy(partner, member, '100.00'); // 10.00, approved at once
+    await pause();
+    const firstEnd = new Date();
+    expect((await hub.gql(CLOSE, { input: { periodStart: firstStart, periodEnd: firstEnd } }, hub.admin)).data.closeSettlementPeriod.userErrors).toEqual([]);
+    await refund(partner, tx); // paid already: a clawback of −10.00
+    await pause();
+    const res = await hub.gql(CLOSE, { input: { periodStart: firstEnd, periodEnd: new Date() } }, hub.admin);
+    expect(res.data.closeSettlementPeriod.userErrors).toEqual([]);
+    const run = res.data.closeSettlementPeriod.run;
+    expect(run.lines.filter((l: { payee: { id: string } }) => l.payee.id === affiliate.id).map((l: { kind: string; amount: { amount: string } }) => [l.kind, l.amount.amount]))
+      .toEqual([['COMMISSION', '-10.00']]);
+    const position = (id: string) => run.positions.find((p: { party: { id: string } }) => p.party.id === id)?.amount.amount;
+    expect([position(partner.id), position(affiliate.id)]).toEqual(['10.00', '-10.00']);
+    const statement = async (party: string, token: string) => {
+      const csv = await hub.gql('query($id: ID!, $party: ID!) { settlementRun(id: $id) { statementCsv(partyId: $party) } }', { id: run.id, party }, token);
+      return csv.data.settlementRun.statementCsv.trim().split('\r\n').slice(1).map((r: string) => r.split(',').slice(2).join(','));
+    };
+    expect(await statement(partner.id, partner.token)).toEqual([
+      'COMMISSION,RECEIVABLE,AFFILIATE,Clawback Blog,0,10.00', 'TOTAL,RECEIVABLE,,,,10.00', 'TOTAL,PAYABLE,,,,0.00', 'TOTAL,NET,,,,10.00',
+    ]);
+    expect(await statement(affiliate.id, hub.admin)).toEqual([
+      `COMMISSION,PAYABLE,PARTNER,Partner ${partner.code},0,-10.00`, 'TOTAL,RECEIVABLE,,,,0.00', 'TOTAL,PAYABLE,,,,-10.00', 'TOTAL,NET,,,,-10.00',
+    ]);
+  });
 });
 
 /** The end of the latest closed run: the next period starts there, so no two runs of this file overlap. */

@@ -121,10 +121,11 @@ describe('auditLog', () => {
     for (const p of [a, b]) ok(await hub.gql(UPDATE_EARN_RULE, { input: { partnerId: p.id, earnRule } }, hub.admin), 'updateEarnRule');
     ok(await hub.gql(ISSUE, { input: { role: 'PARTNER', subjectId: a.id } }, hub.admin), 'issueToken');
     ok(await hub.gql(ISSUE, { input: { role: 'PARTNER', subjectId: b.id } }, hub.admin), 'issueToken');
-    // A re-enrolls a member with a phone it had not: an identifier change A made.
+    // A re-enrolls a member with its own reference for it: the one identifier enrolling an existing
+    // member may add (an e-mail or phone is never attached to an existing member).
     const email = `${unique('m')}@example.com`;
     const member = await enroll(hub, a, { email });
-    await enroll(hub, a, { email, phone: '+49 170 5550123' });
+    await enroll(hub, a, { email, phone: '+49 170 5550123', externalRef: 'loyalty-card-4411' });
 
     const seen = await allEntries(a.token, {}, 2);
     expect(seen.map((e) => [e.action, e.subjectId])).toEqual([
@@ -135,7 +136,7 @@ describe('auditLog', () => {
     ]);
     expect(seen[0]!.actor).toEqual({ role: 'PARTNER', id: a.id });
     const identifiers = JSON.parse(seen[0]!.input).identifiers;
-    expect(identifiers).toEqual([{ kind: 'PHONE', value: '***23' }]);
+    expect(identifiers).toEqual([{ kind: 'EXTERNAL_REF', value: '[redacted]' }]);
     expect((await auditLog(a.token)).totalCount).toBe(4);
     const forB = await allEntries(b.token);
     expect(forB.map((e) => e.action)).toEqual(['token.issued', 'partner.earnRuleUpdated', 'partner.created']);

@@ -683,49 +683,162 @@ describe('settlement and reports', () => {
   });
 });
 
-describe('settlement rounding at a donation value of 0.005', () => {
+/** A fresh hub whose coalition values a donated point at `rate` in `currency`. */
+async function coalitionAt(currency: string, rate: string): Promise<TestHub> {
+  const small = await startTestHub();
+  const res = await small.gql(`mutation($input: ConfigureCoalitionInput!) { configureCoalition(input: $input) { coalition { donationValuePerPoint } ${USER_ERRORS} } }`,
+    { input: { name: `${currency} ${rate} coalition`, currency, donationValuePerPoint: rate } }, small.admin);
+  expect(res.data.configureCoalition.userErrors).toEqual([]);
+  return small;
+}
+
+describe('receipts, settlement and raised agree to the cent at a donation value of 0.005 (DESIGN.md, Charity)', () => {
   let small: TestHub;
   beforeAll(async () => {
-    small = await startTestHub();
-    const res = await small.gql(`mutation($input: ConfigureCoalitionInput!) { configureCoalition(input: $input) { coalition { donationValuePerPoint } ${USER_ERRORS} } }`,
-      { input: { name: 'Half-cent coalition', currency: 'EUR', donationValuePerPoint: '0.005' } }, small.admin);
-    expect(res.data.configureCoalition.userErrors).toEqual([]);
+    small = await coalitionAt('EUR', '0.005');
   });
   afterAll(() => small.close());
+  afterEach(async () => {
+    expect(await ledgerCheck(small)).toEqual({ ok: true, violations: [] });
+  });
 
-  it('rounds each receipt half up, and each settlement line once, half up, over its exact sum', async () => {
+  const give = async (m: TestMember, causeId: string, points: number) =>
+    (await small.gql(DONATE, { input: { idempotencyKey: unique('half'), causeId, points } }, m.token)).data.donatePoints;
+  const close = async (periodStart: Date, periodEnd: Date) => {
+    const res = await small.gql(CLOSE, { input: { periodStart, periodEnd } }, small.admin);
+    expect(res.data.closeSettlementPeriod.userErrors).toEqual([]);
+    return res.data.closeSettlementPeriod.run;
+  };
+  const newCause = async (name: string) =>
+    (await small.gql(`mutation($name: String!) { createCause(input: { name: $name }) { cause { id name minimumDonationPoints } } }`, { name }, small.admin)).data.createCause.cause;
+  const causeOf = async (id: string) =>
+    (await small.gql(`{ causes { id donatedPoints matchedPoints raised { amount } minimumDonationPoints } }`)).data.causes.find((c: { id: string }) => c.id === id);
+
+  it('ten one-point donations (0.005 each) are INVALID_INPUT, nothing written, minimumDonationPoints 2; a 2-point (0.01) and ten 3-point donations (0.015 → 0.01 each): receipts 0.11 = the DONATION line = raised (not 32 × 0.005 = 0.16)', async () => {
+    const shop = await createPartner(small, { pointsPerUnit: '1' });
+    const cause = await newCause(unique('Half-cent cause '));
+    expect(cause.minimumDonationPoints).toBe(2);
+    const periodStart = new Date();
+    await pause();
+    const ann = await enroll(small, shop);
+    await purchase(small, shop, ann, '100.00');
+    const [before] = await small.db.query('SELECT count(*)::int AS n FROM donation WHERE member_id = $1', [ann.id]);
+    for (let i = 0; i < 10; i++) {
+      const refused = await give(ann, cause.id, 1);
+      expect(refused.donation).toBeNull();
+      expect(refused.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'points'] })]);
+      expect(refused.userErrors[0].message).toMatch(/2 points/);
+    }
+    const [after] = await small.db.query('SELECT count(*)::int AS n FROM donation WHERE member_id = $1', [ann.id]);
+    expect(after.n).toBe(before.n);
+    expect(await balanceOf(small, ann)).toBe(100);
+
+    expect((await give(ann, cause.id, 2)).donation).toMatchObject({ points: 2, value: { amount: '0.01', currency: 'EUR' } }); // the smallest: 0.010
+    const receipts: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { donation } = await give(ann, cause.id, 3);
+      receipts.push(donation.value.amount); // 3 × 0.005 = 0.015 → 0.01, rounded down
+    }
+    expect(receipts).toEqual(Array(10).fill('0.01'));
+    await pause();
+    const run = await close(periodStart, new Date());
+    // 0.01 (two points) + ten receipts of 0.01 = 0.11: the sum of the receipts, not 32 × 0.005 = 0.16.
+    expect(run.lines).toEqual([{ payer: expect.objectContaining({ type: 'PARTNER', id: shop.id }), payee: { type: 'CAUSE', id: cause.id, name: cause.name },
+      kind: 'DONATION', points: 32, amount: { amount: '0.11', currency: 'EUR' } }]);
+    expect(await causeOf(cause.id)).toEqual({ id: cause.id, donatedPoints: 32, matchedPoints: 0, raised: { amount: '0.11' }, minimumDonationPoints: 2 });
+  });
+
+  it('matches are valued match by match, rounded down: matches of 3, 3 and 1 points are worth 0.01 + 0.01 + 0.00 = 0.02 on the MATCH line (not 7 × 0.005 → 0.04)', async () => {
     const shop = await createPartner(small, { pointsPerUnit: '1' });
     const backer = await createPartner(small, { pointsPerUnit: '1' });
-    const cause = (await small.gql(`mutation { createCause(input: { name: "Half-cent cause" }) { cause { id name } } }`, {}, small.admin)).data.createCause.cause;
-    await small.gql(CREATE_CAMPAIGN, { input: { partnerId: backer.id, causeId: cause.id, ratio: '1', capPoints: 3,
+    const cause = await newCause(unique('Matched half-cent cause '));
+    await small.gql(CREATE_CAMPAIGN, { input: { partnerId: backer.id, causeId: cause.id, ratio: '1', capPoints: 7,
       startsAt: new Date(Date.now() - HOUR), endsAt: new Date(Date.now() + HOUR) } }, small.admin);
     const periodStart = new Date();
     await pause();
     const ann = await enroll(small, shop);
     await purchase(small, shop, ann, '100.00');
-    const give = async (points: number) =>
-      (await small.gql(DONATE, { input: { idempotencyKey: unique('half'), causeId: cause.id, points } }, ann.token)).data.donatePoints.donation;
-    expect(await give(5)).toMatchObject({ points: 5, matchedPoints: 3, value: { amount: '0.03', currency: 'EUR' } }); // 0.025 → 0.03
-    expect(await give(1)).toMatchObject({ points: 1, matchedPoints: 0, value: { amount: '0.01' } }); // 0.005 → 0.01
-    expect(await give(1)).toMatchObject({ value: { amount: '0.01' } });
+    const given = [];
+    for (let i = 0; i < 3; i++) given.push((await give(ann, cause.id, 3)).donation);
+    expect(given.map((d) => [d.value.amount, d.matchedPoints])).toEqual([['0.01', 3], ['0.01', 3], ['0.01', 1]]);
+    const stored = await small.db.query('SELECT matched_value_minor::int AS v FROM donation WHERE cause_id = $1 ORDER BY id', [cause.id]);
+    expect(stored.map((r: { v: number }) => r.v)).toEqual([1, 1, 0]);
     await pause();
-    const periodEnd = new Date();
-
-    const run = (await small.gql(CLOSE, { input: { periodStart, periodEnd } }, small.admin)).data.closeSettlementPeriod.run;
-    const causeParty = { type: 'CAUSE', id: cause.id, name: 'Half-cent cause' };
+    const run = await close(periodStart, new Date());
+    const causeParty = { type: 'CAUSE', id: cause.id, name: cause.name };
     expect(run.lines).toEqual(expect.arrayContaining([
-      // 7 × 0.005 = 0.035 → 0.04 (the receipts, rounded one by one, add up to 0.05)
-      { payer: expect.objectContaining({ type: 'PARTNER', id: shop.id }), payee: causeParty, kind: 'DONATION', points: 7, amount: { amount: '0.04', currency: 'EUR' } },
-      // 3 × 0.005 = 0.015 → 0.02
-      { payer: expect.objectContaining({ type: 'PARTNER', id: backer.id }), payee: causeParty, kind: 'MATCH', points: 3, amount: { amount: '0.02', currency: 'EUR' } },
+      { payer: expect.objectContaining({ type: 'PARTNER', id: shop.id }), payee: causeParty, kind: 'DONATION', points: 9, amount: { amount: '0.03', currency: 'EUR' } },
+      { payer: expect.objectContaining({ type: 'PARTNER', id: backer.id }), payee: causeParty, kind: 'MATCH', points: 7, amount: { amount: '0.02', currency: 'EUR' } },
     ]));
     expect(run.lines).toHaveLength(2);
     const position = (id: string) => run.positions.find((p: { party: { id: string } }) => p.party.id === id)?.amount.amount;
-    expect([position(cause.id), position(shop.id), position(backer.id)]).toEqual(['0.06', '-0.04', '-0.02']);
-    expect(run.transfers.map((t: { to: { id: string } }) => t.to.id)).toEqual([cause.id, cause.id]);
-    const public_ = (await small.gql(`{ causes { id donatedPoints matchedPoints raised { amount } } }`)).data.causes;
-    expect(public_).toEqual([{ id: cause.id, donatedPoints: 7, matchedPoints: 3, raised: { amount: '0.05' } }]); // 10 × 0.005
-    expect(await ledgerCheck(small)).toEqual({ ok: true, violations: [] });
+    expect([position(cause.id), position(shop.id), position(backer.id)]).toEqual(['0.05', '-0.03', '-0.02']);
+    expect(await causeOf(cause.id)).toMatchObject({ donatedPoints: 9, matchedPoints: 7, raised: { amount: '0.05' } });
+  });
+
+  it('a donation across two issuers (1 point of A, 2 of B) has one receipt of 0.01; its lines split it on the running total: A 0.00, B 0.01, summing to the receipt', async () => {
+    const early = await createPartner(small, { pointsPerUnit: '1', pointsValidityDays: 30 }); // its lot is consumed first
+    const late = await createPartner(small, { pointsPerUnit: '1' });
+    const cause = await newCause(unique('Two-issuer cause '));
+    const periodStart = new Date();
+    await pause();
+    const email = `${unique('split')}@example.com`;
+    const ann = await enroll(small, early, { email });
+    await enroll(small, late, { email });
+    await purchase(small, early, ann, '1.00');
+    await purchase(small, late, ann, '10.00');
+    const { donation } = await give(ann, cause.id, 3);
+    expect(donation.value).toEqual({ amount: '0.01', currency: 'EUR' }); // 3 × 0.005 = 0.015 → 0.01
+    const rows = await small.db.query(`SELECT payer_id, points, value_minor::int AS value FROM obligation WHERE member_id = $1 AND kind = 'DONATION' ORDER BY points`, [ann.id]);
+    expect(rows).toEqual([{ payer_id: early.id, points: 1, value: 0 }, { payer_id: late.id, points: 2, value: 1 }]);
+    await pause();
+    const run = await close(periodStart, new Date());
+    const line = (id: string) => run.lines.find((l: { payer: { id: string } }) => l.payer.id === id);
+    expect([line(early.id)?.points, line(early.id)?.amount.amount, line(late.id)?.points, line(late.id)?.amount.amount]).toEqual([1, '0.00', 2, '0.01']);
+    expect(await causeOf(cause.id)).toMatchObject({ donatedPoints: 3, raised: { amount: '0.01' } });
+  });
+
+  it('an automatic donation worth nothing (10 % of 10 points = 1 point = 0.005) is skipped; 10 % of 30 points (3 points) is made, worth 0.01', async () => {
+    const shop = await createPartner(small, { pointsPerUnit: '1' });
+    const cause = await newCause(unique('Auto half-cent cause '));
+    const ann = await enroll(small, shop);
+    const set = await small.gql(SET_AUTO, { input: { causeId: cause.id, percent: 10 } }, ann.token);
+    expect(set.data.setAutoDonation.userErrors).toEqual([]);
+    expect((await purchase(small, shop, ann, '10.00')).member.balance).toBe(10);
+    expect((await small.gql(ME_DONATIONS, {}, ann.token)).data.me.donations.totalCount).toBe(0);
+    expect((await purchase(small, shop, ann, '30.00')).member.balance).toBe(37);
+    const mine = (await small.gql(ME_DONATIONS, {}, ann.token)).data.me.donations.edges.map((e: { node: unknown }) => e.node);
+    expect(mine).toEqual([expect.objectContaining({ points: 3, automatic: true, value: { amount: '0.01', currency: 'EUR' } })]);
+    expect(await causeOf(cause.id)).toMatchObject({ donatedPoints: 3, raised: { amount: '0.01' } });
+  });
+});
+
+describe('receipts and settlement agree in JPY at a donation value of 0.5', () => {
+  let yen: TestHub;
+  beforeAll(async () => {
+    yen = await coalitionAt('JPY', '0.5');
+  });
+  afterAll(() => yen.close());
+
+  it('four one-point donations (¥0.5 each) are INVALID_INPUT, minimumDonationPoints 2; donations of 2, 2 and 3 points give receipts ¥1 + ¥1 + ¥1 = ¥3 = the line = raised', async () => {
+    const shop = await createPartner(yen, { pointsPerUnit: '1' });
+    const cause = (await yen.gql(`mutation { createCause(input: { name: "Yen cause" }) { cause { id minimumDonationPoints } } }`, {}, yen.admin)).data.createCause.cause;
+    expect(cause.minimumDonationPoints).toBe(2);
+    const periodStart = new Date();
+    await pause();
+    const ann = await enroll(yen, shop);
+    await purchase(yen, shop, ann, '100');
+    const give = async (points: number) => (await yen.gql(DONATE, { input: { idempotencyKey: unique('yen'), causeId: cause.id, points } }, ann.token)).data.donatePoints;
+    for (let i = 0; i < 4; i++) expect((await give(1)).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'points'] })]);
+    const receipts = [];
+    for (const points of [2, 2, 3]) receipts.push((await give(points)).donation.value);
+    expect(receipts).toEqual([{ amount: '1', currency: 'JPY' }, { amount: '1', currency: 'JPY' }, { amount: '1', currency: 'JPY' }]); // 1.5 → 1
+    await pause();
+    const run = (await yen.gql(CLOSE, { input: { periodStart, periodEnd: new Date() } }, yen.admin)).data.closeSettlementPeriod.run;
+    expect(run.lines.map((l: { kind: string; points: number; amount: unknown }) => [l.kind, l.points, l.amount])).toEqual([['DONATION', 7, { amount: '3', currency: 'JPY' }]]);
+    const raised = (await yen.gql(`{ causes { id raised { amount currency } } }`)).data.causes.find((c: { id: string }) => c.id === cause.id).raised;
+    expect(raised).toEqual({ amount: '3', currency: 'JPY' });
+    expect(await ledgerCheck(yen)).toEqual({ ok: true, violations: [] });
   });
 });
 

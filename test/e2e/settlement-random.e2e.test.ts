@@ -4,7 +4,7 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
 
 /**
  * A seeded random walk through the real GraphQL API — purchases, redemptions, returned rewards,
- * partial and full refunds at four partners — checked against the test's own model of every
+ * partial and full refunds at four partners, donations to a cause one partner matches — checked against the test's own model of every
  * member (DESIGN.md: The ledger, Taking points back, Redemption and cross-redemption settlement),
  * then closed into two settlement runs whose lines, positions and transfers the model predicts.
  *
@@ -18,7 +18,13 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
  *   lot issuer → refunding partner at the refunding partner's value, the rest becomes debt owed to it;
  * - every new lot pays open debt first, oldest debt first: DEBT_RECOVERY lot issuer → creditor at
  *   the creditor's value; nobody owes itself;
- * - a line's money is the exact Σ points × rate, rounded half up once.
+ * - a donation consumes lots oldest first, each lot owed issuer → cause; its receipt is
+ *   points × DONATION_VALUE rounded down to cents, split over its lots on the running total
+ *   (lot i is worth value(points of lots 1..i) − value(points of lots 1..i−1)); a donation worth
+ *   0.00 is refused; a match of floor(points × ratio) is owed sponsor → cause, worth its own
+ *   points × DONATION_VALUE rounded down;
+ * - a line's money is the exact Σ points × rate, rounded half up once — for donations and matches
+ *   the sum of their rounded-down values (DESIGN.md, Charity).
  */
 
 const SEED = 0x5e771e;
@@ -34,6 +40,11 @@ const PARTNERS = [
   { pointsPerUnit: '1.5', rate: '0.0125' },
   { pointsPerUnit: '1.25', rate: '0.0033' }, // four decimals: line rounding matters
 ];
+
+/** Money per donated point: four decimals, so rounding down matters (the smallest donation is 3 points). */
+const DONATION_VALUE = '0.0035';
+const MATCH_SPONSOR = 2;
+const MATCH_RATIO = '0.5';
 
 const RUN_FIELDS = `id periodStart periodEnd lines { payer { type id } payee { type id } kind points amount { amount currency } }
   positions { party { type id } amount { amount } } transfers { from { type id } to { type id } amount { amount } }`;
@@ -69,7 +80,11 @@ const formatAmount = (minor: bigint) => new Dec(minor.toString()).div(100).toFix
 interface Lot { issuer: number; remaining: number }
 interface Debt { creditor: number; remaining: number }
 interface MemberModel { member: TestMember; lots: Lot[]; debts: Debt[] }
-interface Obligation { period: number; kind: 'REDEMPTION' | 'DEBT_RECOVERY'; payer: number; payee: number; points: number; rate: string }
+interface Obligation {
+  period: number; kind: 'REDEMPTION' | 'DEBT_RECOVERY' | 'DONATION' | 'MATCH'; payer: number; payee: number | 'cause'; points: number; rate: string;
+  /** Donations and matches: cents, rounded down. */
+  valueMinor?: bigint;
+}
 interface PurchaseRecord { txId: string; m: MemberModel; partner: number; amountMinor: bigint; earned: number; lot?: Lot; refundedMinor: bigint; taken: number }
 interface RedemptionRecord { txId: string; m: MemberModel; partner: number; takes: { lot: Lot; points: number }[]; obligations: Obligation[]; returned: boolean }
 
@@ -88,7 +103,7 @@ class Model {
 
   private oblige(kind: Obligation['kind'], payer: number, payee: number, points: number): Obligation | undefined {
     if (payer === payee || points === 0) return undefined;
-    const o = { period: this.period, kind, payer, payee, points, rate: PARTNERS[payee]!.rate };
+    const o: Obligation = { period: this.period, kind, payer, payee, points, rate: PARTNERS[payee]!.rate };
     this.obligations.push(o);
     return o;
   }
@@ -137,6 +152,30 @@ class Model {
     return { m, partner, takes, obligations, returned: false };
   }
 
+  /** A donation's receipt in cents and its match (points, cents); undefined when it is worth nothing (refused). */
+  donate(m: MemberModel, points: number): { valueMinor: bigint; matched: number } | undefined {
+    const cents = (p: number) => BigInt(new Dec(p).times(DONATION_VALUE).times(100).floor().toFixed(0));
+    if (cents(points) === 0n) {
+      this.count('donation refused as worth nothing');
+      return undefined;
+    }
+    const { takes, missing } = this.consume(m, points);
+    if (missing !== 0) throw new Error('the model donated more than the balance');
+    let upTo = 0;
+    for (const t of takes) {
+      const before = cents(upTo);
+      upTo += t.points;
+      this.obligations.push({ period: this.period, kind: 'DONATION', payer: t.lot.issuer, payee: 'cause', points: t.points, rate: DONATION_VALUE, valueMinor: cents(upTo) - before });
+    }
+    this.count(takes.length > 1 ? 'donation across issuers' : 'donation');
+    const matched = new Dec(points).times(MATCH_RATIO).floor().toNumber();
+    if (matched > 0) {
+      this.obligations.push({ period: this.period, kind: 'MATCH', payer: MATCH_SPONSOR, payee: 'cause', points: matched, rate: DONATION_VALUE, valueMinor: cents(matched) });
+      this.count('match');
+    }
+    return { valueMinor: cents(points), matched };
+  }
+
   returnReward(r: RedemptionRecord): number {
     r.returned = true;
     this.count('returned reward');
@@ -168,14 +207,18 @@ class Model {
     return points;
   }
 
-  /** The run's lines for a period: points and the exact Σ points × rate, rounded half up once. */
-  lines(period: number, partnerIds: string[]): { kind: string; payer: string; payee: string; points: number; amountMinor: bigint }[] {
+  /**
+   * The run's lines for a period: points and the exact Σ points × rate (donations and matches: Σ
+   * their rounded-down values), rounded half up once.
+   */
+  lines(period: number, partnerIds: string[], causeId: string): { kind: string; payer: string; payee: string; points: number; amountMinor: bigint }[] {
     const sums = new Map<string, { kind: string; payer: string; payee: string; points: number; exact: Dec }>();
     for (const o of this.obligations.filter((x) => x.period === period)) {
-      const key = `${o.kind}|${partnerIds[o.payer]}|${partnerIds[o.payee]}`;
-      const line = sums.get(key) ?? { kind: o.kind, payer: partnerIds[o.payer]!, payee: partnerIds[o.payee]!, points: 0, exact: new Dec(0) };
+      const payee = o.payee === 'cause' ? causeId : partnerIds[o.payee]!;
+      const key = `${o.kind}|${partnerIds[o.payer]}|${payee}`;
+      const line = sums.get(key) ?? { kind: o.kind, payer: partnerIds[o.payer]!, payee, points: 0, exact: new Dec(0) };
       line.points += o.points;
-      line.exact = line.exact.plus(new Dec(o.points).times(o.rate));
+      line.exact = line.exact.plus(o.valueMinor !== undefined ? new Dec(o.valueMinor.toString()).div(100) : new Dec(o.points).times(o.rate));
       sums.set(key, line);
     }
     return [...sums.values()]
@@ -198,11 +241,20 @@ function serverLines(run: RunOut) {
 let hub: TestHub;
 let partners: TestPartner[];
 let members: MemberModel[];
+let causeId: string;
 
 beforeAll(async () => {
   hub = await startTestHub();
+  const configured = await hub.gql(`mutation($input: ConfigureCoalitionInput!) { configureCoalition(input: $input) { userErrors { code message } } }`,
+    { input: { name: 'Random coalition', currency: 'EUR', donationValuePerPoint: DONATION_VALUE } }, hub.admin);
+  expect(configured.data.configureCoalition.userErrors).toEqual([]);
   partners = [];
   for (const p of PARTNERS) partners.push(await createPartner(hub, { pointsPerUnit: p.pointsPerUnit, pointsValidityDays: VALIDITY_DAYS }, p.rate));
+  causeId = (await hub.gql('mutation { createCause(input: { name: "Random cause" }) { cause { id } } }', {}, hub.admin)).data.createCause.cause.id;
+  const campaign = await hub.gql(`mutation($input: CreateMatchingCampaignInput!) { createMatchingCampaign(input: $input) { campaign { id } userErrors { code } } }`,
+    { input: { partnerId: partners[MATCH_SPONSOR]!.id, causeId, ratio: MATCH_RATIO, capPoints: 1_000_000_000,
+      startsAt: new Date(Date.now() - 3_600_000), endsAt: new Date(Date.now() + 24 * 3_600_000) } }, hub.admin);
+  expect(campaign.data.createMatchingCampaign.userErrors).toEqual([]);
   members = [];
   for (let i = 0; i < MEMBERS; i++) {
     const email = `${unique('r')}@example.com`;
@@ -239,10 +291,31 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
     purchases.push({ txId: res.transaction.id, m, partner, amountMinor, earned, lot, refundedMinor: 0n, taken: 0 });
   };
 
+  const donate = async (label: string) => {
+    const m = pick(members);
+    const balance = balanceOf(m);
+    if (debtOf(m) > 0 || balance === 0) return doPurchase(label);
+    // A quarter are small (1–3 points), around the smallest donation worth a cent; a quarter give
+    // the whole balance, which often spans lots of several issuers.
+    const kind = random();
+    const points = kind < 0.25 ? int(1, Math.min(balance, 3)) : kind < 0.5 ? balance : int(1, Math.min(balance, 60));
+    const given = model.donate(m, points);
+    const res = await hub.gql(`mutation($input: DonatePointsInput!) { donatePoints(input: $input) {
+      donation { points value { amount } matchedPoints } member { id balance } userErrors { code field } } }`,
+    { input: { idempotencyKey: unique('rd'), causeId, points } }, m.member.token);
+    const payload = res.data.donatePoints;
+    expect({ label, points, payload }).toEqual({ label, points, payload: given
+      ? { donation: { points, value: { amount: formatAmount(given.valueMinor) }, matchedPoints: given.matched }, member: { id: m.member.id, balance: balanceOf(m) }, userErrors: [] }
+      : { donation: null, member: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'points'] }] } });
+    if (given) donatedMinor += given.valueMinor + BigInt(new Dec(given.matched).times(DONATION_VALUE).times(100).floor().toFixed(0));
+  };
+  let donatedMinor = 0n;
+
   const step = async (n: number) => {
     const label = `period ${model.period + 1} step ${n}`;
     const roll = random();
-    if (roll < 0.38) return doPurchase(label);
+    if (roll < 0.32) return doPurchase(label);
+    if (roll < 0.38) return donate(label);
     if (roll < 0.68) {
       const m = pick(members);
       const partner = int(0, partners.length - 1);
@@ -304,7 +377,7 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
 
   // The walk exercised every rule the runs settle.
   for (const rule of ['cross-partner redemption', 'returned reward', 'partial refund', 'completing refund', 'refund recovered from another partner’s lot',
-    'debt', 'debt paid by a new lot', 'debt paid by a restored lot']) {
+    'debt', 'debt paid by a new lot', 'debt paid by a restored lot', 'donation', 'donation across issuers', 'donation refused as worth nothing', 'match']) {
     expect({ rule, fired: (model.fired[rule] ?? 0) > 0 }).toEqual({ rule, fired: true });
   }
 
@@ -314,9 +387,10 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
   for (const [period, run] of [first, second].entries()) {
     // (a) Lines: points per (kind, payer, payee) and one half-up rounding of the exact money.
     const lines = serverLines(run);
-    expect({ period, lines }).toEqual({ period, lines: model.lines(period, partnerIds) });
-    expect(run.lines.every((l) => l.amount.currency === 'EUR' && l.payer.type === 'PARTNER' && l.payee.type === 'PARTNER')).toBe(true);
-    expect(lines.some((l) => l.kind === 'REDEMPTION') && lines.some((l) => l.kind === 'DEBT_RECOVERY')).toBe(true);
+    expect({ period, lines }).toEqual({ period, lines: model.lines(period, partnerIds, causeId) });
+    expect(run.lines.every((l) => l.amount.currency === 'EUR' && l.payer.type === 'PARTNER'
+      && l.payee.type === (l.kind === 'DONATION' || l.kind === 'MATCH' ? 'CAUSE' : 'PARTNER'))).toBe(true);
+    expect(['REDEMPTION', 'DEBT_RECOVERY', 'DONATION', 'MATCH'].every((kind) => lines.some((l) => l.kind === kind))).toBe(true);
 
     // (b) Positions: receivable − payable from the run's rounded lines, summing to exactly zero.
     const fromLines = new Map<string, bigint>();
@@ -349,6 +423,11 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
     expect(res.data.member).toEqual({ id: m.member.id, balance: balanceOf(m), debt: debtOf(m) });
   }
 
-  // (e) The ledger check is clean, settlement runs included.
+  // (e) The cause's raised is the sum of the receipts and match values, which is what the runs paid it.
+  const cause = (await hub.gql('{ causes { id raised { amount } } }')).data.causes.find((c: { id: string }) => c.id === causeId);
+  const paid = [first, second].flatMap((r) => r.lines).filter((l) => l.payee.id === causeId).reduce((sum, l) => sum + toMinor(l.amount.amount), 0n);
+  expect({ raised: toMinor(cause.raised.amount), paid }).toEqual({ raised: donatedMinor, paid: donatedMinor });
+
+  // (f) The ledger check is clean, settlement runs included.
   expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
 });

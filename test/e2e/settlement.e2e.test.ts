@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { Role } from '../../src/api/auth';
 import { TestHub, startTestHub } from '../support/hub';
 import { TestPartner, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
@@ -92,6 +93,38 @@ it('refuses a period that has not ended with PERIOD_NOT_ENDED, and a member with
   const member = await sharedMember();
   const asMember = await hub.gql('{ settlementRuns { totalCount } }', {}, hub.token({ role: Role.MEMBER, memberId: member.id }));
   expect(asMember.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+});
+
+it('a posting in flight at the close (open 1 s, stamped inside the period) makes the close wait and succeed right after its commit, including it (not PERIOD_NOT_ENDED after 30 s)', async () => {
+  const member = await sharedMember();
+  const periodStart = new Date();
+  await pause();
+  // A posting that began before the period end, has written, and commits about a second later.
+  const posting = new Client({ connectionString: hub.databaseUrl });
+  await posting.connect();
+  try {
+    await posting.query('BEGIN');
+    await posting.query(`INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, posted_at)
+      VALUES ($1, gen_random_uuid(), gen_random_uuid(), 'REDEMPTION', 'PARTNER', $2, 'PARTNER', $3, 10, 0.012, now())`, [member.id, fuel.id, cinema.id]);
+    await pause();
+    const periodEnd = new Date();
+    await pause();
+    const began = Date.now();
+    const closing = hub.gql(CLOSE, { input: { periodStart, periodEnd } }, hub.admin).then((res) => ({ res, at: Date.now() }));
+    await new Promise((r) => setTimeout(r, 1000));
+    await posting.query('COMMIT');
+    const committedAt = Date.now();
+    const { res, at } = await closing;
+    expect(res.data.closeSettlementPeriod.userErrors).toEqual([]);
+    expect(at).toBeGreaterThanOrEqual(committedAt); // it waited for the posting
+    expect(at - committedAt).toBeLessThan(5_000); // and went on right after its commit
+    expect(at - began).toBeLessThan(10_000);
+    expect(res.data.closeSettlementPeriod.run.lines).toEqual([{ payer: expect.objectContaining({ id: fuel.id }), payee: expect.objectContaining({ id: cinema.id }),
+      kind: 'REDEMPTION', points: 10, amount: { amount: '0.12', currency: 'EUR' } }]);
+  } finally {
+    await posting.query('ROLLBACK').catch(() => undefined);
+    await posting.end();
+  }
 });
 
 it('a returned reward reverses its obligations in the period the return is posted', async () => {

@@ -361,15 +361,18 @@ describe('referrals', () => {
     expect(await stats(ann)).toMatchObject({ successfulReferrals: 0 });
   });
 
-  it('refuses a member enrolling with its own referral code (INVALID_INPUT) and writes nothing', async () => {
+  // Issue 9: a referral code is ignored for an existing member (it is referred only when created), so
+  // the reply cannot tell a partner whose code it is; the member is linked, not referred.
+  it('ignores the own referral code of an existing member enrolling again (created: false, no error, not referred)', async () => {
     const grocer = await createPartner(hub, { pointsPerUnit: '1' });
     const fuel = await createPartner(hub, { pointsPerUnit: '1' });
     const email = `${unique('ann')}@example.com`;
     const { member } = await enrollWith(grocer, { email });
     const before = await ledgerRowCounts(hub);
     const self = await enrollWith(fuel, { email, referralCode: member.referralCode });
-    expect(self).toEqual({ member: null, created: false, userErrors: [expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'referralCode'] })] });
-    expect(await ledgerRowCounts(hub)).toEqual(before); // not even linked to fuel
+    expect(self).toEqual({ member, created: false, userErrors: [] });
+    expect(await ledgerRowCounts(hub)).toEqual({ ...before, member_partner_link: before.member_partner_link! + 1 }); // only linked to fuel
+    expect((await hub.db.query('SELECT referred_by_member_id FROM member WHERE id = $1', [member.id]))[0].referred_by_member_id).toBeNull();
     const ann: TestMember = { id: member.id, memberCode: member.memberCode, token: hub.token({ role: Role.MEMBER, memberId: member.id }) };
     await purchase(hub, grocer, ann, '10.00');
     expect(await balanceOf(hub, ann)).toBe(10);

@@ -1,3 +1,4 @@
+import { canonicalCode } from '../../common/codes';
 import { randomInt } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -9,7 +10,7 @@ export function newAffiliateCode(): string {
   return code;
 }
 
-/** Codes arrive from links and forms: trimmed and upper-cased before lookup. */
-export function normalizeAffiliateCode(input: string): string {
-  return input.trim().toUpperCase();
+/** Codes arrive from links and forms: canonical before lookup (canonicalCode); undefined when it cannot be a code. */
+export function normalizeAffiliateCode(input: string): string | undefined {
+  return canonicalCode(input);
 }

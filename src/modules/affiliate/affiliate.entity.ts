@@ -16,6 +16,9 @@ export class AffiliateEntity {
   @Column({ type: 'varchar', length: 254 })
   email: string;
 
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  phone: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

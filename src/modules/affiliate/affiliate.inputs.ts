@@ -13,6 +13,11 @@ export class CreateAffiliateInput {
   @Field()
   @MaxLength(254)
   email: string;
+
+  @Field(() => String, { nullable: true, description: 'International format; with the e-mail, what keeps the affiliate from being attributed itself' })
+  @IsOptional()
+  @MaxLength(40)
+  phone?: string | null;
 }
 
 @InputType()

@@ -7,7 +7,7 @@ import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } f
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
-import { normalizeEmail } from '../member/member.rules';
+import { normalizeEmail, normalizePhone } from '../member/member.rules';
 import { PartnerEntity } from '../partner/partner.entity';
 import { toCommissionPlan, toPartner, validateCommissionPlan } from '../partner/partner.service';
 import { Partner } from '../partner/partner.types';
@@ -21,23 +21,26 @@ interface AffiliateRow {
   code: string;
   name: string;
   email: string;
+  phone: string | null;
   created_at: Date;
 }
 
 function toAffiliate(row: AffiliateRow): Affiliate {
-  return { id: row.id, code: row.code, name: row.name, email: row.email, createdAt: row.created_at };
+  return { id: row.id, code: row.code, name: row.name, email: row.email, phone: row.phone, createdAt: row.created_at };
 }
 
 export async function createAffiliate(ctx: RequestContext, input: CreateAffiliateInput): Promise<Outcome<Affiliate>> {
   const email = normalizeEmail(input.email);
   if (!email) return fail(userError(ErrorCode.INVALID_INPUT, 'email is not a valid e-mail address', ['input', 'email']));
+  const phone = input.phone == null ? null : normalizePhone(input.phone);
+  if (phone === undefined) return fail(userError(ErrorCode.INVALID_INPUT, 'phone must be a valid number in international format, e.g. +44 7700 900123', ['input', 'phone']));
   const name = input.name.trim();
   if (!name) return fail(userError(ErrorCode.INVALID_INPUT, 'name must not be empty', ['input', 'name']));
   for (let attempt = 0; attempt < 10; attempt++) {
-    const row: AffiliateRow = { id: uuidv7(), code: newAffiliateCode(), name, email, created_at: new Date() };
+    const row: AffiliateRow = { id: uuidv7(), code: newAffiliateCode(), name, email, phone, created_at: new Date() };
     try {
       await inTransaction(ctx.db, async (q) => {
-        await rows(q, 'INSERT INTO affiliate (id, code, name, email, created_at) VALUES ($1, $2, $3, $4, $5)', [row.id, row.code, row.name, row.email, row.created_at]);
+        await rows(q, 'INSERT INTO affiliate (id, code, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [row.id, row.code, row.name, row.email, row.phone, row.created_at]);
         await audit(ctx, q, { action: 'affiliate.created', subjectType: 'AFFILIATE', subjectId: row.id, input });
         return ok(true);
       });
@@ -57,7 +60,7 @@ export async function listAffiliates(ctx: RequestContext, page: PageArgs): Promi
     params.push(decodeCursor(page.after, ['uuid'])[0]);
     keyset = 'WHERE id > $2';
   }
-  const found = await rows<AffiliateRow>(ctx.db, `SELECT id, code, name, email, created_at FROM affiliate ${keyset} ORDER BY id LIMIT $1`, params);
+  const found = await rows<AffiliateRow>(ctx.db, `SELECT id, code, name, email, phone, created_at FROM affiliate ${keyset} ORDER BY id LIMIT $1`, params);
   return toConnection(found, first, (a) => [a.id], toAffiliate, async () => (await rows<{ n: number }>(ctx.db, 'SELECT count(*)::int AS n FROM affiliate'))[0]!.n);
 }
 
@@ -65,7 +68,7 @@ export async function listAffiliates(ctx: RequestContext, page: PageArgs): Promi
 export async function findAffiliate(ctx: RequestContext, id: string): Promise<Affiliate | null> {
   const caller = ctx.caller!;
   if (!isUuid(id) || (caller.role === Role.AFFILIATE && caller.affiliateId !== id)) return null;
-  const [row] = await rows<AffiliateRow>(ctx.db, 'SELECT id, code, name, email, created_at FROM affiliate WHERE id = $1', [id]);
+  const [row] = await rows<AffiliateRow>(ctx.db, 'SELECT id, code, name, email, phone, created_at FROM affiliate WHERE id = $1', [id]);
   return row ? toAffiliate(row) : null;
 }
 

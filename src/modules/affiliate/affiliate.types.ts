@@ -21,6 +21,9 @@ export class Affiliate {
   @Field(() => String, { nullable: true, description: 'The operator sees it; the affiliate itself too' })
   email: string | null;
 
+  @Field(() => String, { nullable: true, description: 'E.164; seen as the e-mail is' })
+  phone: string | null;
+
   @Field()
   createdAt: Date;
 }

@@ -18,7 +18,7 @@ export const AUDIT_ACTIONS = {
   'token.issued': 'An access token was signed: role, subject and lifetime only, never the token',
   'member.erased': "A member's personal data was erased",
   'member.preferencesUpdated': "A member's communication preferences (consent) were changed",
-  'member.identifiersAdded': 'An existing member gained identifiers at enrollment (values masked)',
+  'member.identifiersAdded': "An existing member gained the enrolling partner's own reference (externalRef) at enrollment (values masked)",
   'settlement.closed': 'A settlement period was closed into a new run',
   'webhook.endpointCreated': 'A webhook endpoint was created (its secret never stored here)',
   'webhook.endpointUpdated': 'A webhook endpoint was changed, disabled or re-enabled',

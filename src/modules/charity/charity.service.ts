@@ -12,6 +12,7 @@ import { checkRate } from '../earning/earn-rule';
 import { DonationRow } from '../ledger/ledger.store';
 import { MEMBER_COLUMNS, MemberRow, toMember } from '../member/member.service';
 import { Member } from '../member/member.types';
+import { minimumDonationPoints } from './charity.rules';
 import { CreateCauseInput, CreateMatchingCampaignInput, SetAutoDonationInput, SetCauseActiveInput } from './charity.inputs';
 import { AutoDonation, Cause, Donation, MatchingCampaign } from './charity.types';
 
@@ -39,19 +40,23 @@ export async function listCauses(ctx: RequestContext, onlyId?: string): Promise<
       COALESCE(o.raised, 0)::text AS raised
     FROM cause c LEFT JOIN (SELECT cause_id, sum(points) AS donated, sum(matched_points) AS matched, count(DISTINCT member_id) AS donors
       FROM donation GROUP BY cause_id) d ON d.cause_id = c.id
-    LEFT JOIN (SELECT payee_id, sum(points * rate) AS raised FROM obligation WHERE payee_type = 'CAUSE' GROUP BY payee_id) o ON o.payee_id = c.id
-    WHERE ($1::uuid IS NULL OR c.id = $1) ORDER BY c.name, c.id`, [onlyId ?? null]);
+    LEFT JOIN (SELECT payee_id, sum(COALESCE(value_minor::numeric / $2, points * rate)) AS raised FROM obligation WHERE payee_type = 'CAUSE' GROUP BY payee_id) o ON o.payee_id = c.id
+    WHERE ($1::uuid IS NULL OR c.id = $1) ORDER BY c.name, c.id`, [onlyId ?? null, 10 ** coalition.currencyExponent]);
   return found.map((c) => toCause(c, coalition));
 }
 
-/** Raised: Σ points × the donation value in force at each donation and match, exact, rounded half up once. */
-function toCause(c: CauseRow, coalition: { currency: string; currencyExponent: number }): Cause {
+/**
+ * Raised: Σ the stored floored values of every donation and match to the cause (the receipts and the
+ * settlement lines sum the same values); rows from before values were stored count points × rate.
+ */
+function toCause(c: CauseRow, coalition: { currency: string; currencyExponent: number; donationValuePerPoint: string }): Cause {
   const total = new Dec(c.donated).plus(c.matched);
   return {
     id: c.id, name: c.name, description: c.description, goalPoints: c.goal_points, active: c.active,
     donatedPoints: BigInt(c.donated), matchedPoints: BigInt(c.matched), donors: c.donors,
     progress: c.goal_points ? total.div(c.goal_points).toDecimalPlaces(4, Dec.ROUND_DOWN).toFixed() : null,
     raised: toMoney(roundToMinor(new Dec(c.raised), coalition.currencyExponent), coalition),
+    minimumDonationPoints: minimumDonationPoints(coalition.donationValuePerPoint, coalition.currencyExponent),
   };
 }
 

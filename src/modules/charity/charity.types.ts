@@ -34,8 +34,11 @@ export class Cause {
   @Field(() => DecimalScalar, { nullable: true, description: '(donated + matched) / goal, rounded down to at most 4 decimals; null without a goal' })
   progress: string | null;
 
-  @Field(() => Money, { description: 'Money raised: Σ donated and matched points × the donation value in force at each, rounded half up once' })
+  @Field(() => Money, { description: 'Money raised: the sum of the receipts of its donations and of the values of its matches (each rounded down to minor units)' })
   raised: Money;
+
+  @Field(() => Int, { description: 'The fewest points whose donation is worth at least one minor unit at the current donation value; fewer is INVALID_INPUT' })
+  minimumDonationPoints: number;
 }
 
 @ObjectType()

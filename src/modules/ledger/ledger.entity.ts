@@ -187,6 +187,10 @@ export class ObligationEntity {
   @Column({ type: 'numeric', precision: 20, scale: 6 })
   rate: string;
 
+  /** DONATION and MATCH rows: the money the row is worth, minor units, floored (NULL before it was stored). */
+  @Column({ name: 'value_minor', type: 'bigint', nullable: true })
+  valueMinor: string | null;
+
   @Column({ name: 'posted_at', type: 'timestamptz' })
   postedAt: Date;
 }

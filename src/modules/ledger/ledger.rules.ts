@@ -4,6 +4,8 @@
  * these functions decide, and the service writes what they collected.
  */
 
+import { donationValueMinor, splitDonationValue } from '../charity/charity.rules';
+
 export enum AccountType {
   MEMBER = 'MEMBER',
   PARTNER = 'PARTNER',
@@ -77,6 +79,8 @@ export interface ObligationRow {
   points: number;
   /** Money per point in force when the obligation arose. */
   rate: string;
+  /** DONATION and MATCH: the money this row is worth, in minor units, floored (DESIGN.md, Charity). */
+  valueMinor?: bigint;
 }
 
 /** Where the rows a posting produces are collected before one write. */
@@ -247,31 +251,38 @@ export class MemberBook {
   /**
    * A donation to a cause (DESIGN.md, Charity): lots in consumption order — or only `fromLotId`, the
    * lot an automatic donation comes from — each owed by its issuer to the cause at `rate` (the
-   * coalition's donation value per point).
+   * coalition's donation value per point). Each row carries its share of the donation's floored
+   * value (splitDonationValue), so the rows sum exactly to the receipt; `exponent` is the currency's.
    */
-  donate(transactionId: string, causeId: string, points: number, rate: string, fromLotId?: string): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
+  donate(transactionId: string, causeId: string, points: number, rate: string, exponent: number, fromLotId?: string): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
     const source = fromLotId ? [this.lots.get(fromLotId)!] : [...this.lots.values()];
     const available = fromLotId ? source[0]!.remaining : this.balance;
     if (available < points) return 'INSUFFICIENT_POINTS';
     const { takes, missing } = planConsumption(source, points);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
-    for (const take of takes) {
+    const values = splitDonationValue(takes.map((t) => t.points), rate, exponent);
+    takes.forEach((take, i) => {
       this.move(transactionId, take.lot, -take.points);
       const from = issuerAccount(take.lot.issuer);
       this.changes.obligations.push({ memberId: this.memberId, transactionId, kind: ObligationKind.DONATION, payerType: from.type, payerId: from.id,
-        payeeType: AccountType.CAUSE, payeeId: causeId, points: take.points, rate });
-    }
+        payeeType: AccountType.CAUSE, payeeId: causeId, points: take.points, rate, valueMinor: values[i]! });
+    });
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.CAUSE, id: causeId }));
     this.balance -= points;
     return undefined;
   }
 
-  /** A partner's match of a donation: money it owes the cause; the matched points never reach the member. */
-  match(transactionId: string, partnerId: string, causeId: string, points: number, rate: string): void {
-    if (points <= 0) return;
+  /**
+   * A partner's match of a donation: money it owes the cause, worth points × rate floored to minor
+   * units (returned); the matched points never reach the member.
+   */
+  match(transactionId: string, partnerId: string, causeId: string, points: number, rate: string, exponent: number): bigint {
+    if (points <= 0) return 0n;
+    const valueMinor = donationValueMinor(points, rate, exponent);
     this.changes.obligations.push({ memberId: this.memberId, transactionId, kind: ObligationKind.MATCH, payerType: AccountType.PARTNER, payerId: partnerId,
-      payeeType: AccountType.CAUSE, payeeId: causeId, points, rate });
+      payeeType: AccountType.CAUSE, payeeId: causeId, points, rate, valueMinor });
+    return valueMinor;
   }
 
   /**

@@ -14,6 +14,7 @@ import { DonationRow, IDEMPOTENCY_CONSTRAINT, TransactionRow, loadTerms } from '
 import { BonusAction, BreakdownLine, Transaction, TransactionType } from './ledger.types';
 import { PostingRun } from './posting-run';
 import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
+import { dropSelfAttributions } from '../affiliate/self-attribution';
 import { PostingRequest, PostingTerms } from './posting.types';
 
 /** How far ahead of the server clock a purchase's occurredAt may be (clock skew between systems). */
@@ -87,13 +88,14 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
     });
     if (!errors.length && !sum.eq(amount.value)) errors.push(userError(ErrorCode.INVALID_INPUT, `lines sum to ${sum.toFixed()}, not to the amount ${amount.value.toFixed()}`, [...path, 'lines']));
   }
-  const affiliateId = input.affiliateCode != null ? affiliates.get(normalizeAffiliateCode(input.affiliateCode)) ?? null : null;
+  const affiliateCode = input.affiliateCode == null ? undefined : normalizeAffiliateCode(input.affiliateCode);
+  const affiliateId = affiliateCode !== undefined ? affiliates.get(affiliateCode) ?? null : null;
   if (input.affiliateCode != null && !affiliateId) errors.push(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', [...path, 'affiliateCode']));
   if (errors.length || !amount.ok) return fail(...errors);
   const normalized = {
     memberId: input.memberId, partnerId, amount: amount.value.toFixed(), occurredAt: input.occurredAt?.toISOString() ?? null,
     lines: input.lines?.map((l) => ({ sku: l.sku ?? null, category: l.category ?? null, amount: new Dec(l.amount).toFixed() })) ?? null,
-    affiliateCode: input.affiliateCode == null ? null : normalizeAffiliateCode(input.affiliateCode),
+    affiliateCode: input.affiliateCode == null ? null : affiliateCode ?? null,
   };
   return ok({
     kind: TransactionType.PURCHASE, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId,
@@ -132,7 +134,7 @@ function purchaseTerms(ctx: RequestContext, partnerIds: string[], inputs: Record
   const times = inputs.map((i) => (i.occurredAt ?? now).getTime()).filter((t) => Number.isFinite(t) && t >= EARLIEST_INSTANT.getTime());
   const window = { from: new Date(Math.min(now.getTime(), ...times)), to: new Date(Math.max(now.getTime(), ...times)) };
   const memberIds = [...new Set(inputs.map((i) => i.memberId).filter(isUuid))];
-  const codes = [...new Set(inputs.flatMap((i) => (i.affiliateCode == null ? [] : [normalizeAffiliateCode(i.affiliateCode)])))];
+  const codes = [...new Set(inputs.map((i) => (i.affiliateCode == null ? undefined : normalizeAffiliateCode(i.affiliateCode))).filter((c): c is string => c !== undefined))];
   return loadTerms(ctx.db, partnerIds, memberIds, window, codes);
 }
 
@@ -160,6 +162,8 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
     if (invalid.length) return fail(...invalid);
     return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, terms.affiliates, now, ['input']);
   });
+  // An affiliate code naming the member's own affiliate account attributes nothing: the purchase posts as without it.
+  await dropSelfAttributions(ctx.db, requests.flatMap((r) => (r.ok && r.value.kind === TransactionType.PURCHASE && isUuid(r.value.memberId) ? [r.value] : [])));
   return { requests, terms };
 }
 

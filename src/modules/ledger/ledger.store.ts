@@ -338,11 +338,11 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
   const os = changes.obligations;
   if (os.length) {
     const p = arrays(os.map((o) => o.memberId), os.map((o) => o.transactionId), os.map((o) => o.kind), os.map((o) => o.payerType), os.map((o) => o.payerId),
-      os.map((o) => o.payeeType), os.map((o) => o.payeeId), os.map((o) => o.points), os.map((o) => o.rate));
+      os.map((o) => o.payeeType), os.map((o) => o.payeeId), os.map((o) => o.points), os.map((o) => o.rate), os.map((o) => o.valueMinor?.toString() ?? null));
     params.push(postedAt.toISOString());
-    parts.push(`ob AS (INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, posted_at)
-      SELECT a, gen_random_uuid(), b, c, d, e, f, g, h, i, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[],
-        ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::text[], ${p[6]}::uuid[], ${p[7]}::int[], ${p[8]}::numeric[]) AS x(a, b, c, d, e, f, g, h, i))`);
+    parts.push(`ob AS (INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, value_minor, posted_at)
+      SELECT a, gen_random_uuid(), b, c, d, e, f, g, h, i, j, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[],
+        ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::text[], ${p[6]}::uuid[], ${p[7]}::int[], ${p[8]}::numeric[], ${p[9]}::bigint[]) AS x(a, b, c, d, e, f, g, h, i, j))`);
   }
   const newDebts = posting.debts.filter((d) => d.debt.isNew);
   if (newDebts.length) {

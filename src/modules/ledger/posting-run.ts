@@ -14,9 +14,7 @@ import {
   CampaignRow, CommissionRow, DonationRow, findByKeys, loadCauses, loadCommissions, lockCampaigns, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
 import { receiptNumber } from '../charity/receipt';
-import { autoDonationPoints, matchFor } from '../charity/charity.rules';
-import { roundToMinor } from '../settlement/settlement.rules';
-import { Dec } from '../../common/decimal';
+import { autoDonationPoints, donationValueMinor, matchFor, minimumDonationPoints } from '../charity/charity.rules';
 import { approvesAt, commissionFor, commissionRefund, CommissionStatus } from '../affiliate/commission.rules';
 import { TransactionType } from './ledger.types';
 import { PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
@@ -261,6 +259,8 @@ export class PostingRun {
         const cause = this.causes.get(r.causeId);
         if (!cause) return fail(userError(ErrorCode.NOT_FOUND, 'No such cause', ['input', 'causeId']));
         if (!cause.active) return fail(userError(ErrorCode.INVALID_INPUT, 'This cause no longer takes donations', ['input', 'causeId']));
+        const minimum = minimumDonationPoints(this.terms.coalition.donationValuePerPoint, this.terms.coalition.currencyExponent);
+        if (r.points < minimum) return fail(userError(ErrorCode.INVALID_INPUT, `A donation of ${r.points} points is worth nothing; the smallest is ${minimum} points`, ['input', 'points']));
         const tx = this.newTransaction(r, TransactionType.DONATION);
         return this.donate(r.memberId, tx, r.causeId, r.points, false);
       }
@@ -316,15 +316,15 @@ export class PostingRun {
    */
   private donate(memberId: string, tx: TransactionRow, causeId: string, points: number, automatic: boolean, fromLotId?: string): Outcome<Applied> {
     const rate = this.terms.coalition.donationValuePerPoint;
+    const exponent = this.terms.coalition.currencyExponent;
     const book = this.book(memberId);
-    const refused = book.donate(tx.id, causeId, points, rate, fromLotId);
+    const refused = book.donate(tx.id, causeId, points, rate, exponent, fromLotId);
     if (refused === 'MEMBER_IN_DEBT') return fail(userError(ErrorCode.MEMBER_IN_DEBT, `The member owes ${book.debt} points and cannot donate until they are repaid`, ['input', 'points']));
     if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.balance} points, fewer than ${points}`, ['input', 'points']));
-    const exponent = this.terms.coalition.currencyExponent;
     const id = uuidv7(this.now.getTime());
     // Matches are added once every request is applied (matchDonations): only causes that got a donation lock their campaigns.
     const donation: DonationRow = {
-      member_id: memberId, id, transaction_id: tx.id, cause_id: causeId, points, value_minor: roundToMinor(new Dec(points).times(rate), exponent).toString(),
+      member_id: memberId, id, transaction_id: tx.id, cause_id: causeId, points, value_minor: donationValueMinor(points, rate, exponent).toString(),
       matched_points: 0, matched_value_minor: '0', receipt_number: receiptNumber(id), automatic, created_at: this.now,
     };
     this.donations.push(donation);
@@ -348,9 +348,9 @@ export class PostingRun {
         if (match === 0) continue;
         campaign.matched_points += match;
         donation.matched_points += match;
-        this.book(donation.member_id).match(donation.transaction_id, campaign.partner_id, donation.cause_id, match, rate);
+        const value = this.book(donation.member_id).match(donation.transaction_id, campaign.partner_id, donation.cause_id, match, rate, this.terms.coalition.currencyExponent);
+        donation.matched_value_minor = (BigInt(donation.matched_value_minor) + value).toString();
       }
-      donation.matched_value_minor = roundToMinor(new Dec(donation.matched_points).times(rate), this.terms.coalition.currencyExponent).toString();
     }
   }
 
@@ -360,7 +360,9 @@ export class PostingRun {
     const causeId = member.row.auto_donation_cause_id;
     if (!percent || !causeId || !lot || this.options.dryRun || !this.causes.get(causeId)?.active) return;
     const points = autoDonationPoints(earned, percent, lot.remaining);
-    if (points <= 0 || this.book(member.row.id).debt > 0) return;
+    // Below the smallest donation worth a minor unit, the automatic donation is skipped.
+    const minimum = minimumDonationPoints(this.terms.coalition.donationValuePerPoint, this.terms.coalition.currencyExponent);
+    if (points <= 0 || points < minimum || this.book(member.row.id).debt > 0) return;
     const tx = this.newTransaction({ memberId: member.row.id, idempotencyKey: `auto-donation:${purchase.id}`, requestHash: purchase.id, partnerId: null },
       TransactionType.DONATION, SYSTEM_CALLER);
     this.donate(member.row.id, tx, causeId, points, true, lot.id);

@@ -75,6 +75,13 @@ export enum IdentifierKind {
   EXTERNAL_REF = 'EXTERNAL_REF',
 }
 
+/** What a partner can have supplied at enrollment: it sees of a member only these (DESIGN.md, Members and identity). */
+export enum SuppliedKind {
+  EMAIL = 'EMAIL',
+  PHONE = 'PHONE',
+  BIRTH_DATE = 'BIRTH_DATE',
+}
+
 /** Identifier → member: its own table, keyed by the identifier, unique across the coalition. */
 @Entity('member_identifier')
 @Index('IDX_member_identifier_member', ['memberId'])
@@ -107,4 +114,8 @@ export class MemberPartnerLinkEntity {
 
   @Column({ name: 'linked_at', type: 'timestamptz', default: () => 'now()' })
   linkedAt: Date;
+
+  /** Which of the member's e-mail, phone and birth date this partner supplied (and so sees). */
+  @Column({ name: 'supplied_identifiers', type: 'varchar', length: 20, array: true, default: () => "'{}'" })
+  suppliedIdentifiers: SuppliedKind[];
 }

@@ -9,6 +9,8 @@ import { Transaction, TransactionConnection } from '../ledger/ledger.types';
 import { EnrollMemberInput } from './member.inputs';
 import { enrollMember, findMember, findMemberByIdentifier } from './member.service';
 import { Member } from './member.types';
+import { SuppliedKind } from './member.entity';
+import { forgetLinkView, ownExternalRef, visibleIdentifier } from './member-view';
 
 @ObjectType()
 class EnrollMemberPayload {
@@ -46,6 +48,7 @@ export class MemberResolver {
   @Mutation(() => EnrollMemberPayload, { description: 'Creates a member, or finds it by any identifier, and links it to the partner' })
   async enrollMember(@Ctx() ctx: RequestContext, @Arg('input', () => EnrollMemberInput) input: EnrollMemberInput): Promise<EnrollMemberPayload> {
     const outcome = await enrollMember(ctx, input);
+    if (outcome.ok) forgetLinkView(ctx, outcome.value.member.id);
     return outcome.ok ? { ...outcome.value, userErrors: [] } : { member: null, created: false, userErrors: outcome.errors };
   }
 
@@ -67,6 +70,26 @@ export class MemberResolver {
   @Query(() => Member, { nullable: true, description: 'The calling member' })
   me(@Ctx() ctx: RequestContext): Promise<Member | null> {
     return findMember(ctx, (ctx.caller as { memberId: string }).memberId);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A partner sees it only if it supplied this e-mail itself' })
+  email(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<string | null> {
+    return visibleIdentifier(ctx, member, SuppliedKind.EMAIL);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'E.164. A partner sees it only if it supplied this phone itself' })
+  phone(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<string | null> {
+    return visibleIdentifier(ctx, member, SuppliedKind.PHONE);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'YYYY-MM-DD. A partner sees it only if it supplied this birth date itself' })
+  birthDate(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<string | null> {
+    return visibleIdentifier(ctx, member, SuppliedKind.BIRTH_DATE);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "The calling partner's own customer reference for the member (null for other callers)" })
+  externalRef(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<string | null> {
+    return ownExternalRef(ctx, member);
   }
 
   @FieldResolver(() => TransactionConnection, { description: 'Newest first; a partner sees only the transactions it posted' })

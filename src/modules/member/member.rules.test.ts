@@ -1,8 +1,12 @@
-import { isPlausibleBirthDate, normalizeEmail, normalizePhone } from './member.rules';
+import { isPlausibleBirthDate, isSamePerson, mailboxOf, normalizeEmail, normalizePhone } from './member.rules';
 
-describe('normalizeEmail: trimmed and lower-cased', () => {
+describe('normalizeEmail: trimmed, NFC, lower-cased, domain in punycode', () => {
   it.each([
     ['ann@example.com', 'ann@example.com'],
+    ['j\u00e4n@example.com', 'j\u00e4n@example.com'],
+    ['ja\u0308n@example.com', 'j\u00e4n@example.com'], // NFD → NFC
+    ['J\u00c4N@B\u00fccher.DE', 'j\u00e4n@xn--bcher-kva.de'],
+    ['jan@xn--bcher-kva.de', 'jan@xn--bcher-kva.de'],
     ['  Ann@Example.COM ', 'ann@example.com'],
     ['ANN.SMITH+loyalty@Mail.Example.co.uk', 'ann.smith+loyalty@mail.example.co.uk'],
   ])('%j → %s', (input, email) => {
@@ -19,6 +23,9 @@ describe('normalizeEmail: trimmed and lower-cased', () => {
     ['ann smith@example.com', 'a space inside'],
     ['ann@@example.com', 'two @'],
     [`${'a'.repeat(250)}@example.com`, 'over 254 characters'],
+    ['an\u200bn@example.com', 'a zero-width space'],
+    ['ann@exa\u202emple.com', 'a right-to-left override'],
+    ['\ufeffann@example.com', 'a byte-order mark'],
   ])('%j (%s) is refused', (input) => {
     expect(normalizeEmail(input)).toBeUndefined();
   });
@@ -80,5 +87,26 @@ describe('isPlausibleBirthDate: a real date, not in the future, not before 1900'
     expect(isPlausibleBirthDate('1990-05-17')).toBe(true);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     expect(isPlausibleBirthDate(tomorrow)).toBe(false);
+  });
+});
+
+describe('mailboxOf: the mailbox an address reaches, for telling one person', () => {
+  it.each([
+    ['jane.doe@gmail.com', 'janedoe@gmail.com'],
+    ['janedoe+x@googlemail.com', 'janedoe@gmail.com'],
+    ['j.a.n.e.doe+a+b@gmail.com', 'janedoe@gmail.com'],
+    ['jane.doe+shop@example.com', 'jane.doe@example.com'],
+    ['+only@example.com', '+only@example.com'],
+  ])('%s → %s', (email, mailbox) => {
+    expect(mailboxOf(email)).toBe(mailbox);
+  });
+
+  it.each<[string, { email: string | null; phone: string | null }, { email: string | null; phone: string | null }, boolean]>([
+    ['gmail dots and a plus-tag', { email: 'jane.doe@gmail.com', phone: null }, { email: 'janedoe+x@googlemail.com', phone: null }, true],
+    ['the same phone', { email: null, phone: '+447700900123' }, { email: 'a@example.com', phone: '+447700900123' }, true],
+    ['dots elsewhere than gmail', { email: 'jane.doe@example.com', phone: null }, { email: 'janedoe@example.com', phone: null }, false],
+    ['nothing in common', { email: null, phone: null }, { email: null, phone: null }, false],
+  ])('isSamePerson: %s → %s', (_name, a, b, same) => {
+    expect(isSamePerson(a, b)).toBe(same);
   });
 });

@@ -6,12 +6,13 @@ import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeR
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, preparedRows, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
+import { invisibleCharacter } from '../../common/text';
 import { actingPartner } from '../partner/acting-partner';
 import { partnerListScope } from '../partner/partner-scope';
 import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
-import { IdentifierKind } from './member.entity';
+import { IdentifierKind, SuppliedKind } from './member.entity';
 import { EnrollMemberInput } from './member.inputs';
-import { isPlausibleBirthDate, normalizeEmail, normalizePhone } from './member.rules';
+import { ContactIdentity, isPlausibleBirthDate, isSamePerson, normalizeEmail, normalizePhone } from './member.rules';
 import { Member } from './member.types';
 
 export interface MemberRow {
@@ -58,10 +59,18 @@ interface Identifier {
   value: string;
 }
 
+/** What a caller gave that is not the identifier it was asked for: an invisible or bidirectional control character. */
+function invisibleError(text: string | null | undefined, field: string): UserError | undefined {
+  const found = text == null ? undefined : invisibleCharacter(text);
+  return found ? userError(ErrorCode.INVALID_INPUT, `${field} contains an invisible or direction-changing character (${found})`, ['input', field]) : undefined;
+}
+
 /** The normalized identifiers of an enrollment, or what is wrong with them. */
 function enrollmentIdentifiers(input: EnrollMemberInput, partnerId: string | null): Outcome<Identifier[]> {
   const errors: UserError[] = [];
   const identifiers: Identifier[] = [];
+  const invisible = (['email', 'phone', 'externalRef', 'referralCode', 'affiliateCode'] as const).flatMap((f) => invisibleError(input[f], f) ?? []);
+  if (invisible.length) return fail(...invisible);
   if (input.email != null) {
     const email = normalizeEmail(input.email);
     if (email) identifiers.push({ kind: IdentifierKind.EMAIL, value: email });
@@ -102,9 +111,19 @@ export interface EnrollResult {
   created: boolean;
 }
 
+/** The one message for every referral code that cannot be used: it must not tell whose code it is. */
+const referralCodeNotValid = () => fail(userError(ErrorCode.INVALID_INPUT, 'referralCode is not valid', ['input', 'referralCode']));
+
 /**
  * Enrolls a member (DESIGN.md, Members and identity): returns the existing member when any
- * identifier matches, otherwise creates one; links the member to the acting partner either way.
+ * identifier matches, otherwise creates one; links the member to the acting partner either way,
+ * recording which of the member's identifiers (and birth date) this partner supplied — the ones
+ * it will see. Enrolling an existing member never adds or changes its e-mail, phone or birth
+ * date: a value the member does not hold is ignored (no error, nothing recorded), so a partner
+ * cannot attach its own phone to someone else's account; only the partner's own externalRef is
+ * added. A referral code is ignored for an existing member; for a new one, a code that is unknown
+ * or the new member's own (same mailbox or phone, see isSamePerson) is refused with one neutral
+ * message. An affiliate code naming the new member's own affiliate account attributes nothing.
  */
 export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput): Promise<Outcome<EnrollResult>> {
   const acting = await actingPartner(ctx, input.partnerId, true);
@@ -114,12 +133,16 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
   const parsed = enrollmentIdentifiers(input, partnerId);
   if (!parsed.ok) return parsed;
   const identifiers = parsed.value;
-  let affiliateId: string | null = null;
+  const given = (kind: IdentifierKind) => identifiers.find((i) => i.kind === kind)?.value ?? null;
+  const contact: ContactIdentity = { email: given(IdentifierKind.EMAIL), phone: given(IdentifierKind.PHONE) };
+  let affiliate: { id: string; email: string; phone: string | null } | undefined;
   if (input.affiliateCode != null) {
-    const [affiliate] = await rows<{ id: string }>(ctx.db, 'SELECT id FROM affiliate WHERE code = $1', [normalizeAffiliateCode(input.affiliateCode)]);
+    const code = normalizeAffiliateCode(input.affiliateCode);
+    [affiliate] = code ? await rows<{ id: string; email: string; phone: string | null }>(ctx.db, 'SELECT id, email, phone FROM affiliate WHERE code = $1', [code]) : [];
     if (!affiliate) return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown affiliate code', ['input', 'affiliateCode']));
-    affiliateId = affiliate.id;
   }
+  const referralCode = input.referralCode == null ? null : normalizeReferralCode(input.referralCode);
+  if (input.referralCode != null && !referralCode) return referralCodeNotValid();
   return inTransaction(ctx.db, async (q) => {
     // Concurrent enrollments of the same person queue here instead of racing to create two members.
     const keys = identifiers.map((i) => `${i.kind}:${i.value}`).sort();
@@ -133,56 +156,57 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
     }
     let memberId = memberIds[0];
     const created = memberId === undefined;
-    if (memberId !== undefined && input.referralCode != null) {
-      // An existing member is not referred again; one naming its own code is trying to refer itself.
-      const [own] = await rows(q, 'SELECT 1 FROM member_identifier WHERE kind = $1 AND value = $2 AND member_id = $3',
-        [IdentifierKind.REFERRAL_CODE, normalizeReferralCode(input.referralCode), memberId]);
-      if (own) return fail(userError(ErrorCode.INVALID_INPUT, 'A member cannot refer itself', ['input', 'referralCode']));
-    }
+    let supplied: SuppliedKind[];
     if (memberId === undefined) {
       let referrerId: string | null = null;
-      if (input.referralCode != null) {
-        const [referrer] = await rows<{ member_id: string }>(q, `SELECT member_id FROM member_identifier WHERE kind = $1 AND value = $2`,
-          [IdentifierKind.REFERRAL_CODE, normalizeReferralCode(input.referralCode)]);
-        if (!referrer) return fail(userError(ErrorCode.INVALID_INPUT, 'Unknown referral code', ['input', 'referralCode']));
-        referrerId = referrer.member_id;
+      if (referralCode) {
+        const [referrer] = await rows<{ id: string; email: string | null; phone: string | null }>(q,
+          `SELECT m.id, m.email, m.phone FROM member_identifier i JOIN member m ON m.id = i.member_id WHERE i.kind = $1 AND i.value = $2`,
+          [IdentifierKind.REFERRAL_CODE, referralCode]);
+        if (!referrer || isSamePerson(contact, referrer)) return referralCodeNotValid();
+        referrerId = referrer.id;
       }
+      // An affiliate is credited with the members it brings, never with itself: attribution is set at creation and sticks.
+      const affiliateId = affiliate && !isSamePerson(contact, affiliate) ? affiliate.id : null;
       memberId = uuidv7();
       const memberCode = await claimGeneratedCode(q, IdentifierKind.MEMBER_CODE, memberId, newMemberCode);
-      const referralCode = await claimGeneratedCode(q, IdentifierKind.REFERRAL_CODE, memberId, newReferralCode);
-      const email = identifiers.find((i) => i.kind === IdentifierKind.EMAIL)?.value ?? null;
-      const phone = identifiers.find((i) => i.kind === IdentifierKind.PHONE)?.value ?? null;
-      // An affiliate is credited with the members it brings: attribution is set at creation and sticks.
+      const newReferral = await claimGeneratedCode(q, IdentifierKind.REFERRAL_CODE, memberId, newReferralCode);
       await rows(q, `INSERT INTO member (id, member_code, referral_code, email, phone, birth_date, referred_by_member_id, affiliate_id, affiliate_attributed_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8::uuid IS NULL THEN NULL ELSE now() END)`,
-      [memberId, memberCode, referralCode, email, phone, input.birthDate ?? null, referrerId, affiliateId]);
+      [memberId, memberCode, newReferral, contact.email, contact.phone, input.birthDate ?? null, referrerId, affiliateId]);
+      supplied = suppliedKinds(contact, input.birthDate ?? null, { ...contact, birth_date: input.birthDate ?? null });
     } else {
-      // An existing member gains identifiers of kinds it has none of; a different one of a kind it has is a conflict.
-      const [existing] = await rows<{ email: string | null; phone: string | null }>(q, 'SELECT email, phone FROM member WHERE id = $1 FOR UPDATE', [memberId]);
-      for (const [kind, column] of [[IdentifierKind.EMAIL, 'email'], [IdentifierKind.PHONE, 'phone']] as const) {
-        const given = identifiers.find((i) => i.kind === kind)?.value;
-        const current = existing![column];
-        if (given && current && given !== current) {
-          return fail(userError(ErrorCode.INVALID_INPUT, `This member is enrolled with another ${column}`, ['input', column]));
-        }
-        if (given && !current) await rows(q, `UPDATE member SET ${column} = $2 WHERE id = $1`, [memberId, given]);
-      }
+      // An existing member keeps its identifiers: the partner is credited only with those it gave that the member holds.
+      const [existing] = await rows<{ email: string | null; phone: string | null; birth_date: string | null }>(q,
+        'SELECT email, phone, birth_date::text AS birth_date FROM member WHERE id = $1', [memberId]);
+      supplied = suppliedKinds(contact, input.birthDate ?? null, existing!);
     }
     const known = new Set(matches.map((m) => `${m.kind}:${m.value}`));
-    const fresh = identifiers.filter((i) => !known.has(`${i.kind}:${i.value}`));
+    // A new member gets every identifier; an existing one at most the partner's own reference.
+    const fresh = identifiers.filter((i) => !known.has(`${i.kind}:${i.value}`) && (created || i.kind === IdentifierKind.EXTERNAL_REF));
     if (fresh.length) {
       await rows(q, `INSERT INTO member_identifier (kind, value, member_id) SELECT kind, value, $3 FROM unnest($1::text[], $2::text[]) AS x(kind, value)`,
         [fresh.map((i) => i.kind), fresh.map((i) => i.value), memberId]);
     }
     if (partnerId) {
-      await rows(q, `INSERT INTO member_partner_link (member_id, partner_id, external_ref) VALUES ($1, $2, $3)
-                     ON CONFLICT (member_id, partner_id) DO UPDATE SET external_ref = COALESCE(EXCLUDED.external_ref, member_partner_link.external_ref)`,
-      [memberId, partnerId, input.externalRef?.trim() || null]);
+      await rows(q, `INSERT INTO member_partner_link (member_id, partner_id, external_ref, supplied_identifiers) VALUES ($1, $2, $3, $4::varchar[])
+                     ON CONFLICT (member_id, partner_id) DO UPDATE SET external_ref = COALESCE(EXCLUDED.external_ref, member_partner_link.external_ref),
+                       supplied_identifiers = ARRAY(SELECT DISTINCT unnest(member_partner_link.supplied_identifiers || EXCLUDED.supplied_identifiers) ORDER BY 1)`,
+      [memberId, partnerId, input.externalRef?.trim() || null, supplied]);
     }
     if (!created && fresh.length) await audit(ctx, q, { action: 'member.identifiersAdded', subjectType: 'MEMBER', subjectId: memberId, partnerId, input: { identifiers: fresh } });
     const [row] = await rows<MemberRow>(q, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1`, [memberId]);
     return ok({ member: toMember(row!), created });
   });
+}
+
+/** The kinds among what a partner gave that the member holds with exactly that value: what the partner supplied. */
+function suppliedKinds(given: ContactIdentity, birthDate: string | null, holds: ContactIdentity & { birth_date: string | null }): SuppliedKind[] {
+  const kinds: SuppliedKind[] = [];
+  if (given.email && given.email === holds.email) kinds.push(SuppliedKind.EMAIL);
+  if (given.phone && given.phone === holds.phone) kinds.push(SuppliedKind.PHONE);
+  if (birthDate && birthDate === holds.birth_date) kinds.push(SuppliedKind.BIRTH_DATE);
+  return kinds;
 }
 
 /**
@@ -225,6 +249,8 @@ export async function findMemberByIdentifier(ctx: RequestContext, query: Identif
   if (given.length !== 1) return fail(userError(ErrorCode.INVALID_INPUT, 'Give exactly one of email, phone or memberCode'));
   const key = given[0]!;
   const raw = query[key]!;
+  const invisible = invisibleCharacter(raw);
+  if (invisible) return fail(userError(ErrorCode.INVALID_INPUT, `${key} contains an invisible or direction-changing character (${invisible})`, [key]));
   const [kind, value] = key === 'email' ? [IdentifierKind.EMAIL, normalizeEmail(raw)]
     : key === 'phone' ? [IdentifierKind.PHONE, normalizePhone(raw)]
     : [IdentifierKind.MEMBER_CODE, normalizeMemberCode(raw)];

@@ -11,13 +11,13 @@ export class Member {
   @Field({ description: 'The code a friend enrolls with (member-get-member)' })
   referralCode: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'A partner sees it only if it supplied this e-mail itself' })
   email: string | null;
 
-  @Field(() => String, { nullable: true, description: 'E.164' })
+  @Field(() => String, { nullable: true, description: 'E.164. A partner sees it only if it supplied this phone itself' })
   phone: string | null;
 
-  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD. A partner sees it only if it supplied this birth date itself' })
   birthDate: string | null;
 
   @Field(() => Int, { description: 'Points available: lots remaining minus debt; negative while in debt' })

@@ -11,6 +11,10 @@ export class PartnerEntity {
   @Column({ type: 'varchar', length: 40, unique: true })
   code: string;
 
+  /** The code's canonical form (canonicalCode): unique, so codes differing in case, spaces or dashes are one code. */
+  @Column({ name: 'code_key', type: 'varchar', length: 40, unique: true })
+  codeKey: string;
+
   @Column({ type: 'varchar', length: 200 })
   name: string;
 

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsOptional, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsOptional, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
 import { CommissionPlanType } from './partner.types';
@@ -66,8 +66,8 @@ export class CommissionPlanInput {
 
 @InputType()
 export class CreatePartnerInput {
-  @Field({ description: 'Short unique code: lower-case letters, digits and dashes' })
-  @Matches(/^[a-z0-9][a-z0-9-]{1,39}$/, { message: 'code must be 2 to 40 lower-case letters, digits or dashes' })
+  @Field({ description: 'Short unique code: 2 to 40 letters and digits, dashes and spaces allowed between them; matched ignoring case, spaces and dashes' })
+  @MaxLength(40)
   code: string;
 
   @Field()

@@ -2,7 +2,9 @@ import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, formatRate } from '../../common/decimal';
+import { canonicalCode } from '../../common/codes';
 import { isUuid, uuidv7 } from '../../common/ids';
+import { invisibleCharacter } from '../../common/text';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
@@ -63,17 +65,25 @@ export async function createPartner(ctx: RequestContext, input: CreatePartnerInp
     ...validateEarnRule(earnRule, currencyExponent, ['input', 'earnRule']),
     ...(commissionPlan ? validateCommissionPlan(commissionPlan, currencyExponent, ['input', 'commissionPlan']) : []),
   ];
+  const code = input.code.trim();
+  const codeKey = canonicalCode(code);
+  const invisible = invisibleCharacter(input.code);
+  if (invisible) errors.push(userError(ErrorCode.INVALID_INPUT, `code contains an invisible or direction-changing character (${invisible})`, ['input', 'code']));
+  else if (!codeKey || !/^[A-Z0-9]{2,40}$/.test(codeKey) || !/^[A-Za-z0-9]([A-Za-z0-9 -]*[A-Za-z0-9])?$/.test(code)) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, 'code must be 2 to 40 letters or digits (dashes and spaces allowed between them)', ['input', 'code']));
+  }
   const rateError = checkRate(input.redemptionValuePerPoint, ['input', 'redemptionValuePerPoint'], new Dec(0), new Dec(1000));
   if (rateError) errors.push(rateError);
   if (errors.length) return fail(...errors);
-  const codeTaken = fail(userError(ErrorCode.INVALID_INPUT, `A partner with code ${input.code} exists already`, ['input', 'code']));
+  const codeTaken = fail(userError(ErrorCode.INVALID_INPUT, `A partner with code ${code} exists already (codes are matched ignoring case, spaces and dashes)`, ['input', 'code']));
   try {
     return await inTransaction(ctx.db, async (q) => {
       const repo = q.manager.getRepository(PartnerEntity);
-      if (await repo.existsBy({ code: input.code })) return codeTaken;
+      if (await repo.existsBy({ codeKey })) return codeTaken;
       const entity = repo.create({
         id: uuidv7(),
-        code: input.code,
+        code,
+        codeKey,
         name: input.name.trim(),
         redemptionValuePerPoint: formatRate(input.redemptionValuePerPoint),
         earnRule,
@@ -85,7 +95,7 @@ export async function createPartner(ctx: RequestContext, input: CreatePartnerInp
       return ok(toPartner(entity));
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'UQ_partner_code')) return codeTaken;
+    if (isUniqueViolation(error, 'UQ_partner_code_key') || isUniqueViolation(error, 'UQ_partner_code')) return codeTaken;
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import { Money } from '../ledger/ledger.types';
 import { PartnerRef } from '../partner/partner.types';
 import { Party } from '../settlement/settlement.types';
 
-@ObjectType({ description: "A partner's figures for [periodStart, periodEnd) (DESIGN.md, Reports)" })
+@ObjectType({ description: "A partner's figures for [periodStart, periodEnd) (docs/rules.md, Reports)" })
 export class PartnerStats {
   @Field(() => PartnerRef)
   partner: PartnerRef;

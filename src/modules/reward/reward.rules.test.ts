@@ -82,6 +82,8 @@ describe('voucher codes', () => {
     ['O read as 0, I and L as 1', code.replace(/0/g, 'O').replace(/1/g, 'I'), code],
     ['a wrong symbol fails the check', '8' + code.slice(1), undefined],
     ['two neighbours swapped fail the check', code[1]! + code[0]! + code.slice(2), undefined],
+    ['full-width letters and a Unicode dash (NFKC)', formatVoucherCode(code).replace(/-/g, '\u2013').replace(/K/g, '\uFF2B'), code],
+    ['an invisible character is refused', code.slice(0, 4) + '\u200B' + code.slice(4), undefined],
     ['too short', code.slice(0, 12), undefined],
     ['U is not a Crockford symbol', 'U' + code.slice(1), undefined],
     ['empty', '', undefined],

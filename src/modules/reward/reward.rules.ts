@@ -3,6 +3,7 @@
  * member's next reward, voucher codes (generation and canonical matching), and a reward's value.
  */
 import { randomBytes } from 'node:crypto';
+import { canonicalCode } from '../../common/codes';
 import { Dec, RATE_SCALE } from '../../common/decimal';
 import { roundToMinor } from '../settlement/settlement.rules';
 
@@ -125,12 +126,14 @@ export function formatVoucherCode(canonical: string): string {
 }
 
 /**
- * The canonical form of a code as typed or read out: case-insensitive; spaces, dashes, dots and
- * underscores ignored; I and L read as 1, O as 0 (Crockford). Undefined when it is not a voucher
+ * The canonical form of a code as typed or read out: the hub's one code form (canonicalCode: NFKC,
+ * case-insensitive, white space and every kind of dash ignored, invisible characters refused), dots
+ * and underscores ignored too; I and L read as 1, O as 0 (Crockford). Undefined when it is not a voucher
  * code (wrong length, a symbol outside the alphabet, or a wrong check symbol).
  */
 export function canonicalVoucherCode(input: string): string | undefined {
-  const code = input.toUpperCase().replace(/[\s\-._]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  const code = canonicalCode(input)?.replace(/[._]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  if (code === undefined) return undefined;
   if (code.length !== VOUCHER_CODE_LENGTH) return undefined;
   for (const c of code) if (!CROCKFORD.includes(c)) return undefined;
   const body = code.slice(0, RANDOM_SYMBOLS);

@@ -196,7 +196,7 @@ describe('statementCsv: one party’s share of a run', () => {
   const HEADER = 'period_start,period_end,kind,direction,counterparty_type,counterparty,points,amount_EUR';
   const PERIOD = '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z';
 
-  it('has a header, a row per line the party takes part in (payable negative), then totals, with CRLF line ends', () => {
+  it('has a header, a row per line the party takes part in (payable negative), then totals, with CRLF line ends; a negative line (a returned reward) is PAYABLE with −0.96', () => {
     const lines = [
       settled('REDEMPTION', B, A, 250, 200n),
       settled('REDEMPTION', A, D, 125, 150n),
@@ -209,9 +209,10 @@ describe('statementCsv: one party’s share of a run', () => {
       `${PERIOD},REDEMPTION,RECEIVABLE,PARTNER,"Fuel, Inc.",250,2.00`,
       `${PERIOD},REDEMPTION,PAYABLE,PARTNER,"Cinema ""Odeon""",125,-1.50`,
       `${PERIOD},DEBT_RECOVERY,PAYABLE,PARTNER,"'+1 Airline",3,-0.04`,
-      `${PERIOD},REDEMPTION,RECEIVABLE,PARTNER,"'=HYPERLINK(""http://evil.example"")",-80,-0.96`,
-      ',,TOTAL,RECEIVABLE,,,,1.04',
-      ',,TOTAL,PAYABLE,,,,-1.54',
+      // The line C → A is negative: A gives 80 points' worth back, so A pays 0.96.
+      `${PERIOD},REDEMPTION,PAYABLE,PARTNER,"'=HYPERLINK(""http://evil.example"")",80,-0.96`,
+      ',,TOTAL,RECEIVABLE,,,,2.00',
+      ',,TOTAL,PAYABLE,,,,-2.50',
       ',,TOTAL,NET,,,,-0.50',
       '',
     ].join('\r\n'));
@@ -236,6 +237,51 @@ describe('statementCsv: one party’s share of a run', () => {
   it('a party with no lines gets the header and zero totals', () => {
     expect(csv(E, [settled('REDEMPTION', A, B, 1, 1n)])).toBe(
       [HEADER, ',,TOTAL,RECEIVABLE,,,,0.00', ',,TOTAL,PAYABLE,,,,0.00', ',,TOTAL,NET,,,,0.00', ''].join('\r\n'));
+  });
+
+  it('a clawback (a COMMISSION line of −10.00, partner → affiliate) is RECEIVABLE +10.00 for the partner and PAYABLE −10.00 for the affiliate; signs and direction agree on every row', () => {
+    const affiliate: PartyKey = { type: 'AFFILIATE', id: 'f' };
+    names[partyKey(affiliate)] = 'Deals Blog';
+    const lines = [settled('COMMISSION', A, affiliate, 0, -1000n), settled('COMMISSION', B, affiliate, 0, 700n), settled('COMMISSION', A, C, 0, 0n)];
+    expect(csv(A, lines)).toBe([
+      HEADER,
+      `${PERIOD},COMMISSION,RECEIVABLE,AFFILIATE,Deals Blog,0,10.00`,
+      `${PERIOD},COMMISSION,PAYABLE,PARTNER,"'=HYPERLINK(""http://evil.example"")",0,0.00`,
+      ',,TOTAL,RECEIVABLE,,,,10.00',
+      ',,TOTAL,PAYABLE,,,,0.00',
+      ',,TOTAL,NET,,,,10.00',
+      '',
+    ].join('\r\n'));
+    expect(csv(affiliate, lines).split('\r\n').slice(1, -1)).toEqual([
+      `${PERIOD},COMMISSION,PAYABLE,PARTNER,Green Grocer,0,-10.00`,
+      `${PERIOD},COMMISSION,RECEIVABLE,PARTNER,"Fuel, Inc.",0,7.00`,
+      ',,TOTAL,RECEIVABLE,,,,7.00',
+      ',,TOTAL,PAYABLE,,,,-10.00',
+      ',,TOTAL,NET,,,,-3.00',
+    ]);
+    // Property: on random lines, every row's sign agrees with its direction and the totals with the net position.
+    const random = mulberry32(0x21c5);
+    const parties = [A, B, C, affiliate];
+    for (let round = 0; round < 200; round++) {
+      const some = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
+        const payer = parties[Math.floor(random() * parties.length)]!;
+        const payee = parties.filter((p) => p !== payer)[Math.floor(random() * (parties.length - 1))]!;
+        return settled('COMMISSION', payer, payee, Math.floor(random() * 21) - 10, BigInt(Math.floor(random() * 2001) - 1000));
+      });
+      for (const party of parties) {
+        const rows = csv(party, some).split('\r\n').slice(1, -1).map((r) => r.split(','));
+        const body = rows.filter((r) => r[2] !== 'TOTAL');
+        for (const r of body) {
+          const amount = new Dec(r.at(-1)!);
+          expect(r[3] === 'RECEIVABLE' ? amount.gte(0) : amount.lte(0)).toBe(true);
+        }
+        const total = (direction: string) => new Dec(rows.find((r) => r[2] === 'TOTAL' && r[3] === direction)!.at(-1)!);
+        const net = netPositions(some).find((p) => partyKey(p.party) === partyKey(party))?.amountMinor ?? 0n;
+        expect(total('NET').toFixed(2)).toBe(formatMinorUnits(net, 2));
+        expect(total('RECEIVABLE').plus(total('PAYABLE')).toFixed(2)).toBe(total('NET').toFixed(2));
+        expect(total('RECEIVABLE').gte(0) && total('PAYABLE').lte(0)).toBe(true);
+      }
+    }
   });
 
   it('the totals agree with the party’s net position', () => {

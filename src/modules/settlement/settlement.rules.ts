@@ -86,7 +86,13 @@ export function settleTransfers(positions: Position[]): Transfer[] {
   return transfers;
 }
 
-/** One party's statement as CSV: a header, one row per line it takes part in, then totals. */
+/**
+ * One party's statement as CSV: a header, one row per line it takes part in, then totals. A row's
+ * amount is signed for the party — positive RECEIVABLE, negative PAYABLE — and its direction
+ * follows that sign: a negative line (a clawback, a returned reward) is RECEIVABLE for its payer and
+ * PAYABLE for its payee, its points then shown the way the money goes. A zero-amount row takes its
+ * direction from the party's role in the line. RECEIVABLE + PAYABLE totals = NET = the party's position.
+ */
 export function statementCsv(party: PartyKey, partyName: (p: PartyKey) => string, lines: SettledLine[], run: { periodStart: Date; periodEnd: Date },
   formatMoney: (minor: bigint) => string, currency: string): string {
   const cell = (value: string) => (/[",\n\r]/.test(value) || /^[=+\-@\t]/.test(value) ? `"${value.replace(/"/g, '""').replace(/^([=+\-@\t])/, "'$1")}"` : value);
@@ -99,13 +105,17 @@ export function statementCsv(party: PartyKey, partyName: (p: PartyKey) => string
     const pays = partyKey(line.payer) === key;
     if (!receives && !pays) continue;
     const counterparty = receives ? line.payer : line.payee;
-    if (receives) receivable += line.amountMinor;
-    else payable += line.amountMinor;
-    rows.push([run.periodStart.toISOString(), run.periodEnd.toISOString(), line.kind, receives ? 'RECEIVABLE' : 'PAYABLE', counterparty.type,
-      cell(partyName(counterparty)), line.points.toString(), formatMoney(receives ? line.amountMinor : -line.amountMinor)].join(','));
+    const signed = receives ? line.amountMinor : -line.amountMinor;
+    const receivableRow = signed > 0n || (signed === 0n && receives);
+    // A row whose money goes against the line (a negative line) shows its points that way too.
+    const points = signed !== 0n && receivableRow !== receives ? -line.points : line.points;
+    if (receivableRow) receivable += signed;
+    else payable += signed;
+    rows.push([run.periodStart.toISOString(), run.periodEnd.toISOString(), line.kind, receivableRow ? 'RECEIVABLE' : 'PAYABLE', counterparty.type,
+      cell(partyName(counterparty)), points.toString(), formatMoney(signed)].join(','));
   }
   rows.push(['', '', 'TOTAL', 'RECEIVABLE', '', '', '', formatMoney(receivable)].join(','));
-  rows.push(['', '', 'TOTAL', 'PAYABLE', '', '', '', formatMoney(-payable)].join(','));
-  rows.push(['', '', 'TOTAL', 'NET', '', '', '', formatMoney(receivable - payable)].join(','));
+  rows.push(['', '', 'TOTAL', 'PAYABLE', '', '', '', formatMoney(payable)].join(','));
+  rows.push(['', '', 'TOTAL', 'NET', '', '', '', formatMoney(receivable + payable)].join(','));
   return rows.join('\r\n') + '\r\n';
 }

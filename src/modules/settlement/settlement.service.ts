@@ -19,7 +19,7 @@ const CLOSE_LOCK = 'coalition-hub:settlement-close';
 
 /**
  * Where settlement lines come from. Each source yields (kind, payer, payee, points, exact money in
- * currency units) for a run, and runs as a statement of its own: a plain SELECT keeps PostgreSQL's parallel aggregation (a data-modifying
+ * currency units; for donations and matches the sum of their stored floored values) for a run, and runs as a statement of its own: a plain SELECT keeps PostgreSQL's parallel aggregation (a data-modifying
  * statement would lose it). Points-based obligations (redemption, debt recovery, donation, match)
  * are summed by posting time; commissions are paid when approved and unsettled, and the same
  * statement marks them PAID by this run, so nothing is summed that is not marked, or marked and
@@ -27,9 +27,11 @@ const CLOSE_LOCK = 'coalition-hub:settlement-close';
  */
 const LINE_SOURCES: { sql: string; params: (run: { start: Date; end: Date; id: string; exponent: number }) => unknown[] }[] = [
   {
-    sql: `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points, sum(points * rate)::text AS exact
+    // DONATION and MATCH rows carry their floored value (value_minor): the line is their sum, exactly.
+    sql: `SELECT kind, payer_type, payer_id, payee_type, payee_id, sum(points)::text AS points,
+        sum(COALESCE(value_minor::numeric / $3, points * rate))::text AS exact
       FROM obligation WHERE posted_at >= $1 AND posted_at < $2 GROUP BY kind, payer_type, payer_id, payee_type, payee_id`,
-    params: (run) => [run.start, run.end],
+    params: (run) => [run.start, run.end, 10 ** run.exponent],
   },
   {
     sql: `WITH paid AS (UPDATE commission SET settlement_run_id = $2, status = 'PAID'
@@ -117,10 +119,15 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
  * Waits (up to 30 s) until no transaction that began before `end` and has written is still open:
  * a posting stamps its time before it commits, and a closed run never takes it later. The grace
  * period makes this wait short; this makes it exact.
+ *
+ * It runs inside the close's transaction, and PostgreSQL keeps one snapshot of its statistics
+ * views (pg_stat_activity included) for the rest of a transaction once it is first read: every
+ * poll clears that snapshot first, or it would see the first look's postings open forever.
  */
 async function waitForPostingsBefore(q: QueryRunner, end: Date): Promise<boolean> {
   const deadline = Date.now() + 30_000;
   for (;;) {
+    await rows(q, 'SELECT pg_stat_clear_snapshot()');
     const [open] = await rows<{ n: number }>(q, `SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start < $1 AND backend_xid IS NOT NULL`, [end]);
     if (open!.n === 0) return true;

@@ -1,0 +1,19 @@
+/**
+ * Characters that print as nothing or silently reorder what is shown: control characters other
+ * than ordinary white space, every Unicode format character (zero-width space and joiners U+200B..
+ * U+200D, word joiner U+2060, byte-order mark U+FEFF, the bidirectional marks, embeddings,
+ * overrides and isolates U+200E/F, U+202A..U+202E, U+2066..U+2069, soft hyphen, tag characters …),
+ * and the blank letters and selectors that render empty (Hangul fillers, variation selectors,
+ * combining grapheme joiner, Mongolian selectors, Khmer inherent vowels).
+ */
+const INVISIBLE = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{E0100}-\u{E01EF}]/u;
+
+/**
+ * The first invisible or bidirectional control character in `text`, as "U+200B", or undefined.
+ * Identifiers and codes holding one are refused: two strings that look the same must not be two
+ * identities (DESIGN.md, Members and identity).
+ */
+export function invisibleCharacter(text: string): string | undefined {
+  const found = INVISIBLE.exec(text);
+  return found ? `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
