@@ -240,6 +240,25 @@ describe('clubs and memberships bought with money', () => {
     });
   });
 
+  it('concurrent grants: 5 sends of one key make one 30-day period; 2 different keys at once extend twice (60 days)', async () => {
+    const shop = await createPartner(hub);
+    const club = await createClub(shop.token, { membershipDays: 30 });
+    const member = await enroll(hub, shop);
+    const key = unique('k');
+    const same = await Promise.all(Array.from({ length: 5 }, () =>
+      hub.gql(GRANT, { input: { idempotencyKey: key, memberId: member.id, clubId: club.id, paidAmount: '10.00' } }, shop.token)));
+    const expiries = new Set(same.map((r) => r.data.grantClubMembership.membership.expiresAt));
+    expect(expiries.size).toBe(1);
+    const first = Date.parse([...expiries][0]!);
+    const rows = async () => Number((await hub.db.query('SELECT count(*)::int AS n FROM club_membership WHERE member_id = $1', [member.id]))[0].n);
+    expect(await rows()).toBe(1);
+    const two = await Promise.all([unique('k'), unique('k')].map((k) =>
+      hub.gql(GRANT, { input: { idempotencyKey: k, memberId: member.id, clubId: club.id, paidAmount: '10.00' } }, shop.token)));
+    const ends = two.map((r) => Date.parse(r.data.grantClubMembership.membership.expiresAt)).sort();
+    expect(ends).toEqual([first + 30 * DAY, first + 60 * DAY]);
+    expect(await rows()).toBe(3);
+  });
+
   it('a membership whose period has ended is not among the member’s clubs', async () => {
     const shop = await createPartner(hub);
     const club = await createClub(shop.token);
