@@ -293,7 +293,7 @@ async function main(): Promise<void> {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server, to see where a phase's time goes.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     server = spawn(process.execPath, [...profile, resolve(__dirname, '../src/main.js')], {
-      env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', DB_POOL_SIZE: String(CONNECTIONS + 8) },
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', RATE_LIMIT_MAX_COST: '0', DB_POOL_SIZE: String(CONNECTIONS + 8) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitForHealth(port, server);

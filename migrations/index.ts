@@ -4,6 +4,8 @@ import { EarnEngine1764000000000 } from './1764000000000-EarnEngine';
 import { Settlement1764100000000 } from './1764100000000-Settlement';
 import { Affiliates1764200000000 } from './1764200000000-Affiliates';
 import { Charity1764300000000 } from './1764300000000-Charity';
+import { IdempotencyKey2551764400000000 } from './1764400000000-IdempotencyKey255';
+import { EarningIntegrity1764410000000 } from './1764410000000-EarningIntegrity';
 import { Identity1764420000000 } from './1764420000000-Identity';
 import { DonationValues1764430000000 } from './1764430000000-DonationValues';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
@@ -18,6 +20,8 @@ export const migrations = [
   Settlement1764100000000,
   Affiliates1764200000000,
   Charity1764300000000,
+  IdempotencyKey2551764400000000,
+  EarningIntegrity1764410000000,
   Identity1764420000000,
   DonationValues1764430000000,
   AuditLog1764440000000,

@@ -23,6 +23,12 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Pause between the webhook worker's ticks, ms; 0: this server delivers nothing. */
   webhookPollMs: number;
+  /** Introspection (`__schema`, `__type`): off in production unless GRAPHQL_INTROSPECTION=true. */
+  introspection: boolean;
+  /** A caller's bucket of query cost (RATE_LIMIT_MAX_COST), points; 0: no throttling. */
+  rateLimitMaxCost: number;
+  /** Points a caller's bucket gets back each second (RATE_LIMIT_RESTORE_RATE). */
+  rateLimitRestoreRate: number;
 }
 
 export const JWT_ISSUER = 'coalition-hub';
@@ -36,6 +42,13 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
     throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function boolFromEnv(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /**
@@ -78,5 +91,8 @@ export function loadConfig(): Config {
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
     webhookAllowPrivate: process.env.WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookPollMs: intFromEnv('WEBHOOK_POLL_MS', 500, 0, 3_600_000),
+    introspection: boolFromEnv('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    rateLimitMaxCost: intFromEnv('RATE_LIMIT_MAX_COST', 20_000, 0, 1_000_000_000),
+    rateLimitRestoreRate: intFromEnv('RATE_LIMIT_RESTORE_RATE', 1000, 1, 1_000_000_000),
   };
 }

@@ -24,6 +24,9 @@ export type Caller =
 /** The longest a token may live: 30 days. */
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
+/** How far ahead of this server's clock a token's `iat` may be (another instance's clock). */
+const CLOCK_SKEW_SECONDS = 60;
+
 const keys = new Map<string, KeyObject>();
 
 /**
@@ -56,6 +59,11 @@ export function verifyToken(secret: string, token: string): Caller | { invalid: 
     return { invalid: error instanceof jwt.TokenExpiredError ? 'token expired' : 'token invalid' };
   }
   if (typeof claims === 'string' || typeof claims.exp !== 'number') return { invalid: 'token must carry exp' };
+  // A token says when it was issued, not in the future, and lives at most the maximum: an `exp`
+  // years ahead is refused even when its signature holds.
+  if (typeof claims.iat !== 'number') return { invalid: 'token must carry iat' };
+  if (claims.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) return { invalid: 'token issued in the future' };
+  if (claims.exp - claims.iat > MAX_TOKEN_TTL_SECONDS) return { invalid: `token lifetime over the maximum of ${MAX_TOKEN_TTL_SECONDS} s` };
   // Subjects are ids this server issued: anything else is no subject at all.
   const subject = (name: string) => (typeof claims[name] === 'string' && isUuid(claims[name] as string) ? (claims[name] as string) : undefined);
   switch (claims.role) {

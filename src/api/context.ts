@@ -12,6 +12,8 @@ export interface RequestContext {
   caller: Caller | undefined;
   /** Why a presented token was refused, for the UNAUTHENTICATED message. */
   authFailure?: string;
+  /** The peer's address, for the anonymous callers' cost buckets. */
+  clientAddress?: string;
   db: DataSource;
   config: Config;
   loaders: Loaders;

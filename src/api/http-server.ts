@@ -9,12 +9,12 @@ import { Config } from '../config';
 import { Logger } from '../common/logger';
 import { verifyToken } from './auth';
 import { RequestContext, createLoaders } from './context';
-import { QUERY_LIMITS, armor } from './limits';
+import { LIMIT_ERROR_CODES, QUERY_LIMITS, armor, costPlugin, introspectionDepthRule } from './limits';
 import { buildAppSchema } from './schema';
 
 /** Codes a client may see with their message; anything else is a fault of ours, masked outside development. */
 const CLIENT_ERROR_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', ...LIMIT_ERROR_CODES]);
 
 class BodyTooLarge extends Error {}
 
@@ -54,15 +54,17 @@ export interface HttpApp {
  */
 export async function startHttpServer(db: DataSource, config: Config, log: Logger, port = config.port): Promise<HttpApp> {
   const schema = await buildAppSchema();
-  const limits = armor();
+  const limits = armor(config);
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    plugins: [...limits.plugins, ...(config.exposeErrors ? [] : [ApolloServerPluginLandingPageDisabled()])],
-    validationRules: limits.validationRules,
+    plugins: [...limits.plugins, costPlugin(schema, config), ...(config.exposeErrors ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    validationRules: [...limits.validationRules, introspectionDepthRule(QUERY_LIMITS.maxIntrospectionDepth)],
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: config.exposeErrors,
-    introspection: true,
+    introspection: config.introspection,
+    // Nothing here uses automatic persisted queries: a request that sends one is a 400 (costPlugin).
+    persistedQueries: false,
     formatError: (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
@@ -74,7 +76,7 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   await apollo.start();
 
   const contextFor = (req: IncomingMessage): RequestContext => {
-    const ctx: RequestContext = { caller: undefined, db, config, loaders: createLoaders(db) };
+    const ctx: RequestContext = { caller: undefined, db, config, loaders: createLoaders(db), clientAddress: req.socket.remoteAddress };
     const header = req.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -107,6 +107,15 @@ async function attributedLongAgo(member: { id: string }): Promise<void> {
   await hub.db.query(`UPDATE member SET affiliate_attributed_at = now() - interval '400 days' WHERE id = $1`, [member.id]);
 }
 
+/**
+ * Stands in for time passing: the hold of a purchase's commission ends at `at`. (A purchase cannot
+ * be backdated past its hold: the hold counts from the later of occurredAt and the posting.)
+ */
+async function holdEndsAt(publicTransactionId: string, at: Date): Promise<void> {
+  const { memberId, transactionId } = decodeTransactionId(publicTransactionId)!;
+  await hub.db.query('UPDATE commission SET approves_at = $3 WHERE member_id = $1 AND purchase_id = $2', [memberId, transactionId, at.toISOString()]);
+}
+
 async function buy(partner: TestPartner, member: TestMember, amount: string, extra: Record<string, unknown> = {}): Promise<string> {
   const res = await purchase(hub, partner, member, amount, extra);
   expect(res.userErrors).toEqual([]);
@@ -452,19 +461,20 @@ describe('commission plans', () => {
   });
 
   it('durationDays: only purchases that occur within that many days of the attribution earn commission', async () => {
-    const partner = await planPartner(percent('0.1', 0, 30));
+    const partner = await planPartner(percent('0.1', 0, 10));
     const affiliate = await createAffiliate();
     const member = await referred(partner, affiliate);
-    // Enrollment happened just now; to test a 30-day window we move the attribution 40 days back in
-    // the database (the API cannot enroll in the past), then record purchases with past occurredAt.
-    const attributedAt = new Date(Date.now() - 40 * DAY_MS);
+    // Enrollment happened just now; to test a 10-day window we move the attribution 20 days back in
+    // the database (the API cannot enroll in the past), then record purchases with past occurredAt
+    // (inside the coalition's 30-day backdating window).
+    const attributedAt = new Date(Date.now() - 20 * DAY_MS);
     await hub.db.query('UPDATE member SET affiliate_attributed_at = $2 WHERE id = $1', [member.id, attributedAt]);
     const at = (ms: number) => new Date(attributedAt.getTime() + ms);
     const cases: [string, Date, string[]][] = [
       ['a day after attribution', at(DAY_MS), ['100']],
-      ['exactly 30 days after', at(30 * DAY_MS), ['100']],
-      ['30 days and a second after', at(30 * DAY_MS + 1000), []],
-      ['today, 40 days after', new Date(), []],
+      ['exactly 10 days after', at(10 * DAY_MS), ['100']],
+      ['10 days and a second after', at(10 * DAY_MS + 1000), []],
+      ['today, 20 days after', new Date(), []],
     ];
     for (const [why, occurredAt, expected] of cases) {
       const tx = await buy(partner, member, '10.00', { occurredAt });
@@ -496,7 +506,7 @@ describe('commission plans', () => {
     expect((await commissionRows(after)).map((c) => c.amount)).toEqual(['100']);
   });
 
-  it('holdDays: a commission is PENDING until occurredAt + holdDays, then APPROVED; holdDays 0 approves at once', async () => {
+  it('holdDays: a commission is PENDING until max(occurredAt, postedAt) + holdDays, then APPROVED; holdDays 0 approves at once', async () => {
     const held = await planPartner(percent('0.1', 30));
     const instant = await planPartner(percent('0.1', 0));
     const affiliate = await createAffiliate();
@@ -504,24 +514,32 @@ describe('commission plans', () => {
     await attributedLongAgo(member);
     await enroll(hub, instant, { email: member.email });
     const now = new Date();
-    const longAgo = new Date(Date.now() - 31 * DAY_MS);
-    await buy(held, member, '10.00', { occurredAt: now });
-    await buy(held, member, '20.00', { occurredAt: longAgo });
-    await buy(instant, member, '30.00', { occurredAt: now });
+    const twentyDaysAgo = new Date(Date.now() - 20 * DAY_MS);
+    const posted = async (partner: TestPartner, amount: string, occurredAt: Date) => {
+      const res = await purchase(hub, partner, member, amount, { occurredAt });
+      expect(res.userErrors).toEqual([]);
+      return res.transaction as { id: string; postedAt: string };
+    };
+    const current = await posted(held, '10.00', now);
+    // Backdated 20 days under a 30-day hold: not approved 10 days from now, but 30 days after its posting.
+    const backdated = await posted(held, '20.00', twentyDaysAgo);
+    const atOnce = await posted(instant, '30.00', now);
+    const later = (a: string, b: string) => (a > b ? a : b);
     const nodes = await myCommissions(affiliate);
     expect(nodes.map((n) => [n.purchaseAmount.amount, n.status, n.occurredAt, n.approvesAt])).toEqual([
-      ['30.00', 'APPROVED', now.toISOString(), now.toISOString()],
-      ['20.00', 'APPROVED', longAgo.toISOString(), new Date(longAgo.getTime() + 30 * DAY_MS).toISOString()],
-      ['10.00', 'PENDING', now.toISOString(), new Date(now.getTime() + 30 * DAY_MS).toISOString()],
+      ['30.00', 'APPROVED', now.toISOString(), later(now.toISOString(), atOnce.postedAt)],
+      ['20.00', 'PENDING', twentyDaysAgo.toISOString(), new Date(new Date(backdated.postedAt).getTime() + 30 * DAY_MS).toISOString()],
+      ['10.00', 'PENDING', now.toISOString(), new Date(new Date(later(now.toISOString(), current.postedAt)).getTime() + 30 * DAY_MS).toISOString()],
     ]);
-    expect((await myCommissions(affiliate, 'status: PENDING')).map((n) => n.purchaseAmount.amount)).toEqual(['10.00']);
-    expect((await myCommissions(affiliate, 'status: APPROVED')).map((n) => n.purchaseAmount.amount)).toEqual(['30.00', '20.00']);
+    expect((await myCommissions(affiliate, 'status: PENDING')).map((n) => n.purchaseAmount.amount)).toEqual(['20.00', '10.00']);
+    expect((await myCommissions(affiliate, 'status: APPROVED')).map((n) => n.purchaseAmount.amount)).toEqual(['30.00']);
 
     // The hold ends by time alone: a purchase whose hold ends in a moment becomes APPROVED with no write.
-    const soon = new Date(Date.now() - 30 * DAY_MS + 1500);
-    await buy(held, member, '40.00', { occurredAt: soon });
+    const soon = new Date(Date.now() + 1500);
+    const tx = await buy(held, member, '40.00');
+    await holdEndsAt(tx, soon);
     expect((await myCommissions(affiliate, 'first: 1'))[0]).toMatchObject({ purchaseAmount: { amount: '40.00' }, status: 'PENDING' });
-    await waitUntil(new Date(soon.getTime() + 30 * DAY_MS));
+    await waitUntil(soon);
     expect((await myCommissions(affiliate, 'first: 1'))[0]).toMatchObject({ purchaseAmount: { amount: '40.00' }, status: 'APPROVED' });
   });
 
@@ -638,12 +656,13 @@ describe('refunds', () => {
     const affiliate = await createAffiliate();
     const member = await referred(partner, affiliate);
     await attributedLongAgo(member);
-    const occurredAt = new Date(Date.now() - 30 * DAY_MS + 2500); // the hold ends 2.5 seconds from now
-    const tx = await buy(partner, member, '10.10', { occurredAt });
+    const tx = await buy(partner, member, '10.10');
+    const holdEnd = new Date(Date.now() + 2500); // stands in for the 30 days: the hold ends 2.5 seconds from now
+    await holdEndsAt(tx, holdEnd);
     await refund(partner, tx, '5.05'); // on hold: reduced to 0.26
-    expect(Date.now()).toBeLessThan(occurredAt.getTime() + 30 * DAY_MS); // the scenario needs that refund to come before the hold ends
+    expect(Date.now()).toBeLessThan(holdEnd.getTime()); // the scenario needs that refund to come before the hold ends
     expect(await myCommissions(affiliate)).toMatchObject([{ amount: { amount: '0.26' }, status: 'PENDING' }]);
-    await waitUntil(new Date(occurredAt.getTime() + 30 * DAY_MS));
+    await waitUntil(holdEnd);
     await refund(partner, tx); // approved now: a clawback of what is left
     const nodes = await myCommissions(affiliate);
     expect(nodes.map((n) => [n.amount.amount, n.status, n.clawbackOf])).toEqual([['-0.26', 'APPROVED', nodes[1]!.id], ['0.26', 'APPROVED', null]]);
@@ -710,16 +729,17 @@ describe('settlement', () => {
     const paidA = await buy(instant, m1, '100.00'); // 10.00 approved
     await buy(instant, m2, '50.00'); // 5.00 approved
     await buy(held, m3, '40.00'); // 4.00 pending
-    await buy(held, m3, '20.00', { occurredAt: new Date(Date.now() - 31 * DAY_MS) }); // 2.00, its hold over
+    // Stands in for time passing: the holds of these two are moved (a purchase cannot be backdated past its hold).
+    await holdEndsAt(await buy(held, m3, '20.00'), new Date(Date.now() - DAY_MS)); // 2.00, its hold over
     await refund(held, await buy(held, m3, '30.00')); // 3.00 reversed before approval
-    const holdEndsAfterPeriod = new Date(Date.now() - 30 * DAY_MS + 2500);
-    await buy(held, m3, '10.00', { occurredAt: holdEndsAfterPeriod }); // 1.00, approved only after the period's end
+    const holdEndsAfterPeriod = new Date(Date.now() + 2500);
+    await holdEndsAt(await buy(held, m3, '10.00'), holdEndsAfterPeriod); // 1.00, approved only after the period's end
     await pause();
     const periodEnd = new Date();
-    expect(periodEnd.getTime()).toBeLessThan(holdEndsAfterPeriod.getTime() + 30 * DAY_MS); // the scenario needs its hold to end later
+    expect(periodEnd.getTime()).toBeLessThan(holdEndsAfterPeriod.getTime()); // the scenario needs its hold to end later
     await pause();
     await buy(late, m2, '70.00'); // 7.00 approved, but posted after the period's end
-    await waitUntil(new Date(holdEndsAfterPeriod.getTime() + 30 * DAY_MS));
+    await waitUntil(holdEndsAfterPeriod);
 
     const res = await hub.gql(CLOSE, { input: { periodStart, periodEnd } }, hub.admin);
     expect(res.data.closeSettlementPeriod.userErrors).toEqual([]);

@@ -335,17 +335,26 @@ describe('reverseTransaction', () => {
   });
 });
 
-describe('idempotency keys', () => {
-  const longKey = 'k'.repeat(201);
+describe('idempotency keys: 1 to 255 printable characters, not blank', () => {
+  const longKey = 'k'.repeat(256);
   it.each([
     ['recordPurchase', 'empty', ''],
-    ['recordPurchase', '201 characters long', longKey],
+    ['recordPurchase', '256 characters long', longKey],
+    ['recordPurchase', 'a single space', ' '],
+    ['recordPurchase', 'only white space', ' \u00a0 '],
+    ['recordPurchase', 'holding a tab (a control character)', 'a\tb'],
+    ['recordPurchase', 'holding a line feed', 'a\nb'],
+    ['recordPurchase', 'holding U+0007 BEL', 'a\u0007b'],
+    ['recordPurchase', 'holding U+202E (bidirectional override)', 'a\u202eb'],
     ['redeemPoints', 'empty', ''],
-    ['redeemPoints', '201 characters long', longKey],
+    ['redeemPoints', '256 characters long', longKey],
+    ['redeemPoints', 'a single space', ' '],
     ['awardBonus', 'empty', ''],
-    ['awardBonus', '201 characters long', longKey],
+    ['awardBonus', '256 characters long', longKey],
+    ['awardBonus', 'a single space', ' '],
     ['reverseTransaction', 'empty', ''],
-    ['reverseTransaction', '201 characters long', longKey],
+    ['reverseTransaction', '256 characters long', longKey],
+    ['reverseTransaction', 'a single space', ' '],
   ] as [Mutation, string, string][])('%s with an idempotencyKey that is %s is a BAD_USER_INPUT error naming idempotencyKey', async (mutation, _why, idempotencyKey) => {
     const { member, purchaseId } = await memberWith100Points();
     const res = await refused(member, () => {
@@ -363,11 +372,25 @@ describe('idempotency keys', () => {
     expect(JSON.stringify(res.errors![0])).toContain('idempotencyKey');
   });
 
-  it('a key of 200 characters, the most allowed, is accepted', async () => {
+  it('a key of 255 characters, the most allowed, is accepted, and so is one with inner spaces and non-ASCII letters', async () => {
     const { member } = await memberWith100Points();
-    const res = await recordPurchase(member, { idempotencyKey: 'k'.repeat(200) });
+    const res = await recordPurchase(member, { idempotencyKey: 'k'.repeat(255) });
     expect(res.data.recordPurchase.userErrors).toEqual([]);
     expect(res.data.recordPurchase.member.balance).toBe(110);
+    const again = await recordPurchase(member, { idempotencyKey: 'k'.repeat(255) });
+    expect(again.data.recordPurchase.member.balance).toBe(110); // the same key: the first result, nothing posted
+    const spaced = await recordPurchase(member, { idempotencyKey: ' order 42 / kasse 1 – Jänner ' });
+    expect(spaced.data.recordPurchase.userErrors).toEqual([]);
+  });
+
+  it('donatePoints with a key of a single space is BAD_USER_INPUT naming idempotencyKey, and nothing is written', async () => {
+    const { member } = await memberWith100Points();
+    const cause = await hub.gql('mutation($input: CreateCauseInput!) { createCause(input: $input) { cause { id } } }', { input: { name: unique('Cause ') } }, hub.admin);
+    const res = await refused(member, () => hub.gql('mutation($input: DonatePointsInput!) { donatePoints(input: $input) { userErrors { code } } }',
+      { input: { idempotencyKey: ' ', causeId: cause.data.createCause.cause.id, points: 10 } }, member.token));
+    expect(res.data?.donatePoints ?? null).toBeNull();
+    expect(res.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(res.errors![0])).toContain('idempotencyKey');
   });
 });
 

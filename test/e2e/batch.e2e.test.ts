@@ -195,7 +195,8 @@ describe('each item is judged on its own', () => {
   // Inside a batch the item's own constraints (as on recordPurchase's input) still hold.
   it.each([
     ['empty', ''],
-    ['201 characters long', 'k'.repeat(201)],
+    ['256 characters long', 'k'.repeat(256)],
+    ['a single space', ' '],
   ])('an item whose idempotencyKey is %s is refused with a clear error and written nowhere', async (_why, idempotencyKey) => {
     const [ann] = await enrollMany(1);
     const before = await ledgerRowCounts(hub);

@@ -222,7 +222,9 @@ describe('createPartner', () => {
     ['pointsValidityDays 0', (p) => { p.earnRule.pointsValidityDays = 0; }, ['input', 'earnRule', 'pointsValidityDays']],
     ['everyNthVisit without visitBonus', (p) => { delete (p.earnRule as Partial<PartnerInput['earnRule']>).visitBonus; }, ['input', 'earnRule', 'everyNthVisit']],
     ['the same category twice', (p) => { p.earnRule.categoryMultipliers[1]!.category = 'organic'; }, ['input', 'earnRule', 'categoryMultipliers', '1', 'category']],
-    ['a category multiplier of 0', (p) => { p.earnRule.categoryMultipliers[0]!.multiplier = '0'; }, ['input', 'earnRule', 'categoryMultipliers', '0', 'multiplier']],
+    ['the same category twice, in another case (" Organic")', (p) => { p.earnRule.categoryMultipliers[1]!.category = ' Organic'; }, ['input', 'earnRule', 'categoryMultipliers', '1', 'category']],
+    // A multiplier of 0 is allowed (it excludes the category from earning); below 0 is not.
+    ['a negative category multiplier', (p) => { p.earnRule.categoryMultipliers[0]!.multiplier = '-0.5'; }, ['input', 'earnRule', 'categoryMultipliers', '0', 'multiplier']],
     ['a PERCENT_OF_SALE rate above 1', (p) => { p.commissionPlan.rate = '1.5'; }, ['input', 'commissionPlan', 'rate']],
     ['a PERCENT_OF_SALE plan without a rate', (p) => { delete (p.commissionPlan as Partial<PartnerInput['commissionPlan']>).rate; }, ['input', 'commissionPlan', 'rate']],
     ['a FIXED_FIRST_PURCHASE plan without an amount', (p) => { p.commissionPlan.type = 'FIXED_FIRST_PURCHASE'; delete (p.commissionPlan as Partial<PartnerInput['commissionPlan']>).rate; },

@@ -152,10 +152,11 @@ describe('redemption', () => {
 });
 
 describe('reversals', () => {
-  it('refunds a purchase in parts: floor(earned × refund / amount), the last refund takes what is left', async () => {
+  it('refunds a purchase in parts on the running total: floor(earned × refunded in all / amount) in all, the last refund takes what is left', async () => {
     const member = await enroll(hub, grocer);
     const bought = await purchase(hub, grocer, member, '100.00'); // 125 points
-    const steps = [['30.00', -37], ['30.00', -37], ['40.00', -51]] as const;
+    // floor(125 × 0.3) = 37, floor(125 × 0.6) = 75 in all (38 more), then the rest: 50.
+    const steps = [['30.00', -37], ['30.00', -38], ['40.00', -50]] as const;
     for (const [amount, points] of steps) {
       const refund = await reverse(hub, grocer.token, bought.transaction.id, amount);
       expect(refund.userErrors).toEqual([]);

@@ -13,7 +13,7 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
  *   issuer → redeeming partner at the redeeming partner's redemption value;
  * - a returned reward gives the same lots their points back and negates those obligations (in the
  *   period of the return); the restored points pay open debt first;
- * - a refund takes back floor(earned × refund / amount) points (the completing refund: the rest),
+ * - refunds take back floor(earned × refunded in all / amount) points in all (the completing refund: the rest),
  *   first from the purchase's own lot, then from other lots oldest first as DEBT_RECOVERY
  *   lot issuer → refunding partner at the refunding partner's value, the rest becomes debt owed to it;
  * - every new lot pays open debt first, oldest debt first: DEBT_RECOVERY lot issuer → creditor at
@@ -188,7 +188,8 @@ class Model {
 
   refund(p: PurchaseRecord, refundMinor: bigint): number {
     const completes = p.refundedMinor + refundMinor === p.amountMinor;
-    const points = completes ? p.earned - p.taken : Number((BigInt(p.earned) * refundMinor) / p.amountMinor);
+    // On the running total: floor(earned × refunded in all / amount) taken back in all.
+    const points = completes ? p.earned - p.taken : Number((BigInt(p.earned) * (p.refundedMinor + refundMinor)) / p.amountMinor) - p.taken;
     p.refundedMinor += refundMinor;
     p.taken += points;
     this.count(completes ? 'completing refund' : 'partial refund');

@@ -165,7 +165,7 @@ describe('tiers', () => {
     expect(await tierOf(member)).toEqual({ tier: { name: 'Silver', earnMultiplier: '1.5' }, tierProgress: progress(100, 'Gold', 400) });
   });
 
-  it('lowers qualifying points with a refund but keeps the tier until the expiry job downgrades it', async () => {
+  it('downgrades at the refund that drops qualifying points below the threshold: 120 points (Silver from 100), a refund of 60.00 leaves 60 and no tier at once', async () => {
     const shop = await createPartner(hub, { pointsPerUnit: '1' });
     const member = await memberOf(shop);
     const big = await purchase(hub, shop, member, '120.00');
@@ -173,13 +173,25 @@ describe('tiers', () => {
 
     const refund = await reverse(hub, shop.token, big.transaction.id, '60.00');
     expect(refund.transaction.points).toBe(-60);
-    expect(await tierOf(member)).toEqual({ tier: { name: 'Silver', earnMultiplier: '1.5' }, tierProgress: progress(60, 'Gold', 440) });
-    expect((await purchase(hub, shop, member, '10.00')).transaction.points).toBe(15); // still Silver
+    // The refund's posting downgrades: no expiry job needed.
+    expect(await tierOf(member)).toEqual({ tier: null, tierProgress: progress(60, 'Silver', 40) });
+    expect((await purchase(hub, shop, member, '10.00')).transaction.points).toBe(10); // 1×, no longer Silver
 
     const run = await expire();
-    expect(run.tierChanges).toBeGreaterThanOrEqual(1);
-    expect(await tierOf(member)).toEqual({ tier: null, tierProgress: progress(75, 'Silver', 25) });
+    expect(run.tierChanges).toBe(0);
+    expect(await tierOf(member)).toEqual({ tier: null, tierProgress: progress(70, 'Silver', 30) });
     expect((await purchase(hub, shop, member, '10.00')).transaction.points).toBe(10);
+  });
+
+  it('keeps the tier at a refund that leaves qualifying points at or above the threshold: 150 points, a refund of 50.00 leaves 100, still Silver', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' });
+    const member = await memberOf(shop);
+    const big = await purchase(hub, shop, member, '150.00');
+    expect((await reverse(hub, shop.token, big.transaction.id, '50.00')).transaction.points).toBe(-50);
+    expect(await tierOf(member)).toEqual({ tier: { name: 'Silver', earnMultiplier: '1.5' }, tierProgress: progress(100, 'Gold', 400) });
+    // A full refund of the rest drops it.
+    expect((await reverse(hub, shop.token, big.transaction.id)).transaction.points).toBe(-100);
+    expect(await tierOf(member)).toEqual({ tier: null, tierProgress: progress(0, 'Silver', 100) });
   });
 
   it('downgrades in the expiry job when the trailing 365-day window slides past old purchases', async () => {
@@ -314,6 +326,51 @@ describe('referrals', () => {
     expect((await tierOf(bob)).tierProgress).toEqual(progress(30, 'Silver', 70));
   });
 
+  it('referral farming: enroll with the code, a 0.01 purchase (0 points), refund it → no bonus paid; then a 10.00 purchase pays 50 and 100 once', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' });
+    const ann = await referrer(shop);
+    const farmed = await referee(shop, ann.referralCode);
+    const tiny = await purchase(hub, shop, farmed, '0.01');
+    expect(tiny).toMatchObject({ userErrors: [], transaction: { points: 0 } });
+    expect((await reverse(hub, shop.token, tiny.transaction.id)).userErrors).toEqual([]);
+    expect(await referralRows(farmed)).toEqual([]);
+    expect(await referralRows(ann)).toEqual([]);
+    expect(await balanceOf(hub, farmed)).toBe(0);
+    expect(await balanceOf(hub, ann)).toBe(0);
+    expect(await stats(ann)).toMatchObject({ successfulReferrals: 0 });
+    // The referral was not used up: the first qualifying purchase pays, once.
+    await purchase(hub, shop, farmed, '10.00');
+    await purchase(hub, shop, farmed, '10.00');
+    expect(await balanceOf(hub, farmed)).toBe(70);
+    expect(await balanceOf(hub, ann)).toBe(100);
+    expect(await referralRows(farmed)).toHaveLength(1);
+    expect(await stats(ann)).toMatchObject({ successfulReferrals: 1 });
+  });
+
+  it('a referral qualifies only on a purchase of at least referral.minimumPurchase (20.00) that earns a point: 19.99 does not, 20.00 does', async () => {
+    const configure = (minimumPurchase?: string) => hub.gql(`mutation($input: ConfigureCoalitionInput!) { configureCoalition(input: $input) {
+      coalition { referral { minimumPurchase } } userErrors { code message field } } }`,
+    { input: { name: 'City Rewards', currency: 'EUR', donationValuePerPoint: '0.01', tiers: TIERS, referral: { ...REFERRAL, ...(minimumPurchase ? { minimumPurchase } : {}) } } }, hub.admin);
+    const res = await configure('20.00');
+    expect(res.data.configureCoalition).toEqual({ coalition: { referral: { minimumPurchase: '20.00' } }, userErrors: [] });
+    try {
+      // Points earned elsewhere are kept under 100, so no tier interferes.
+      const shop = await createPartner(hub, { pointsPerUnit: '0.5' });
+      const ann = await referrer(shop);
+      const bob = await referee(shop, ann.referralCode);
+      expect((await purchase(hub, shop, bob, '19.99')).transaction.points).toBe(9);
+      expect(await referralRows(bob)).toEqual([]);
+      expect((await purchase(hub, shop, bob, '20.00')).transaction.points).toBe(10);
+      expect(await referralRows(bob)).toHaveLength(1);
+      expect(await balanceOf(hub, ann)).toBe(100);
+      const refused = await configure('-1');
+      expect(refused.data.configureCoalition).toMatchObject({ coalition: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'referral', 'minimumPurchase'] }] });
+    } finally {
+      // The default: 0, any purchase that earns a point qualifies.
+      expect((await configure()).data.configureCoalition).toEqual({ coalition: { referral: { minimumPurchase: '0.00' } }, userErrors: [] });
+    }
+  });
+
   it('pays a milestone bonus exactly when the successful referrals reach a configured count (2 and 3, not 1 or 4)', async () => {
     const shop = await createPartner(hub, { pointsPerUnit: '1' });
     const ann = await referrer(shop);
@@ -404,8 +461,8 @@ describe('expiry', () => {
     await bonus(hub, hub.admin, member, 7, { action: 'CUSTOM' }); // an operator lot expires the same way
     const due = new Date(Date.now() - DAY_MS);
     await dueSince(member, due);
-    // Until the job runs, due points are still there, and count as expiring.
-    expect(await me(member, EXPIRY_FIELDS)).toEqual({ balance: 47, expiringPoints: 47, nextExpiry: { points: 47, expiresAt: due.toISOString() } });
+    // Points past expiry are gone before the job runs: not in the balance, not "expiring", no next expiry.
+    expect(await me(member, EXPIRY_FIELDS)).toEqual({ balance: 0, expiringPoints: 0, nextExpiry: null });
 
     expect(await expire()).toMatchObject({ expiredPoints: 47, expiredLots: 2 });
     expect(await me(member, EXPIRY_FIELDS)).toEqual({ balance: 0, expiringPoints: 0, nextExpiry: null });
@@ -454,8 +511,11 @@ describe('expiry', () => {
     await dueSince(member, at);
 
     expect(await expire(new Date(at.getTime() - 1).toISOString())).toMatchObject({ expiredPoints: 0, expiredLots: 0 });
-    expect(await balanceOf(hub, member)).toBe(30);
+    // The job left the lot alone; past expiry now, it is not in the balance all the same.
+    expect(await lotsOf(member)).toEqual([{ points: 30, remaining: 30, issuer_type: 'PARTNER' }]);
+    expect(await balanceOf(hub, member)).toBe(0);
     expect(await expire(at.toISOString())).toMatchObject({ expiredPoints: 30, expiredLots: 1 });
+    expect(await lotsOf(member)).toEqual([{ points: 30, remaining: 0, issuer_type: 'PARTNER' }]);
     expect(await balanceOf(hub, member)).toBe(0);
     expect((await history(member))[0]).toMatchObject({ type: 'EXPIRY', points: -30, occurredAt: at.toISOString() });
   });
@@ -470,7 +530,8 @@ describe('expiry', () => {
     expect(res.data.runExpiry).toEqual({ expiredPoints: 0, expiredLots: 0, tierChanges: 0,
       userErrors: [expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'asOf'] })] });
     expect(await ledgerRowCounts(hub)).toEqual(before);
-    expect(await balanceOf(hub, member)).toBe(30);
+    expect(await lotsOf(member)).toEqual([{ points: 30, remaining: 30, issuer_type: 'PARTNER' }]);
+    expect(await balanceOf(hub, member)).toBe(0); // past expiry: not spendable, job or not
     // Now, with no asOf: the default is now.
     expect(await expire()).toMatchObject({ expiredPoints: 30, expiredLots: 1 });
   });
@@ -518,8 +579,10 @@ describe('expiry', () => {
     expect(await expire(asOf.toISOString())).toMatchObject({ expiredPoints: 40, expiredLots: 1 });
     expect(await balanceOf(hub, member)).toBe(0);
 
-    // The reward comes back: its lot is restored with its own expiry, which is long past.
-    expect((await reverse(hub, shop.token, redemption.transaction.id)).member.balance).toBe(30);
+    // The reward comes back: its lot is restored with its own expiry, which is long past, so the
+    // restored points are expired at once: the balance stays 0.
+    expect((await reverse(hub, shop.token, redemption.transaction.id)).member.balance).toBe(0);
+    expect(await lotsOf(member)).toEqual([{ points: 30, remaining: 30, issuer_type: 'PARTNER' }, { points: 40, remaining: 0, issuer_type: 'PARTNER' }]);
     try {
       // The job again, for the same asOf: the restored lot is past expiry at asOf, so it expires now;
       // the 40 points expired before are not expired (nor reported) a second time.

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import { Caller, Role, signToken } from '../../src/api/auth';
 import { HttpApp, startHttpServer } from '../../src/api/http-server';
-import { createLogger } from '../../src/common/logger';
+import { Logger, createLogger } from '../../src/common/logger';
 import { Config } from '../../src/config';
 
 export interface GraphQLResponse<T = any> {
@@ -51,7 +51,7 @@ export async function post(url: string, body: unknown, token?: string): Promise<
 }
 
 /** Creates a database, runs the migrations on it, and starts the HTTP server on a free port. */
-export async function startTestHub(options: { poolSize?: number } = {}): Promise<TestHub> {
+export async function startTestHub(options: { poolSize?: number; config?: Partial<Config>; log?: Logger } = {}): Promise<TestHub> {
   const name = `hub_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl() });
   await admin.connect();
@@ -66,8 +66,11 @@ export async function startTestHub(options: { poolSize?: number } = {}): Promise
     port: 0, databaseUrl, dataDir: '/nonexistent', jwtSecret: randomBytes(32).toString('hex'), nodeEnv: 'test',
     dbPoolSize: poolSize, exposeErrors: false, logLevel: 'silent', expiryIntervalSeconds: 0, settlementGraceSeconds: 0,
     webhookAllowPrivate: true, webhookPollMs: 0,
+    // Cost buckets too big for any test to spend (the throttle is tested with a small one).
+    introspection: true, rateLimitMaxCost: 1_000_000_000, rateLimitRestoreRate: 1_000_000_000,
+    ...options.config,
   };
-  const log = createLogger(process.env.TEST_LOG === '1' ? 'info' : 'silent');
+  const log = options.log ?? createLogger(process.env.TEST_LOG === '1' ? 'info' : 'silent');
   const apps: HttpApp[] = [await startHttpServer(db, config, log, 0)];
   const others: DataSource[] = [];
   const token = (caller: Caller, ttl = 3600) => signToken(config.jwtSecret, caller, ttl);

@@ -1,5 +1,5 @@
 import { CommissionPlanType } from '../partner/partner.types';
-import { commissionAfterRefund, commissionFor, commissionRefund } from './commission.rules';
+import { approvesAt, commissionAfterRefund, commissionFor, commissionRefund } from './commission.rules';
 
 const DAY = 86_400_000;
 const at = new Date('2026-06-01T00:00:00Z');
@@ -45,5 +45,16 @@ describe('commissionRefund', () => {
     ['nothing to change', state({ approved: true, amountsMinor: [1000n] }), 0n, { kind: 'none' }],
   ])('%s', (_name, s, refunded, expected) => {
     expect(commissionRefund(s, refunded)).toEqual(expected);
+  });
+});
+
+describe('approvesAt: the hold counts from the later of occurredAt and the posting', () => {
+  const held = { ...percent('0.1'), holdDays: 30 };
+  it.each([
+    ['a purchase posted as it happens: 30 days after it', at, at, new Date(at.getTime() + 30 * DAY)],
+    ['a purchase backdated 20 days: 30 days after its posting, not 10', new Date(at.getTime() - 20 * DAY), at, new Date(at.getTime() + 30 * DAY)],
+    ['a purchase dated a minute ahead (clock skew): 30 days after its occurredAt', new Date(at.getTime() + 60_000), at, new Date(at.getTime() + 60_000 + 30 * DAY)],
+  ])('%s', (_why, occurredAt, postedAt, expected) => {
+    expect(approvesAt(held, occurredAt, postedAt)).toEqual(expected);
   });
 });

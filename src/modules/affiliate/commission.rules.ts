@@ -37,8 +37,12 @@ export function commissionFor(c: CommissionCase): bigint {
   return BigInt(new Dec(c.plan.amount!).times(new Dec(10).pow(c.currencyExponent)).toFixed(0));
 }
 
-export function approvesAt(plan: CommissionPlan, occurredAt: Date): Date {
-  return new Date(occurredAt.getTime() + plan.holdDays * DAY_MS);
+/**
+ * When a commission's hold ends (DESIGN.md, Affiliates): holdDays after the later of the purchase's
+ * occurredAt and its posting, so a backdated purchase waits the whole hold from when it was recorded.
+ */
+export function approvesAt(plan: CommissionPlan, occurredAt: Date, postedAt: Date): Date {
+  return new Date(Math.max(occurredAt.getTime(), postedAt.getTime()) + plan.holdDays * DAY_MS);
 }
 
 /** What a commission should come to once `refundedMinor` of the purchase is refunded: pro rata, half up. */

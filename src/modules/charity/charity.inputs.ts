@@ -1,4 +1,5 @@
-import { IsOptional, Length, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, MaxLength, MinLength } from 'class-validator';
+import { IsIdempotencyKey } from '../../common/idempotency-key';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
 
@@ -54,7 +55,7 @@ export class CreateMatchingCampaignInput {
 @InputType()
 export class DonatePointsInput {
   @Field()
-  @Length(1, 200)
+  @IsIdempotencyKey()
   idempotencyKey: string;
 
   @Field(() => ID)

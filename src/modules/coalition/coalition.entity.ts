@@ -10,11 +10,14 @@ export interface ReferralSettings {
   refereeBonus: number;
   referrerBonus: number;
   milestones: { referrals: number; bonus: number }[];
+  /** Decimal string, currency units: the least a qualifying purchase amounts to; absent in settings saved before it existed ('0'). */
+  minimumPurchase?: string;
 }
 
 /** The coalition's settings: one row. */
 @Entity('coalition')
 @Check('CHK_coalition_single_row', '"id" = 1')
+@Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
   id: number;
@@ -36,6 +39,10 @@ export class CoalitionEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   referral: ReferralSettings | null;
+
+  /** How many days in the past a purchase's occurredAt may lie (DESIGN.md, Earning). */
+  @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
+  maxBackdateDays: number;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;

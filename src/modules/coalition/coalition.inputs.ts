@@ -37,6 +37,10 @@ export class ReferralSettingsInput {
   @ArrayMaxSize(50)
   @ValidateNested({ each: true })
   milestones: ReferralMilestoneInput[];
+
+  @Field(() => DecimalScalar, { nullable: true, description: 'The least amount a qualifying purchase has (it must also earn a point); default 0' })
+  @IsOptional()
+  minimumPurchase?: string | null;
 }
 
 @InputType()
@@ -62,4 +66,8 @@ export class ConfigureCoalitionInput {
   @IsOptional()
   @ValidateNested()
   referral?: ReferralSettingsInput | null;
+
+  @Field(() => Int, { nullable: true, description: 'How many days in the past a purchase may have occurred (1 to 3650); omitted: unchanged (initially 30)' })
+  @IsOptional()
+  maxBackdateDays?: number | null;
 }

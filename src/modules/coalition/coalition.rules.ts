@@ -1,5 +1,5 @@
-import { Dec } from '../../common/decimal';
-import { isKnownCurrency } from '../../common/currency';
+import { Dec, MAX_AMOUNT_UNITS } from '../../common/decimal';
+import { currencyExponent, isKnownCurrency } from '../../common/currency';
 import { ErrorCode, UserError, userError } from '../../api/errors';
 import { checkRate } from '../earning/earn-rule';
 import type { ConfigureCoalitionInput } from './coalition.inputs';
@@ -7,6 +7,8 @@ import type { ConfigureCoalitionInput } from './coalition.inputs';
 const MAX_BONUS = 1_000_000_000;
 
 /** Every problem with coalition settings; empty when they are valid. */
+export const MAX_BACKDATE_DAYS_LIMIT = 3650;
+
 export function validateCoalitionSettings(input: ConfigureCoalitionInput): UserError[] {
   const errors: (UserError | undefined)[] = [];
   const path = ['input'];
@@ -35,6 +37,18 @@ export function validateCoalitionSettings(input: ConfigureCoalitionInput): UserE
       if (m.bonus < 1 || m.bonus > MAX_BONUS) errors.push(userError(ErrorCode.INVALID_INPUT, `milestone bonus must be from 1 to ${MAX_BONUS}`, [...field, 'bonus']));
       counts.add(m.referrals);
     });
+    if (referral.minimumPurchase != null) {
+      const minimum = new Dec(referral.minimumPurchase);
+      const exponent = isKnownCurrency(input.currency) ? currencyExponent(input.currency) : 2;
+      if (minimum.isNegative() || minimum.decimalPlaces() > exponent || minimum.gt(MAX_AMOUNT_UNITS)) {
+        errors.push(userError(ErrorCode.INVALID_INPUT, `minimumPurchase must be an amount from 0 to ${MAX_AMOUNT_UNITS.toFixed()} with at most ${exponent} decimal places`,
+          [...path, 'referral', 'minimumPurchase']));
+      }
+    }
+  }
+  const backdate = input.maxBackdateDays;
+  if (backdate != null && (!Number.isInteger(backdate) || backdate < 1 || backdate > MAX_BACKDATE_DAYS_LIMIT)) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, `maxBackdateDays must be a whole number from 1 to ${MAX_BACKDATE_DAYS_LIMIT}`, [...path, 'maxBackdateDays']));
   }
   return errors.filter((e): e is UserError => e !== undefined);
 }

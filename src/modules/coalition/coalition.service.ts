@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { currencyExponent } from '../../common/currency';
-import { formatRate } from '../../common/decimal';
+import { Dec, formatRate } from '../../common/decimal';
 import { toCoalition } from './coalition.loader';
 import { inTransaction, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
@@ -31,7 +31,8 @@ export async function configureCoalition(ctx: RequestContext, input: ConfigureCo
       .map((t) => ({ name: t.name, qualifyingPoints: t.qualifyingPoints, earnMultiplier: formatRate(t.earnMultiplier) }));
     const referral = input.referral
       ? { refereeBonus: input.referral.refereeBonus, referrerBonus: input.referral.referrerBonus,
-          milestones: [...input.referral.milestones].sort((a, b) => a.referrals - b.referrals).map((m) => ({ referrals: m.referrals, bonus: m.bonus })) }
+          milestones: [...input.referral.milestones].sort((a, b) => a.referrals - b.referrals).map((m) => ({ referrals: m.referrals, bonus: m.bonus })),
+          minimumPurchase: new Dec(input.referral.minimumPurchase ?? '0').toFixed() }
       : null;
     await q.manager.getRepository(CoalitionEntity).update({ id: 1 }, {
       name: input.name,
@@ -40,6 +41,8 @@ export async function configureCoalition(ctx: RequestContext, input: ConfigureCo
       donationValuePerPoint: input.donationValuePerPoint,
       tiers,
       referral,
+      // Omitted: unchanged, so re-sending older settings does not reset it.
+      ...(input.maxBackdateDays != null ? { maxBackdateDays: input.maxBackdateDays } : {}),
       updatedAt: new Date(),
     });
     await audit(ctx, q, { action: 'coalition.configured', subjectType: 'COALITION', subjectId: null, input });

@@ -32,6 +32,9 @@ export class ReferralSettingsType {
 
   @Field(() => [ReferralMilestone])
   milestones: ReferralMilestone[];
+
+  @Field(() => DecimalScalar, { description: 'The least amount a qualifying purchase has; it must also earn at least one point' })
+  minimumPurchase: string;
 }
 
 @ObjectType()
@@ -53,4 +56,7 @@ export class Coalition {
 
   @Field(() => ReferralSettingsType, { nullable: true })
   referral: ReferralSettingsType | null;
+
+  @Field(() => Int, { description: 'How many days in the past a purchase may have occurred' })
+  maxBackdateDays: number;
 }

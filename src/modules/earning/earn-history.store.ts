@@ -4,35 +4,44 @@ import { TIER_WINDOW_DAYS } from './tier.rules';
 
 /**
  * What the earn rules need of a member's past, read from the ledger itself after the member is
- * locked (so nothing a concurrent posting committed is missed): purchases at a partner (first
+ * locked (so nothing a concurrent posting committed is missed): visits at a partner (first
  * purchase, punch card), points earned at a partner on a UTC day (day cap), purchase points in the
- * trailing tier window, whether the member ever purchased (referral), and recent action bonuses.
+ * trailing tier window, and recent action bonuses.
  */
 export interface HistoryQuery {
-  /** (member, partner) pairs whose purchase count is needed. */
+  /** (member, partner) pairs whose visit count is needed. */
   counts: { memberId: string; partnerId: string }[];
   /** (member, partner, UTC day start) triples whose earned points are needed. */
   days: { memberId: string; partnerId: string; day: Date }[];
   /** Members whose tier qualification is needed. */
   qualifying: string[];
-  /** Members for whom it matters whether they ever purchased. */
-  purchased: string[];
   /** (member, partner, action, since) whose bonus count is needed. */
   bonuses: { memberId: string; partnerId: string; action: string; since: Date }[];
   asOf: Date;
 }
 
 export interface History {
-  purchases(memberId: string, partnerId: string): number;
+  /** Visits at the partner: purchases that reached minSpend and are not fully refunded. */
+  visits(memberId: string, partnerId: string): number;
+  /** Those visits that carried a punch-card bonus. */
+  visitBonuses(memberId: string, partnerId: string): number;
   dayPoints(memberId: string, partnerId: string, day: Date): number;
+  /** Exact up to 2^53; summed as 64-bit integers in SQL. */
   qualifyingPoints(memberId: string): number;
-  hasPurchased(memberId: string): boolean;
   bonusCount(memberId: string, partnerId: string, action: string): number;
 }
 
 export function isEmpty(query: HistoryQuery): boolean {
-  return !query.counts.length && !query.days.length && !query.qualifying.length && !query.purchased.length && !query.bonuses.length;
+  return !query.counts.length && !query.days.length && !query.qualifying.length && !query.bonuses.length;
 }
+
+/**
+ * Whether purchase `t` is a visit (DESIGN.md, Earning): it reached the minSpend of the rule in force
+ * when it was posted — the engine records a MIN_SPEND step exactly when it did not — and refunds
+ * have not taken back its whole amount.
+ */
+const VISIT_SQL = (t: string) => `NOT (${t}.breakdown @> '[{"rule": "MIN_SPEND"}]'::jsonb)
+  AND COALESCE((SELECT sum(r.amount_minor) FROM ledger_transaction r WHERE r.member_id = ${t}.member_id AND r.reverses_id = ${t}.id), 0) < ${t}.amount_minor`;
 
 /**
  * Purchase points in the tier window, net of refunds: the SQL both the posting and the expiry job use.
@@ -42,43 +51,42 @@ export const QUALIFYING_POINTS_SQL = (member: string, asOf: string) => `COALESCE
   LEFT JOIN ledger_transaction o ON o.member_id = t.member_id AND o.id = t.reverses_id
   WHERE t.member_id = ${member} AND t.posted_at <= ${asOf}
     AND ((t.type = 'PURCHASE' AND t.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days')
-      OR (t.type = 'REVERSAL' AND o.type = 'PURCHASE' AND o.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days'))), 0)::int`;
+      OR (t.type = 'REVERSAL' AND o.type = 'PURCHASE' AND o.posted_at > ${asOf} - interval '${TIER_WINDOW_DAYS} days'))), 0)::bigint`;
 
 export async function loadHistory(q: QueryRunner, query: HistoryQuery): Promise<History> {
-  const [row] = await preparedRows<{ counts: { m: string; p: string; n: number }[] | null; days: { m: string; p: string; d: string; n: number }[] | null;
-    qualifying: { m: string; n: number }[] | null; purchased: string[] | null; bonuses: { m: string; p: string; a: string; n: number }[] | null }>(q,
+  const [row] = await preparedRows<{ counts: { m: string; p: string; n: number; b: number }[] | null; days: { m: string; p: string; d: string; n: number }[] | null;
+    qualifying: { m: string; n: number | string }[] | null; bonuses: { m: string; p: string; a: string; n: number }[] | null }>(q,
     `SELECT
-      (SELECT json_agg(json_build_object('m', x.m, 'p', x.p, 'n', (SELECT count(*) FROM ledger_transaction t
-          WHERE t.member_id = x.m AND t.partner_id = x.p AND t.type = 'PURCHASE'))) FROM unnest($1::uuid[], $2::uuid[]) AS x(m, p)) AS counts,
+      (SELECT json_agg(json_build_object('m', x.m, 'p', x.p, 'n', v.n, 'b', v.b)) FROM unnest($1::uuid[], $2::uuid[]) AS x(m, p)
+        CROSS JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE t.breakdown @> '[{"rule": "VISIT_BONUS"}]'::jsonb) AS b FROM ledger_transaction t
+          WHERE t.member_id = x.m AND t.partner_id = x.p AND t.type = 'PURCHASE' AND ${VISIT_SQL('t')}) v) AS counts,
       (SELECT json_agg(json_build_object('m', x.m, 'p', x.p, 'd', x.d, 'n', (SELECT COALESCE(sum(t.points), 0) FROM ledger_transaction t
           WHERE t.member_id = x.m AND t.partner_id = x.p AND t.type = 'PURCHASE' AND t.occurred_at >= x.d AND t.occurred_at < x.d + interval '1 day')))
         FROM unnest($3::uuid[], $4::uuid[], $5::timestamptz[]) AS x(m, p, d)) AS days,
-      (SELECT json_agg(json_build_object('m', x.m, 'n', ${QUALIFYING_POINTS_SQL('x.m', '$8::timestamptz')})) FROM unnest($6::uuid[]) AS x(m)) AS qualifying,
-      (SELECT json_agg(x.m) FROM unnest($7::uuid[]) AS x(m) WHERE EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.member_id = x.m AND t.type = 'PURCHASE')) AS purchased,
+      (SELECT json_agg(json_build_object('m', x.m, 'n', ${QUALIFYING_POINTS_SQL('x.m', '$7::timestamptz')})) FROM unnest($6::uuid[]) AS x(m)) AS qualifying,
       (SELECT json_agg(json_build_object('m', x.m, 'p', x.p, 'a', x.a, 'n', (SELECT count(*) FROM ledger_transaction t
           WHERE t.member_id = x.m AND t.partner_id = x.p AND t.type = 'BONUS' AND t.bonus_action = x.a AND t.posted_at > x.s
             AND NOT EXISTS (SELECT 1 FROM ledger_transaction r WHERE r.member_id = t.member_id AND r.reverses_id = t.id))))
-        FROM unnest($9::uuid[], $10::uuid[], $11::text[], $12::timestamptz[]) AS x(m, p, a, s)) AS bonuses`,
+        FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::timestamptz[]) AS x(m, p, a, s)) AS bonuses`,
     [query.counts.map((c) => c.memberId), query.counts.map((c) => c.partnerId),
       query.days.map((d) => d.memberId), query.days.map((d) => d.partnerId), query.days.map((d) => d.day.toISOString()),
-      query.qualifying, query.purchased, query.asOf.toISOString(),
+      query.qualifying, query.asOf.toISOString(),
       query.bonuses.map((b) => b.memberId), query.bonuses.map((b) => b.partnerId), query.bonuses.map((b) => b.action), query.bonuses.map((b) => b.since.toISOString())]);
-  const counts = new Map((row!.counts ?? []).map((c) => [`${c.m}|${c.p}`, Number(c.n)]));
+  const counts = new Map((row!.counts ?? []).map((c) => [`${c.m}|${c.p}`, { visits: Number(c.n), bonuses: Number(c.b) }]));
   const days = new Map((row!.days ?? []).map((d) => [`${d.m}|${d.p}|${new Date(d.d).toISOString()}`, Number(d.n)]));
   const qualifying = new Map((row!.qualifying ?? []).map((x) => [x.m, Number(x.n)]));
-  const purchased = new Set(row!.purchased ?? []);
   const bonuses = new Map((row!.bonuses ?? []).map((b) => [`${b.m}|${b.p}|${b.a}`, Number(b.n)]));
   return {
-    purchases: (m, p) => counts.get(`${m}|${p}`) ?? 0,
+    visits: (m, p) => counts.get(`${m}|${p}`)?.visits ?? 0,
+    visitBonuses: (m, p) => counts.get(`${m}|${p}`)?.bonuses ?? 0,
     dayPoints: (m, p, d) => days.get(`${m}|${p}|${d.toISOString()}`) ?? 0,
     qualifyingPoints: (m) => qualifying.get(m) ?? 0,
-    hasPurchased: (m) => purchased.has(m),
     bonusCount: (m, p, a) => bonuses.get(`${m}|${p}|${a}`) ?? 0,
   };
 }
 
 export const NO_HISTORY_ROWS: History = {
-  purchases: () => 0, dayPoints: () => 0, qualifyingPoints: () => 0, hasPurchased: () => false, bonusCount: () => 0,
+  visits: () => 0, visitBonuses: () => 0, dayPoints: () => 0, qualifyingPoints: () => 0, bonusCount: () => 0,
 };
 
 /** The start of the UTC day of an instant. */
@@ -88,8 +96,8 @@ export function utcDay(at: Date): Date {
 
 /** Tier qualification of many members now, in one query (DataLoader batch function). */
 export async function loadQualifyingPoints(db: DataSource, memberIds: readonly string[]): Promise<number[]> {
-  const found = await rows<{ m: string; n: number }>(db,
-    `SELECT x.m, ${QUALIFYING_POINTS_SQL('x.m', 'now()')} AS n FROM unnest($1::uuid[]) AS x(m)`, [memberIds]);
-  const byId = new Map(found.map((r) => [r.m, r.n]));
+  const found = await rows<{ m: string; n: string }>(db,
+    `SELECT x.m, ${QUALIFYING_POINTS_SQL('x.m', 'now()')}::text AS n FROM unnest($1::uuid[]) AS x(m)`, [memberIds]);
+  const byId = new Map(found.map((r) => [r.m, Number(r.n)]));
   return memberIds.map((id) => byId.get(id) ?? 0);
 }

@@ -31,6 +31,24 @@ export interface EarnResult {
   breakdown: BreakdownLine[];
 }
 
+/**
+ * The form categories are compared in (DESIGN.md, Earning): trimmed, Unicode NFC, lower-cased, so
+ * "Fuel", " fuel " and "FUEL" are one category in rules, promotions and purchase lines alike.
+ * Categories are stored as given (trimmed) and compared through this key.
+ */
+export function categoryKey(category: string): string {
+  return category.normalize('NFC').trim().toLowerCase();
+}
+
+/**
+ * Whether a purchase of `amount` is a visit under the rule (DESIGN.md, Earning): its amount reaches
+ * minSpend (any amount when there is none). Whether it has been fully refunded since is the
+ * history's part (see earn-history.store).
+ */
+export function reachesMinSpend(rule: Pick<EarnRule, 'minSpend'>, amount: Dec): boolean {
+  return rule.minSpend === null || amount.gte(rule.minSpend);
+}
+
 export interface PurchaseLine {
   category: string | null;
   amount: Dec;
@@ -59,13 +77,15 @@ export interface PromotionForEarn {
 export interface EarnContext {
   tier: { name: string; earnMultiplier: string } | null;
   promotions: PromotionForEarn[];
-  /** Purchases the member made at this partner before this one. */
-  purchasesBefore: number;
+  /** Visits the member made at this partner before this one: purchases that reached minSpend and are not fully refunded. */
+  visitsBefore: number;
+  /** Punch-card bonuses among those visits (a fully refunded visit gave its bonus back with it). */
+  visitBonusesBefore: number;
   /** Points already earned at this partner on the UTC day of this purchase's occurredAt. */
   pointsEarnedToday: number;
 }
 
-export const NO_HISTORY: EarnContext = { tier: null, promotions: [], purchasesBefore: 0, pointsEarnedToday: 0 };
+export const NO_HISTORY: EarnContext = { tier: null, promotions: [], visitsBefore: 0, visitBonusesBefore: 0, pointsEarnedToday: 0 };
 
 /** Checks a rate: a decimal with at most six fractional digits, within [min, max]. */
 export function checkRate(value: string, field: string[], min: Dec, max: Dec, minExclusive = false): UserError | undefined {
@@ -108,9 +128,11 @@ export function validateEarnRule(rule: EarnRule, currencyExponent: number, path:
   rule.categoryMultipliers.forEach((c, i) => {
     const field = [...path, 'categoryMultipliers', String(i)];
     if (!c.category.trim()) errors.push(userError(ErrorCode.INVALID_INPUT, 'category must not be empty', [...field, 'category']));
-    if (seen.has(c.category)) errors.push(userError(ErrorCode.INVALID_INPUT, `category ${c.category} appears twice`, [...field, 'category']));
-    seen.add(c.category);
-    errors.push(checkRate(c.multiplier, [...field, 'multiplier'], new Dec(0), MAX_MULTIPLIER, true));
+    // Categories compare case-insensitively: "Fuel" and "fuel" are the same category twice.
+    if (seen.has(categoryKey(c.category))) errors.push(userError(ErrorCode.INVALID_INPUT, `category ${c.category.trim()} appears twice`, [...field, 'category']));
+    seen.add(categoryKey(c.category));
+    // 0 excludes the category from earning (tobacco, gift cards, lottery).
+    errors.push(checkRate(c.multiplier, [...field, 'multiplier'], new Dec(0), MAX_MULTIPLIER));
   });
   return errors.filter((e): e is UserError => e !== undefined);
 }
@@ -121,7 +143,14 @@ function promotionApplies(promotion: PromotionForEarn, total: Dec, tier: string 
 }
 
 function promotionCovers(promotion: PromotionForEarn, category: string | null): boolean {
-  return promotion.categories.length === 0 || (category !== null && promotion.categories.includes(category));
+  return promotion.categories.length === 0 || (category !== null && promotion.categories.some((c) => categoryKey(c) === categoryKey(category)));
+}
+
+/** The rule's multiplier for a line's category ('1' when it has none); compared by categoryKey. */
+function categoryMultiplier(rule: EarnRule, category: string | null): string {
+  if (category === null) return '1';
+  const key = categoryKey(category);
+  return rule.categoryMultipliers.find((c) => categoryKey(c.category) === key)?.multiplier ?? '1';
 }
 
 /**
@@ -129,7 +158,10 @@ function promotionCovers(promotion: PromotionForEarn, category: string | null): 
  * 1. each line: amount × pointsPerUnit × category multiplier × the largest multiplier among the
  *    matching promotions × tier multiplier, exactly;
  * 2. base = floor(sum of lines) when the total reaches minSpend, else 0;
- * 3. plus each matching promotion's bonus points, the first-purchase bonus and the punch-card bonus;
+ * 3. plus each matching promotion's bonus points (a line of an excluded category, multiplier 0,
+ *    makes no promotion apply), and, when the purchase is a visit (it reaches minSpend), the
+ *    first-purchase bonus (no visit before) and the punch-card bonus (the visits, this one
+ *    included, complete an Nth more than the punch-card bonuses already held);
  * 4. then maxPointsPerTransaction, then what is left of maxPointsPerMemberPerDay.
  * Each step that changes the points is a breakdown line.
  */
@@ -152,7 +184,7 @@ export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: 
     let sum = new Dec(0);
     const parts: string[] = [];
     for (const line of lines) {
-      const category = rule.categoryMultipliers.find((c) => c.category === line.category)?.multiplier ?? '1';
+      const category = categoryMultiplier(rule, line.category);
       const promotion = applicable.filter((p) => p.multiplier !== null && promotionCovers(p, line.category))
         .reduce<PromotionForEarn | undefined>((best, p) => (!best || new Dec(p.multiplier!).gt(best.multiplier!) ? p : best), undefined);
       const promoMultiplier = promotion?.multiplier ?? '1';
@@ -167,17 +199,21 @@ export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: 
   }
 
   for (const promotion of applicable) {
-    if (promotion.bonusPoints && lines.some((l) => promotionCovers(promotion, l.category))) {
+    if (promotion.bonusPoints && lines.some((l) => !new Dec(categoryMultiplier(rule, l.category)).isZero() && promotionCovers(promotion, l.category))) {
       points += promotion.bonusPoints;
       breakdown.push({ rule: 'PROMOTION_BONUS', points: promotion.bonusPoints, detail: `${promotion.name}` });
     }
   }
-  if (rule.firstPurchaseBonus && context.purchasesBefore === 0) {
+  // Only a visit counts for the first-purchase bonus and the punch card: a purchase below minSpend uses neither up.
+  const isVisit = reachesMinSpend(rule, purchase.amount);
+  if (isVisit && rule.firstPurchaseBonus && context.visitsBefore === 0) {
     points += rule.firstPurchaseBonus;
     breakdown.push({ rule: 'FIRST_PURCHASE_BONUS', points: rule.firstPurchaseBonus, detail: 'first purchase at this partner' });
   }
-  const visit = context.purchasesBefore + 1;
-  if (rule.everyNthVisit && rule.visitBonus && visit % rule.everyNthVisit === 0) {
+  const visit = context.visitsBefore + 1;
+  // Due when the visits complete more punch cards than bonuses are held: a refunded earlier visit
+  // lowers the count without paying the card already completed a second time.
+  if (isVisit && rule.everyNthVisit && rule.visitBonus && Math.floor(visit / rule.everyNthVisit) > context.visitBonusesBefore) {
     points += rule.visitBonus;
     breakdown.push({ rule: 'VISIT_BONUS', points: rule.visitBonus, detail: `visit ${visit}: every ${rule.everyNthVisit}th visit earns ${rule.visitBonus}` });
   }

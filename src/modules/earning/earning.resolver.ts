@@ -60,7 +60,7 @@ export class EarningResolver {
   @Mutation(() => RunExpiryPayload, { description: 'Expires lots past their expiry at asOf and settles tiers; safe to run twice' })
   async runExpiry(@Ctx() ctx: RequestContext, @Arg('input', () => RunExpiryInput, { nullable: true }) input?: RunExpiryInput): Promise<RunExpiryPayload> {
     const outcome = await runExpiryAsOf(ctx, input?.asOf ?? new Date());
-    return outcome.ok ? { ...outcome.value, userErrors: [] } : { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, userErrors: outcome.errors };
+    return outcome.ok ? { ...outcome.value, userErrors: [] } : { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, skippedMembers: 0, userErrors: outcome.errors };
   }
 }
 

@@ -9,7 +9,7 @@ import { PartnerEntity } from '../partner/partner.entity';
 import { toPartner } from '../partner/partner.service';
 import { partnerListScope } from '../partner/partner-scope';
 import { Partner } from '../partner/partner.types';
-import { checkRate } from './earn-rule';
+import { categoryKey, checkRate } from './earn-rule';
 import { CreatePromotionInput, SetBonusLimitsInput } from './earning.inputs';
 import { Promotion } from './earning.types';
 import { PromotionEntity } from './promotion.entity';
@@ -51,6 +51,13 @@ function validatePromotion(input: CreatePromotionInput, tierNames: string[], exp
   return errors.filter((e): e is UserError => e !== undefined);
 }
 
+/** Categories trimmed, as given, once each by categoryKey ("Fuel" and "fuel" are one): the first spelling is kept. */
+function uniqueCategories(categories: string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const c of categories) if (!byKey.has(categoryKey(c))) byKey.set(categoryKey(c), c.trim());
+  return [...byKey.values()];
+}
+
 export async function createPromotion(ctx: RequestContext, input: CreatePromotionInput): Promise<Outcome<Promotion>> {
   const coalition = await getCoalition(ctx);
   const errors = validatePromotion(input, coalition.tiers.map((t) => t.name), coalition.currencyExponent);
@@ -63,7 +70,7 @@ export async function createPromotion(ctx: RequestContext, input: CreatePromotio
     const entity = repo.create({
       id: uuidv7(), partnerId: input.partnerId, name: input.name.trim(), startsAt: input.startsAt, endsAt: input.endsAt,
       multiplier: input.multiplier == null ? null : formatRate(input.multiplier), bonusPoints: input.bonusPoints ?? null,
-      categories: [...new Set((input.categories ?? []).map((c) => c.trim()))], tiers: [...new Set(input.tiers ?? [])], clubs: [...new Set(input.clubs ?? [])],
+      categories: uniqueCategories(input.categories ?? []), tiers: [...new Set(input.tiers ?? [])], clubs: [...new Set(input.clubs ?? [])],
       minSpend: input.minSpend == null ? null : new Dec(input.minSpend).toFixed(), createdAt: new Date(),
     });
     await repo.insert(entity);
@@ -111,18 +118,22 @@ export async function setBonusLimits(ctx: RequestContext, input: SetBonusLimitsI
   });
 }
 
-/** Points of lots that expire within `withinDays` from now (including lots past expiry the job has not reached yet). */
+/**
+ * Points of lots that expire within `withinDays` from now. Lots already past expiry are gone (not in
+ * the balance) whether or not the expiry job has reached them, so they are not "expiring".
+ */
 export async function expiringPoints(ctx: RequestContext, memberId: string, withinDays: number): Promise<number> {
-  const [row] = await rows<{ n: number }>(ctx.db,
-    `SELECT COALESCE(sum(remaining), 0)::int AS n FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at <= now() + make_interval(days => $2)`,
+  // Summed in 64 bits (one member's lots may together pass 2^31 - 1); the API's Int is then capped.
+  const [row] = await rows<{ n: string }>(ctx.db,
+    `SELECT COALESCE(sum(remaining), 0)::text AS n FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at > now() AND expires_at <= now() + make_interval(days => $2)`,
     [memberId, withinDays]);
-  return row!.n;
+  return Math.min(Number(row!.n), MAX_INT32);
 }
 
-/** The member's next expiry: the earliest expiry time of its open lots and the points that expire then. */
+/** The member's next expiry: the earliest expiry time after now of its open lots and the points that expire then. */
 export async function nextExpiry(ctx: RequestContext, memberId: string): Promise<{ points: number; expiresAt: Date } | null> {
-  const [row] = await rows<{ points: number; expires_at: Date }>(ctx.db,
-    `SELECT sum(remaining)::int AS points, expires_at FROM lot WHERE member_id = $1 AND remaining > 0
+  const [row] = await rows<{ points: string; expires_at: Date }>(ctx.db,
+    `SELECT sum(remaining)::text AS points, expires_at FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at > now()
      GROUP BY expires_at ORDER BY expires_at LIMIT 1`, [memberId]);
-  return row ? { points: row.points, expiresAt: row.expires_at } : null;
+  return row ? { points: Math.min(Number(row.points), MAX_INT32), expiresAt: row.expires_at } : null;
 }

@@ -75,7 +75,7 @@ export class BonusLimitType {
 
 @ObjectType()
 export class TierProgressType {
-  @Field(() => Int, { description: 'Purchase points net of refunds posted in the trailing 365 days' })
+  @Field(() => BigIntScalar, { description: 'Purchase points net of refunds posted in the trailing 365 days (64-bit: it may pass 2,147,483,647)' })
   qualifyingPoints: number;
 
   @Field(() => TierType, { nullable: true })
@@ -116,6 +116,9 @@ export class RunExpiryPayload {
 
   @Field(() => Int, { description: 'Members whose tier changed as the qualification window slid' })
   tierChanges: number;
+
+  @Field(() => Int, { description: 'Members whose processing failed: logged and skipped; the next run tries them again' })
+  skippedMembers: number;
 
   @Field(() => [UserError])
   userErrors: UserError[];

@@ -1,5 +1,6 @@
 import type { ReferralSettings } from '../coalition/coalition.entity';
-import { milestoneBonus, nextMilestone } from './referral.rules';
+import { Dec } from '../../common/decimal';
+import { milestoneBonus, nextMilestone, qualifiesForReferral } from './referral.rules';
 
 /** Referral settings as configureCoalition stores them: milestones sorted by referrals. */
 const SETTINGS: ReferralSettings = {
@@ -48,5 +49,17 @@ describe('nextMilestone: the first milestone above the referrals so far', () => 
 
   it('has no next milestone when the settings have none', () => {
     expect(nextMilestone({ ...SETTINGS, milestones: [] }, 0)).toBeNull();
+  });
+});
+
+describe('qualifiesForReferral: amount reaches minimumPurchase and the purchase earned a point', () => {
+  it.each([
+    ['0.01 earning 0 points, minimum 0: no', undefined, '0.01', 0, false],
+    ['0.01 earning 1 point, minimum 0 (the default): yes', undefined, '0.01', 1, true],
+    ['9.99 earning 9 points, minimum 10.00: no', '10.00', '9.99', 9, false],
+    ['10.00 earning 10 points, minimum 10.00: yes', '10.00', '10.00', 10, true],
+    ['50.00 earning 0 points (an excluded category), minimum 10.00: no', '10.00', '50.00', 0, false],
+  ])('%s', (_why, minimumPurchase, amount, points, expected) => {
+    expect(qualifiesForReferral({ ...SETTINGS, minimumPurchase }, new Dec(amount), points)).toBe(expected);
   });
 });

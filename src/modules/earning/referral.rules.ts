@@ -1,4 +1,17 @@
 import type { ReferralSettings } from '../coalition/coalition.entity';
+import { Dec } from '../../common/decimal';
+
+/** Default `referral.minimumPurchase`: any amount, so a purchase qualifies once it earns a point. */
+export const DEFAULT_REFERRAL_MINIMUM_PURCHASE = '0';
+
+/**
+ * Whether a referred member's purchase is a qualifying one (DESIGN.md, Referrals): its amount
+ * (currency units) reaches the coalition's `referral.minimumPurchase` and it earned at least one
+ * point.
+ */
+export function qualifiesForReferral(settings: ReferralSettings | null, amount: Dec, earnedPoints: number): boolean {
+  return earnedPoints >= 1 && amount.gte(settings?.minimumPurchase ?? DEFAULT_REFERRAL_MINIMUM_PURCHASE);
+}
 
 /** The milestone bonus a referrer earns when its successful referrals reach `count`; 0 if none. */
 export function milestoneBonus(settings: ReferralSettings, count: number): number {

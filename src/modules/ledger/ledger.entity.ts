@@ -25,7 +25,7 @@ export class LedgerTransactionEntity {
   @Column({ type: 'varchar', length: 60 })
   caller: string;
 
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 200 })
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255 })
   idempotencyKey: string;
 
   @Column({ name: 'request_hash', type: 'varchar', length: 64 })

@@ -1,4 +1,5 @@
-import { IsOptional, Length, MaxLength, ValidateNested, ArrayMaxSize } from 'class-validator';
+import { IsOptional, MaxLength, ValidateNested, ArrayMaxSize } from 'class-validator';
+import { IsIdempotencyKey } from '../../common/idempotency-key';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
 import { BonusAction } from './ledger.types';
@@ -24,7 +25,7 @@ export class PurchaseLineInput {
 @InputType()
 export class RecordPurchaseInput {
   @Field({ description: KEY_HELP })
-  @Length(1, 200)
+  @IsIdempotencyKey()
   idempotencyKey: string;
 
   @Field(() => ID)
@@ -57,7 +58,7 @@ export class RecordPurchaseInput {
 @InputType()
 export class RedeemPointsInput {
   @Field({ description: KEY_HELP })
-  @Length(1, 200)
+  @IsIdempotencyKey()
   idempotencyKey: string;
 
   @Field(() => ID)
@@ -81,7 +82,7 @@ export class RedeemPointsInput {
 @InputType()
 export class ReverseTransactionInput {
   @Field({ description: KEY_HELP })
-  @Length(1, 200)
+  @IsIdempotencyKey()
   idempotencyKey: string;
 
   @Field(() => ID)
@@ -95,7 +96,7 @@ export class ReverseTransactionInput {
 @InputType()
 export class AwardBonusInput {
   @Field({ description: KEY_HELP })
-  @Length(1, 200)
+  @IsIdempotencyKey()
   idempotencyKey: string;
 
   @Field(() => ID)

@@ -6,10 +6,10 @@ function lot(id: string, partnerId: string | null, remaining: number, expiresDay
   return { id, transactionId: `t-${id}`, issuer: { partnerId }, points, remaining, expiresAt: day(expiresDay), createdAt: day(createdDay), isNew: false, dirty: false };
 }
 
-function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = []): { book: MemberBook; changes: Changes } {
+function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0): { book: MemberBook; changes: Changes } {
   const changes = emptyChanges();
   const rates: Record<string, string> = { grocer: '0.01', fuel: '0.008' };
-  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!), changes };
+  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded), changes };
 }
 
 function sumsToZero(changes: Changes): boolean {
@@ -34,12 +34,18 @@ describe('planConsumption: earliest expiry first, then oldest, then id', () => {
   });
 });
 
-describe('refundPoints: floor(earned × refund / amount); the completing refund takes the rest', () => {
+describe('refundPoints: on the running total, floor(earned × refunded in all / amount); the completing refund takes the rest', () => {
   it.each([
     // earned, amount, refunded before, taken before, refund, points
     [125, 10000n, 0n, 0, 3000n, 37],
-    [125, 10000n, 3000n, 37, 3000n, 37],
-    [125, 10000n, 6000n, 74, 4000n, 51],
+    [125, 10000n, 3000n, 37, 3000n, 38], // floor(125 × 0.6) = 75 in all
+    [125, 10000n, 6000n, 75, 4000n, 50],
+    [10, 1000n, 0n, 0, 99n, 0], // ten refunds of 0.99 of 10.00 (10 points): 0, 1, 1, … 9 in all
+    [10, 1000n, 99n, 0, 99n, 1],
+    [10, 1000n, 891n, 8, 99n, 1],
+    [10, 1000n, 990n, 9, 10n, 1], // the 11th, of the last 0.10, completes it: the last point
+    [125, 10000n, 3000n, 30, 3000n, 45], // taken back less before (an older rule): this refund catches up to 75
+
     [125, 10000n, 0n, 0, 10000n, 125],
     [7, 300n, 0n, 0, 100n, 2],
     [7, 300n, 100n, 2, 100n, 2],
@@ -112,6 +118,51 @@ describe('MemberBook', () => {
     b.credit('bonus', 'l', { partnerId: null }, 20, day(400), day(2));
     expect(b).toMatchObject({ balance: 15, debt: 0 });
     expect(changes.obligations).toEqual([]);
+  });
+
+  describe('lots past expiry at the posting time (the expiry job has not run)', () => {
+    // Posting at day 20: the grocer lot expired on day 10, the fuel lot expires on day 300.
+    const setup = () => book([lot('g1', 'grocer', 50, 10, 0), lot('f1', 'fuel', 30, 300, 1)], 80, 0, [], day(20));
+
+    it('are not available, not redeemed, not donated', () => {
+      const { book: b, changes } = setup();
+      expect(b.available).toBe(30);
+      expect(b.redeem('tx', 'fuel', 31)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 31, '0.01', 2)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 1, '0.01', 2, 'g1')).toBe('INSUFFICIENT_POINTS');
+      expect(changes).toEqual(emptyChanges());
+      expect(b.redeem('tx', 'grocer', 30)).toBeUndefined();
+      expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'tx', lotId: 'f1', points: -30 }]);
+      expect(b).toMatchObject({ balance: 50, available: 0 });
+    });
+
+    it('count in available when the book did not load them (expiredNotLoaded)', () => {
+      const { book: b } = book([], 80, 0, [], day(20), 50);
+      expect(b.available).toBe(30);
+    });
+
+    it('a reversal takes the expired part of its own lot first, then other lots, with no obligation for the expired part', () => {
+      const { book: b, changes } = setup();
+      expect(b.takeBack('rev', { partnerId: 'grocer' }, 'g1', 60, 'debt', day(20))).toBe(0);
+      expect(changes.movements).toEqual([
+        { memberId: 'member', transactionId: 'rev', lotId: 'g1', points: -50 },
+        { memberId: 'member', transactionId: 'rev', lotId: 'f1', points: -10 },
+      ]);
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'fuel', payeeId: 'grocer', points: 10 }]);
+      expect(b).toMatchObject({ balance: 20, available: 20, debt: 0 });
+    });
+
+    it('a reversal counts points the job already moved to breakage as taken back, giving them back from breakage', () => {
+      const own = lot('g1', 'grocer', 0, 10, 0, 50);
+      const { book: b, changes } = book([own, lot('f1', 'fuel', 30, 300, 1)], 30, 0, [], day(20));
+      expect(b.takeBack('rev', { partnerId: 'grocer' }, 'g1', 50, 'debt', day(20), { transactionId: 'unexpire', points: 40 })).toBe(40);
+      expect(changes.entries.filter((e) => e.transactionId === 'unexpire')).toMatchObject([
+        { accountType: AccountType.MEMBER, points: 40 }, { accountType: AccountType.BREAKAGE, points: -40 }]);
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'fuel', payeeId: 'grocer', points: 10 }]);
+      expect(own.remaining).toBe(0);
+      expect(b).toMatchObject({ balance: 20, available: 20, debt: 0 });
+      expect(sumsToZero(changes)).toBe(true);
+    });
   });
 
   it('restoring a redemption gives the same lots their points back and negates its obligations', () => {

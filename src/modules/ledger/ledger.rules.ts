@@ -99,13 +99,21 @@ export function consumptionOrder(a: LotState, b: LotState): number {
   return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** How `points` are taken from `lots` in consumption order; what the lots cannot cover is `missing`. */
-export function planConsumption(lots: readonly LotState[], points: number): { takes: { lot: LotState; points: number }[]; missing: number } {
+/** Whether a lot is past its expiry at `now`: then it is never consumed and never counts as available (DESIGN.md, Expiry). */
+export function isExpired(lot: LotState, now: Date): boolean {
+  return lot.expiresAt.getTime() <= now.getTime();
+}
+
+/**
+ * How `points` are taken from `lots` in consumption order; what the lots cannot cover is `missing`.
+ * With `now`, lots past their expiry at `now` are left alone, whether or not the expiry job has run.
+ */
+export function planConsumption(lots: readonly LotState[], points: number, now?: Date): { takes: { lot: LotState; points: number }[]; missing: number } {
   const takes: { lot: LotState; points: number }[] = [];
   let left = points;
   for (const lot of [...lots].sort(consumptionOrder)) {
     if (left === 0) break;
-    if (lot.remaining <= 0) continue;
+    if (lot.remaining <= 0 || (now && isExpired(lot, now))) continue;
     const take = Math.min(lot.remaining, left);
     takes.push({ lot, points: take });
     left -= take;
@@ -131,7 +139,9 @@ export type RateOf = (partnerId: string) => string;
 /**
  * One member's points during a posting: balance, debt, open lots and debts. Its methods apply the
  * ledger rules and append the resulting rows to `changes`; the balance identity
- * balance = Σ lot.remaining − debt holds after each of them.
+ * balance = Σ lot.remaining − debt holds after each of them. `balance` is the stored figure (lots
+ * past expiry that the job has not reached still count in it); `available` is what can be spent
+ * at `now` (DESIGN.md, Available balance).
  */
 export class MemberBook {
   readonly lots = new Map<string, LotState>();
@@ -145,9 +155,23 @@ export class MemberBook {
     debts: DebtState[],
     private readonly changes: Changes,
     private readonly rateOf: RateOf,
+    /** The posting's time: lots expired at it are never consumed. */
+    readonly now: Date,
+    /**
+     * Points of this member's lots past expiry at `now` that are not in `lots` (the posting did not
+     * load the member's lots): they count in `balance` but not in `available`.
+     */
+    private readonly expiredNotLoaded = 0,
   ) {
     for (const lot of lots) this.lots.set(lot.id, lot);
     this.debts = [...debts].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+  }
+
+  /** What the member can spend at `now`: the stored balance less what is left of lots past expiry. */
+  get available(): number {
+    let expired = this.expiredNotLoaded;
+    for (const lot of this.lots.values()) if (lot.remaining > 0 && isExpired(lot, this.now)) expired += lot.remaining;
+    return this.balance - expired;
   }
 
   /** This book's movements by transaction and lot: a transaction moves a lot once (its primary key). */
@@ -184,6 +208,8 @@ export class MemberBook {
 
   /** Open debts are paid from `lot` first, oldest debt first; each payment is owed issuer → creditor. */
   private payDebtFrom(transactionId: string, lot: LotState): void {
+    // An expired lot (a returned reward restored into it) pays nothing: its points are gone.
+    if (isExpired(lot, this.now)) return;
     for (const debt of this.debts) {
       if (lot.remaining === 0) break;
       if (debt.remaining === 0) continue;
@@ -210,8 +236,8 @@ export class MemberBook {
   /** A redemption at `partnerId`: lots in consumption order; another issuer's lot is owed to the partner. */
   redeem(transactionId: string, partnerId: string, points: number): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
-    if (this.balance < points) return 'INSUFFICIENT_POINTS';
-    const { takes, missing } = planConsumption([...this.lots.values()], points);
+    if (this.available < points) return 'INSUFFICIENT_POINTS';
+    const { takes, missing } = planConsumption([...this.lots.values()], points, this.now);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
@@ -224,18 +250,33 @@ export class MemberBook {
 
   /**
    * Takes `points` back for `issuer` (a reversed purchase or bonus; DESIGN.md, Taking points back):
-   * first from the transaction's own lot, then from other lots as debt recovery in the issuer's
-   * favour, and whatever is still missing becomes debt owed to the issuer.
+   * first from what is left of the transaction's own lot; then from the part of that lot that has
+   * expired (still in the lot when the job has not reached it; else `swept`, the points the job
+   * moved to breakage, given back from breakage by an EXPIRY transaction `swept.transactionId` of
+   * +points: they count as taken back and cost nobody anything); then from other lots not expired,
+   * as debt recovery in the issuer's favour; whatever is still missing becomes debt owed to the
+   * issuer. Returns the points given back from breakage (0: `swept.transactionId` posts nothing).
    */
-  takeBack(transactionId: string, issuer: Issuer, ownLotId: string | undefined, points: number, debtId: string, now: Date): void {
+  takeBack(transactionId: string, issuer: Issuer, ownLotId: string | undefined, points: number, debtId: string, now: Date,
+    swept?: { transactionId: string; points: number }): number {
     let left = points;
+    let unswept = 0;
     const own = ownLotId ? this.lots.get(ownLotId) : undefined;
     if (own && own.remaining > 0) {
+      // Unexpired, or expired and not yet swept: either way these points go back to the issuer.
       const take = Math.min(own.remaining, left);
       this.move(transactionId, own, -take);
       left -= take;
     }
-    const { takes, missing } = planConsumption([...this.lots.values()], left);
+    if (own && swept && swept.points > 0 && left > 0) {
+      unswept = Math.min(swept.points, left);
+      this.move(swept.transactionId, own, unswept);
+      this.changes.entries.push(...memberEntries(this.memberId, swept.transactionId, unswept, { type: AccountType.BREAKAGE, id: null }));
+      this.balance += unswept;
+      this.move(transactionId, own, -unswept);
+      left -= unswept;
+    }
+    const { takes, missing } = planConsumption([...this.lots.values()], left, this.now);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
       this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, take.lot.issuer, issuer, take.points);
@@ -246,6 +287,7 @@ export class MemberBook {
     }
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, issuerAccount(issuer)));
     this.balance -= points;
+    return unswept;
   }
 
   /**
@@ -257,9 +299,9 @@ export class MemberBook {
   donate(transactionId: string, causeId: string, points: number, rate: string, exponent: number, fromLotId?: string): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
     const source = fromLotId ? [this.lots.get(fromLotId)!] : [...this.lots.values()];
-    const available = fromLotId ? source[0]!.remaining : this.balance;
+    const available = fromLotId ? (isExpired(source[0]!, this.now) ? 0 : source[0]!.remaining) : this.available;
     if (available < points) return 'INSUFFICIENT_POINTS';
-    const { takes, missing } = planConsumption(source, points);
+    const { takes, missing } = planConsumption(source, points, this.now);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
     const values = splitDonationValue(takes.map((t) => t.points), rate, exponent);
     takes.forEach((take, i) => {
@@ -328,10 +370,14 @@ export class MemberBook {
 }
 
 /**
- * Points a refund takes back (DESIGN.md, Reversals): a partial refund takes
- * floor(earned × refund / amount); the refund that completes the purchase takes what is left.
+ * Points a refund takes back (DESIGN.md, Reversals), on the running total: after refunds totalling
+ * R of a purchase of amount A that earned E points, floor(E × R / A) have been taken back in all
+ * (all E once R = A). A refund takes what brings the total taken back (`takenBefore`, expired
+ * points counted as taken back included) to that figure: floor(E × R_after / A) − floor(E × R_before / A)
+ * when every earlier refund followed this rule. Amounts in minor units; never negative.
  */
 export function refundPoints(earned: number, amountMinor: bigint, refundedBeforeMinor: bigint, takenBefore: number, refundMinor: bigint): number {
-  if (refundedBeforeMinor + refundMinor === amountMinor) return earned - takenBefore;
-  return Number((BigInt(earned) * refundMinor) / amountMinor);
+  const after = refundedBeforeMinor + refundMinor;
+  const target = after >= amountMinor ? earned : Number((BigInt(earned) * after) / amountMinor);
+  return Math.max(0, target - takenBefore);
 }

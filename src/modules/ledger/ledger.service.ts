@@ -19,6 +19,7 @@ import { PostingRequest, PostingTerms } from './posting.types';
 
 /** How far ahead of the server clock a purchase's occurredAt may be (clock skew between systems). */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
 /** Purchases in one recordPurchases request. */
 export const MAX_BATCH_SIZE = 1000;
 
@@ -66,8 +67,12 @@ function memberNotFound(field: string[]): Outcome<never> {
   return fail(userError(ErrorCode.NOT_FOUND, 'No such member', field));
 }
 
-/** Turns a purchase input into a posting request, or says what is wrong with it. Writes nothing. */
-function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent: number, affiliates: Map<string, string>, now: Date, path: string[]): Outcome<PostingRequest> {
+/**
+ * Turns a purchase input into a posting request, or says what is wrong with it. Writes nothing.
+ * occurredAt may lie at most `maxBackdateDays` (the coalition's) in the past and 5 minutes ahead.
+ */
+function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent: number, affiliates: Map<string, string>, now: Date, path: string[],
+  maxBackdateDays: number): Outcome<PostingRequest> {
   const errors: UserError[] = [];
   if (!isUuid(input.memberId)) return memberNotFound([...path, 'memberId']);
   const amount = parseAmount(input.amount, exponent, [...path, 'amount']);
@@ -77,6 +82,9 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
   }
   if (input.occurredAt && !(input.occurredAt.getTime() >= EARLIEST_INSTANT.getTime())) {
     errors.push(userError(ErrorCode.INVALID_INPUT, `occurredAt must be after ${EARLIEST_INSTANT.toISOString()}`, [...path, 'occurredAt']));
+  } else if (input.occurredAt && input.occurredAt.getTime() < now.getTime() - maxBackdateDays * DAY_MS) {
+    // Backdating is bounded: holds, promotions and day caps would otherwise be farmed in the past.
+    errors.push(userError(ErrorCode.INVALID_INPUT, `occurredAt may be at most ${maxBackdateDays} days in the past`, [...path, 'occurredAt']));
   }
   if (input.lines?.length && amount.ok) {
     let sum = new Dec(0);
@@ -160,7 +168,7 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
     if (!partner.ok) return partner;
     const invalid = batch ? checkBatchItem(input) : [];
     if (invalid.length) return fail(...invalid);
-    return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, terms.affiliates, now, ['input']);
+    return purchaseRequest(input, partner.value!, terms.coalition.currencyExponent, terms.affiliates, now, ['input'], terms.coalition.maxBackdateDays);
   });
   // An affiliate code naming the member's own affiliate account attributes nothing: the purchase posts as without it.
   await dropSelfAttributions(ctx.db, requests.flatMap((r) => (r.ok && r.value.kind === TransactionType.PURCHASE && isUuid(r.value.memberId) ? [r.value] : [])));

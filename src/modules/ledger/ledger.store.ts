@@ -5,7 +5,7 @@ import { Dec } from '../../common/decimal';
 import type { PostingTerms } from './posting.types';
 import type { CommissionPlan } from '../partner/partner.types';
 import { preparedRows, rows } from '../../db/transaction';
-import { MEMBER_COLUMNS, MemberRow } from '../member/member.service';
+import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.service';
 import { EarnRule } from '../earning/earn-rule';
 import { BreakdownLine } from './ledger.types';
 import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
@@ -58,7 +58,7 @@ export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId
   skipLocked = false): Promise<Map<string, LockedMember>> {
   // Each member probes only its own keys: (member, caller, key) is the unique index.
   const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
-    `SELECT ${MEMBER_COLUMNS},
+    `SELECT ${MEMBER_STORED_COLUMNS},
             ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
             (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
               FROM unnest($4::uuid[], $5::text[]) AS k(m, key) JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key
@@ -116,6 +116,29 @@ export async function loadLots(q: QueryRunner, memberIds: string[], alsoIds: str
     byMember.set(r.member_id, list);
   }
   return byMember;
+}
+
+/**
+ * A transaction's own lot (the one its credit created), with the points of it the expiry job moved to
+ * breakage, net of those given back by refunds since (EXPIRY movements on it, sign flipped).
+ */
+export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId: string): Promise<{ id: string; swept: number } | undefined> {
+  const [found] = await rows<{ id: string; swept: number }>(q,
+    `SELECT l.id, COALESCE(-(SELECT sum(mv.points) FROM lot_movement mv JOIN ledger_transaction t ON t.member_id = mv.member_id AND t.id = mv.transaction_id
+       WHERE mv.member_id = l.member_id AND mv.lot_id = l.id AND t.type = 'EXPIRY'), 0)::int AS swept
+     FROM lot l WHERE l.member_id = $1 AND l.transaction_id = $2`, [memberId, transactionId]);
+  return found;
+}
+
+/**
+ * Points of these members' lots past expiry at `at` that the expiry job has not moved yet: part of
+ * the stored balance, not of what the member can spend. One index range (IDX_lot_open) per member.
+ */
+export async function loadExpiredPoints(q: QueryRunner, memberIds: string[], at: Date): Promise<Map<string, number>> {
+  const found = await rows<{ member_id: string; points: string }>(q,
+    `SELECT member_id, sum(remaining)::text AS points FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0 AND expires_at <= $2 GROUP BY member_id`,
+    [memberIds, at.toISOString()]);
+  return new Map(found.map((r) => [r.member_id, Number(r.points)]));
 }
 
 export async function loadOpenDebts(q: QueryRunner, memberIds: string[]): Promise<Map<string, DebtState[]>> {
@@ -213,7 +236,8 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
     [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString(), affiliateCodes]);
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
-    donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'] });
+    donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'],
+    maxBackdateDays: c.max_backdate_days as number });
   const trim = (v: unknown) => (v === null ? null : new Dec(v as string).toFixed());
   return {
     coalition,

@@ -2,15 +2,15 @@ import { QueryRunner } from 'typeorm';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { MAX_INT32 } from '../../common/decimal';
 import { uuidv7 } from '../../common/ids';
-import { DEFAULT_POINTS_VALIDITY_DAYS, EarnResult, computeEarn } from '../earning/earn-rule';
+import { DEFAULT_POINTS_VALIDITY_DAYS, EarnResult, computeEarn, reachesMinSpend } from '../earning/earn-rule';
 import { History, HistoryQuery, NO_HISTORY_ROWS, isEmpty, loadHistory, utcDay } from '../earning/earn-history.store';
-import { milestoneBonus } from '../earning/referral.rules';
-import { nextTier } from '../earning/tier.rules';
+import { milestoneBonus, qualifiesForReferral } from '../earning/referral.rules';
+import { TIER_WINDOW_DAYS, nextTier } from '../earning/tier.rules';
 import { Member } from '../member/member.types';
 import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from './ledger.rules';
 import {
-  LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadLots, loadOpenDebts, loadPartnerTerms,
+  LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot, loadPartnerTerms,
   CampaignRow, CommissionRow, DonationRow, findByKeys, loadCauses, loadCommissions, lockCampaigns, lockMembers, reversalTotals, writePosting,
 } from './ledger.store';
 import { receiptNumber } from '../charity/receipt';
@@ -68,6 +68,9 @@ export class PostingRun {
   private history: History = NO_HISTORY_ROWS;
   private lots = new Map<string, LotState[]>();
   private debts = new Map<string, DebtState[]>();
+  /** Members whose open lots were loaded; for the others, the points of their lots past expiry now. */
+  private lotsLoaded = new Set<string>();
+  private expiredNotLoaded = new Map<string, number>();
   private originals = new Map<PostingRequest, ReversalOriginal>();
   /** In-batch additions to the history, so two purchases in one batch see each other. */
   private readonly batchCounts = new Map<string, number>();
@@ -131,7 +134,9 @@ export class PostingRun {
       if (!row) continue;
       const consumption = row.type === TransactionType.REDEMPTION ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
       const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
-      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions });
+      const ownLot = row.type === TransactionType.PURCHASE || row.type === TransactionType.BONUS || row.type === TransactionType.REFERRAL
+        ? await loadOwnLot(this.q, r.memberId, r.originalId) : undefined;
+      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions, ownLot });
     }
     // Causes donated to (asked, or automatic on purchases), and their campaigns, locked after the members.
     const causeIds = new Set<string>();
@@ -142,8 +147,12 @@ export class PostingRun {
     }
     if (causeIds.size && !this.options.dryRun) this.causes = await loadCauses(this.q, [...causeIds]);
     const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
-    const lotIds = [...this.originals.values()].flatMap((o) => o.consumption?.movements.map((m) => m.lotId) ?? []);
+    const lotIds = [...this.originals.values()].flatMap((o) => [...(o.consumption?.movements.map((m) => m.lotId) ?? []), ...(o.ownLot ? [o.ownLot.id] : [])]);
     if (lotMembers.length) this.lots = await loadLots(this.q, lotMembers, lotIds);
+    this.lotsLoaded = new Set(lotMembers);
+    // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired now.
+    const unloaded = memberIds.filter((id) => !this.lotsLoaded.has(id) && locked.has(id));
+    if (unloaded.length && !this.options.dryRun) this.expiredNotLoaded = await loadExpiredPoints(this.q, unloaded, this.now);
     this.debts = await loadOpenDebts(this.q, memberIds.filter((id) => Number(locked.get(id)?.debt ?? 0) > 0));
     const history = this.historyQuery(requests);
     if (!isEmpty(history)) this.history = await loadHistory(this.q, history);
@@ -157,7 +166,7 @@ export class PostingRun {
 
   /** Only what this batch's rules need: a plain purchase at a plain partner reads nothing more. */
   private historyQuery(requests: PostingRequest[]): HistoryQuery {
-    const query: HistoryQuery = { counts: [], days: [], qualifying: [], purchased: [], bonuses: [], asOf: this.now };
+    const query: HistoryQuery = { counts: [], days: [], qualifying: [], bonuses: [], asOf: this.now };
     const tiers = this.terms.coalition.tiers.length > 0;
     for (const r of requests) {
       if (r.kind === TransactionType.PURCHASE) {
@@ -166,7 +175,9 @@ export class PostingRun {
         if (rule?.firstPurchaseBonus || rule?.everyNthVisit || plan?.type === 'FIXED_FIRST_PURCHASE') query.counts.push({ memberId: r.memberId, partnerId: r.partnerId! });
         if (rule?.maxPointsPerMemberPerDay) query.days.push({ memberId: r.memberId, partnerId: r.partnerId!, day: utcDay(r.occurredAt) });
         if (tiers) query.qualifying.push(r.memberId);
-        if (this.terms.referrers.has(r.memberId)) query.purchased.push(r.memberId);
+      } else if (r.kind === TransactionType.REVERSAL && tiers && this.originals.get(r)?.row.type === TransactionType.PURCHASE) {
+        // A refund re-evaluates the tier at once (DESIGN.md, Tiers).
+        query.qualifying.push(r.memberId);
       } else if (r.kind === TransactionType.BONUS && r.partnerId) {
         const limit = this.terms.partners.get(r.partnerId)?.bonus_limits.find((l) => l.action === r.action);
         if (limit) query.bonuses.push({ memberId: r.memberId, partnerId: r.partnerId, action: r.action, since: new Date(this.now.getTime() - limit.periodDays * DAY_MS) });
@@ -180,7 +191,7 @@ export class PostingRun {
     if (!book) {
       const row = this.members.get(memberId)!.row;
       book = new MemberBook(memberId, Number(row.balance), Number(row.debt), this.lots.get(memberId) ?? [], this.debts.get(memberId) ?? [], this.changes,
-        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point);
+        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId) ?? 0);
       this.books.set(memberId, book);
     }
     return book;
@@ -250,7 +261,7 @@ export class PostingRun {
         const book = this.book(r.memberId);
         const refused = book.redeem(tx.id, r.partnerId!, r.points);
         if (refused === 'MEMBER_IN_DEBT') return fail(userError(ErrorCode.MEMBER_IN_DEBT, `The member owes ${book.debt} points and cannot redeem until they are repaid`, ['input', 'memberId']));
-        if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.balance} points, fewer than ${r.points}`, ['input', 'points']));
+        if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.available} points, fewer than ${r.points}`, ['input', 'points']));
         return ok({ transaction: this.record({ ...tx, points: -r.points, description: r.description }) });
       }
       case TransactionType.REVERSAL:
@@ -284,21 +295,26 @@ export class PostingRun {
     const dayKey = `day|${r.memberId}|${partnerId}|${day.toISOString()}`;
     const tier = this.terms.coalition.tiers.find((t) => t.name === member.tier) ?? null;
     const promotions = this.terms.promotions.filter((p) => p.partnerId === partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
-    const purchasesBefore = this.history.purchases(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0);
+    const visitKey = `visit-bonus|${r.memberId}|${partnerId}`;
+    const visitsBefore = this.history.visits(r.memberId, partnerId) + (this.batchCounts.get(countKey) ?? 0);
     const earned = computeEarn(rule, { amount: r.amount, lines: r.lines ?? undefined }, {
       tier,
       promotions,
-      purchasesBefore,
+      visitsBefore,
+      visitBonusesBefore: this.history.visitBonuses(r.memberId, partnerId) + (this.batchCounts.get(visitKey) ?? 0),
       pointsEarnedToday: this.history.dayPoints(r.memberId, partnerId, day) + (this.batchCounts.get(dayKey) ?? 0),
     });
     if (earned.points > MAX_INT32) return fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount']));
     if (this.overflows(r.memberId, earned.points)) return this.tooManyPoints();
     const tx = this.newTransaction(r, TransactionType.PURCHASE);
     const lot = this.book(r.memberId).credit(tx.id, uuidv7(this.now.getTime()), { partnerId }, earned.points, this.expiry(partnerId), this.now);
-    this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
+    // Only visits count (DESIGN.md, Earning): a purchase below minSpend is not one.
+    const visit = reachesMinSpend(rule, r.amount);
+    if (visit) this.batchCounts.set(countKey, (this.batchCounts.get(countKey) ?? 0) + 1);
+    if (earned.breakdown.some((b) => b.rule === 'VISIT_BONUS')) this.batchCounts.set(visitKey, (this.batchCounts.get(visitKey) ?? 0) + 1);
     this.batchCounts.set(dayKey, (this.batchCounts.get(dayKey) ?? 0) + earned.points);
     const row = this.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
-    this.commission(r, member, terms, row, purchasesBefore === 0);
+    this.commission(r, member, terms, row, visit && visitsBefore === 0);
     this.autoDonate(member, row, lot, earned.points);
     if (this.terms.coalition.tiers.length) {
       // Upgrades apply at once: this purchase's points count for the next one.
@@ -306,7 +322,7 @@ export class PostingRun {
       this.batchQualifying.set(r.memberId, (this.batchQualifying.get(r.memberId) ?? 0) + earned.points);
       member.tier = nextTier(member.tier, qualifying, this.terms.coalition.tiers, false);
     }
-    if (!this.options.dryRun) this.rewardReferral(r.memberId, member, row);
+    if (!this.options.dryRun && qualifiesForReferral(this.terms.coalition.referral, r.amount, earned.points)) this.rewardReferral(r.memberId, member, row);
     return ok({ transaction: row, earned });
   }
 
@@ -320,7 +336,7 @@ export class PostingRun {
     const book = this.book(memberId);
     const refused = book.donate(tx.id, causeId, points, rate, exponent, fromLotId);
     if (refused === 'MEMBER_IN_DEBT') return fail(userError(ErrorCode.MEMBER_IN_DEBT, `The member owes ${book.debt} points and cannot donate until they are repaid`, ['input', 'points']));
-    if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.balance} points, fewer than ${points}`, ['input', 'points']));
+    if (refused === 'INSUFFICIENT_POINTS') return fail(userError(ErrorCode.INSUFFICIENT_POINTS, `The member has ${book.available} points, fewer than ${points}`, ['input', 'points']));
     const id = uuidv7(this.now.getTime());
     // Matches are added once every request is applied (matchDonations): only causes that got a donation lock their campaigns.
     const donation: DonationRow = {
@@ -383,7 +399,7 @@ export class PostingRun {
     this.commissions.push({
       member_id: r.memberId, id: uuidv7(this.now.getTime()), purchase_id: purchase.id, partner_id: terms.id, affiliate_id: affiliateId, plan,
       purchase_amount_minor: r.amountMinor.toString(), base_amount_minor: amount.toString(), amount_minor: amount.toString(), status: CommissionStatus.PENDING, clawback_of: null,
-      occurred_at: r.occurredAt, approves_at: approvesAt(plan, r.occurredAt), created_at: this.now, settlement_run_id: null,
+      occurred_at: r.occurredAt, approves_at: approvesAt(plan, r.occurredAt, this.now), created_at: this.now, settlement_run_id: null,
     });
   }
 
@@ -409,10 +425,13 @@ export class PostingRun {
     }
   }
 
-  /** A referred member's first purchase anywhere: the referee's bonus, the referrer's bonus and any milestone. */
+  /**
+   * A referred member's first qualifying purchase anywhere (see qualifiesForReferral): the referee's
+   * bonus, the referrer's bonus and any milestone. Purchases that did not qualify leave the referral open.
+   */
   private rewardReferral(memberId: string, member: MemberState, purchase: TransactionRow): void {
     const referrerId = this.terms.referrers.get(memberId);
-    if (!referrerId || member.referralRewardedAt || this.history.hasPurchased(memberId)) return;
+    if (!referrerId || member.referralRewardedAt) return;
     const referrer = this.members.get(referrerId);
     if (!referrer) return;
     member.referralRewardedAt = this.now;
@@ -437,10 +456,23 @@ export class PostingRun {
     // Only the partner that posted a transaction, or the operator, reverses it.
     if (!original || (r.partnerId !== null && original.row.partner_id !== r.partnerId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
     const { row, totals } = original;
+    // Points of the own lot the expiry job moved to breakage come back from it in this EXPIRY transaction;
+    // its id is a millisecond older than the reversal's, so histories (newest first) list it just before.
+    const unexpiry = this.newTransaction({ memberId: r.memberId, idempotencyKey: '', requestHash: row.id, partnerId: null }, TransactionType.EXPIRY, SYSTEM_CALLER);
+    unexpiry.id = uuidv7(this.now.getTime() - 1);
+    unexpiry.idempotency_key = `refund-expired:${unexpiry.id}`;
     const tx = { ...this.newTransaction(r, TransactionType.REVERSAL), partner_id: row.partner_id, reverses_id: row.id };
     const issuer = { partnerId: row.partner_id };
     const book = this.book(r.memberId);
-    const ownLot = () => [...book.lots.values()].find((l) => l.transactionId === row.id)?.id;
+    const ownLot = () => original.ownLot?.id;
+    const takeBack = (points: number) => {
+      const unswept = book.takeBack(tx.id, issuer, ownLot(), points, uuidv7(this.now.getTime()), this.now,
+        original.ownLot ? { transactionId: unexpiry.id, points: original.ownLot.swept } : undefined);
+      if (unswept > 0) {
+        this.record({ ...unexpiry, points: unswept, description: 'expired points counted toward a refund',
+          breakdown: [{ rule: 'EXPIRED_TAKEN_BACK', points: unswept, detail: `${unswept} expired point${unswept === 1 ? '' : 's'} of transaction ${row.id} count as taken back by its reversal` }] });
+      }
+    };
     switch (row.type) {
       case TransactionType.PURCHASE: {
         const amountMinor = BigInt(row.amount_minor!);
@@ -449,8 +481,9 @@ export class PostingRun {
         const refund = r.refundMinor ?? left;
         if (refund > left) return fail(userError(ErrorCode.INVALID_INPUT, 'The refund is more than is left of the purchase', ['input', 'amount']));
         const points = refundPoints(row.points, amountMinor, totals.refundedMinor, -totals.points, refund);
-        book.takeBack(tx.id, issuer, ownLot(), points, uuidv7(this.now.getTime()), this.now);
+        takeBack(points);
         this.refundCommissions(original, totals.refundedMinor + refund);
+        this.refundTier(r.memberId, row, points);
         return ok({ transaction: this.record({ ...tx, points: -points, amount_minor: refund.toString(),
           breakdown: [{ rule: refund === left ? 'REFUND' : 'PARTIAL_REFUND', points: -points, detail: `refund of ${refund} of ${amountMinor} minor units` }] }) });
       }
@@ -458,7 +491,7 @@ export class PostingRun {
       case TransactionType.REFERRAL: {
         if (r.refundMinor !== null) return fail(userError(ErrorCode.INVALID_INPUT, 'Bonuses reverse whole: leave amount out', ['input', 'amount']));
         if (totals.count > 0) return fail(userError(ErrorCode.ALREADY_REVERSED, 'This bonus has been reversed', ['input', 'transactionId']));
-        book.takeBack(tx.id, issuer, ownLot(), row.points, uuidv7(this.now.getTime()), this.now);
+        takeBack(row.points);
         return ok({ transaction: this.record({ ...tx, points: -row.points }) });
       }
       case TransactionType.REDEMPTION: {
@@ -474,6 +507,20 @@ export class PostingRun {
         return fail(userError(ErrorCode.INVALID_INPUT, why, ['input', 'transactionId']));
       }
     }
+  }
+
+  /**
+   * A refund of a purchase lowers the member's qualifying points at once, and the tier with them
+   * (DESIGN.md, Tiers): a purchase posted more than the window ago no longer counts, nor its refund.
+   */
+  private refundTier(memberId: string, purchase: TransactionRow, points: number): void {
+    const tiers = this.terms.coalition.tiers;
+    const member = this.members.get(memberId)!;
+    if (!tiers.length || this.options.dryRun) return;
+    if (purchase.posted_at.getTime() <= this.now.getTime() - TIER_WINDOW_DAYS * DAY_MS) return;
+    this.batchQualifying.set(memberId, (this.batchQualifying.get(memberId) ?? 0) - points);
+    const qualifying = this.history.qualifyingPoints(memberId) + (this.batchQualifying.get(memberId) ?? 0);
+    member.tier = nextTier(member.tier, qualifying, tiers, true);
   }
 
   private posting(): Posting {
@@ -502,10 +549,11 @@ export class PostingRun {
     return posting;
   }
 
+  /** The member as the API shows it after this posting: `balance` is what it can spend now. */
   private memberOut(memberId: string): Member {
     const state = this.members.get(memberId)!;
-    const book = this.books.get(memberId);
-    return toMember({ ...state.row, balance: String(book?.balance ?? state.row.balance), debt: String(book?.debt ?? state.row.debt),
+    const book = this.book(memberId);
+    return toMember({ ...state.row, balance: String(book.available), expired_points: '0', debt: String(book.debt),
       tier: state.tier, successful_referrals: state.successfulReferrals, referral_rewarded_at: state.referralRewardedAt });
   }
 }

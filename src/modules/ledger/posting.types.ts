@@ -48,4 +48,6 @@ export interface ReversalOriginal {
   consumption?: { movements: { lotId: string; points: number }[]; obligations: import('./ledger.rules').ObligationRow[] };
   /** For a purchase: its commissions, the first one and any clawbacks. */
   commissions: import('./ledger.store').CommissionRow[];
+  /** For a purchase or bonus: its own lot, and the points of it the expiry job moved to breakage (net). */
+  ownLot?: { id: string; swept: number };
 }

@@ -32,11 +32,23 @@ export interface MemberRow {
   auto_donation_cause_id: string | null;
   auto_donation_percent: number;
   created_at: Date;
+  /** Points of lots past expiry not yet moved by the job (MEMBER_COLUMNS); absent: none. */
+  expired_points?: string;
 }
 
-export const MEMBER_COLUMNS = `m.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt,
+/** The member row as stored: `balance` still includes lots past expiry the expiry job has not reached. */
+export const MEMBER_STORED_COLUMNS = `m.id, m.member_code, m.referral_code, m.email, m.phone, m.birth_date::text AS birth_date, m.balance, m.debt,
   m.tier, m.successful_referrals, m.referral_rewarded_at, m.affiliate_id, m.affiliate_attributed_at,
   m.auto_donation_cause_id, m.auto_donation_percent, m.created_at`;
+
+/**
+ * Points of the member `m` past expiry now that the expiry job has not moved yet: an index range
+ * over its open lots already due (IDX_lot_open), normally empty, so a balance read stays one row.
+ */
+export const EXPIRED_POINTS_SQL = `COALESCE((SELECT sum(x.remaining) FROM lot x WHERE x.member_id = m.id AND x.remaining > 0 AND x.expires_at <= now()), 0)::text`;
+
+/** The member row for reads: with `expired_points`, so toMember shows the balance available now (DESIGN.md, Available balance). */
+export const MEMBER_COLUMNS = `${MEMBER_STORED_COLUMNS}, ${EXPIRED_POINTS_SQL} AS expired_points`;
 
 export function toMember(row: MemberRow): Member {
   return {
@@ -46,7 +58,8 @@ export function toMember(row: MemberRow): Member {
     email: row.email,
     phone: row.phone,
     birthDate: row.birth_date,
-    balance: Number(row.balance),
+    // What can be spent now: lots past expiry count for nothing, whether or not the job has run.
+    balance: Number(row.balance) - Number(row.expired_points ?? 0),
     debt: Number(row.debt),
     tierName: row.tier,
     successfulReferrals: row.successful_referrals,
