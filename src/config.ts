@@ -19,6 +19,8 @@ export interface Config {
   expiryIntervalSeconds: number;
   /** How long after a period's end it may be closed: postings still in flight at the end must have committed. */
   settlementGraceSeconds: number;
+  /** METRICS_PORT: /metrics on this port only; unset: on the API port. */
+  metricsPort?: number;
   /** Webhooks may target http and loopback/private addresses (development and tests only). */
   webhookAllowPrivate: boolean;
   /** Pause between the webhook worker's ticks, ms; 0: this server delivers nothing. */
@@ -89,6 +91,7 @@ export function loadConfig(): Config {
     logLevel,
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
+    metricsPort: process.env.METRICS_PORT ? intFromEnv('METRICS_PORT', 0, 0, 65535) : undefined,
     webhookAllowPrivate: process.env.WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookPollMs: intFromEnv('WEBHOOK_POLL_MS', 500, 0, 3_600_000),
     introspection: boolFromEnv('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),

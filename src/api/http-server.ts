@@ -10,6 +10,10 @@ import { Logger } from '../common/logger';
 import { verifyToken } from './auth';
 import { RequestContext, createLoaders } from './context';
 import { LIMIT_ERROR_CODES, QUERY_LIMITS, armor, costPlugin, introspectionDepthRule } from './limits';
+import { serveGraphiQL, wantsGraphiQL } from './graphiql';
+import { serveMetrics, startMetricsServer, watchPool } from './metrics';
+import { RequestRecord, bindRecord, observePlugin } from './observe';
+import { beginRequest, finishRequest } from './request-log';
 import { buildAppSchema } from './schema';
 
 /** Codes a client may see with their message; anything else is a fault of ours, masked outside development. */
@@ -45,6 +49,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export interface HttpApp {
   server: Server;
   url: string;
+  /** Where /metrics is served (the API port unless METRICS_PORT). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -57,7 +63,8 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   const limits = armor(config);
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    plugins: [...limits.plugins, costPlugin(schema, config), ...(config.exposeErrors ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    // Apollo's landing page loads from a CDN: off everywhere; browsers get GraphiQL (graphiql.ts).
+    plugins: [...limits.plugins, costPlugin(schema, config), ApolloServerPluginLandingPageDisabled(), observePlugin()],
     validationRules: [...limits.validationRules, introspectionDepthRule(QUERY_LIMITS.maxIntrospectionDepth)],
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
@@ -87,8 +94,9 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
     return ctx;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/metrics' && config.metricsPort === undefined) return serveMetrics(res);
     if (url.pathname === '/healthz') {
       try {
         await db.query('SELECT 1');
@@ -98,6 +106,7 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
       }
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'Not found: GraphQL is served on /graphql' });
+    if (wantsGraphiQL(req, url)) return serveGraphiQL(req, res);
     let body: unknown;
     if (req.method === 'POST') {
       let text: string;
@@ -118,7 +127,7 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body };
-    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => contextFor(req) });
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => bindRecord(contextFor(req), record) });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -130,7 +139,9 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const record = beginRequest(req, res);
+    finishRequest(record, res, log);
+    handle(req, res, record).catch((error: unknown) => {
       log.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.end();
@@ -142,10 +153,20 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
     server.listen(port, resolveListen);
   });
   const address = server.address() as AddressInfo;
+  const unwatchPool = watchPool(db);
+  const metricsServer = config.metricsPort === undefined ? undefined
+    : await startMetricsServer(config.metricsPort).catch((error: unknown) => {
+      unwatchPool();
+      server.close();
+      throw error;
+    });
   return {
     server,
     url: `http://localhost:${address.port}/graphql`,
+    metricsUrl: `http://localhost:${metricsServer?.port ?? address.port}/metrics`,
     close: async () => {
+      unwatchPool();
+      await metricsServer?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeIdleConnections();

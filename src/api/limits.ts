@@ -187,7 +187,8 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
           if (!taken.ok) {
             throw new GraphQLError(`Throttled: this query costs ${requested} and ${taken.status.currentlyAvailable} of ${size.maximumAvailable} are available (restored at ${size.restoreRate} a second); retry after ${taken.retryAfterSeconds} s`,
               { extensions: { code: 'THROTTLED', retryAfterSeconds: taken.retryAfterSeconds,
-                http: { status: 429, headers: new HeaderMap([['retry-after', String(taken.retryAfterSeconds)]]) } } });
+                // Apollo reads a HeaderMap here; @graphql-tools' augmentation of GraphQLErrorExtensions types it as a record.
+                http: { status: 429, headers: new HeaderMap([['retry-after', String(taken.retryAfterSeconds)]]) as unknown as Record<string, string> } } });
           }
           charged = requested;
         },

@@ -6,8 +6,9 @@ export interface Logger {
   error(message: string, error?: unknown): void;
 }
 
-export function createLogger(level: 'silent' | 'error' | 'info'): Logger {
-  const base = pino({ level, base: { service: 'coalition-hub' } });
+/** `destination`: where the JSON lines go (stdout when omitted; tests pass a stream to read them). */
+export function createLogger(level: 'silent' | 'error' | 'info', destination?: pino.DestinationStream): Logger {
+  const base = pino({ level, base: { service: 'coalition-hub' } }, destination);
   return {
     info: (message, fields) => base.info(fields ?? {}, message),
     error: (message, error) => base.error(error instanceof Error ? { err: error } : { detail: error }, message),

