@@ -12,12 +12,15 @@ import { MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity } from '.
 import { PartnerEntity } from './src/modules/partner/partner.entity';
 import { EventEntity, EventPendingEntity, WebhookAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity } from './src/modules/webhook/webhook.entity';
 import { AuditEntryEntity } from './src/modules/audit/audit.entity';
+import { RewardEntity, VoucherCodeEntity, VoucherEntity } from './src/modules/reward/reward.entity';
+import { ClubEntity, ClubMembershipEntity } from './src/modules/reward/club.entity';
 
 export const entities = [CoalitionEntity, PartnerEntity, MemberEntity, MemberIdentifierEntity, MemberPartnerLinkEntity,
   LedgerTransactionEntity, LedgerEntryEntity, LotEntity, LotMovementEntity, MemberDebtEntity, ObligationEntity, MemberPreferenceEntity,
   PromotionEntity, SettlementRunEntity, SettlementLineEntity, SettlementPositionEntity, SettlementTransferEntity,
   AffiliateEntity, CommissionEntity, CauseEntity, MatchingCampaignEntity, DonationEntity, AuditEntryEntity,
-  EventEntity, EventPendingEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
+  EventEntity, EventPendingEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookAttemptEntity,
+  RewardEntity, VoucherEntity, VoucherCodeEntity, ClubEntity, ClubMembershipEntity];
 
 /** The one DataSource shape the app, the CLI and the tests use. The schema is the migrations': never synchronize. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

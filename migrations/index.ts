@@ -10,6 +10,7 @@ import { Identity1764420000000 } from './1764420000000-Identity';
 import { DonationValues1764430000000 } from './1764430000000-DonationValues';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
 import { Webhooks1764450000000 } from './1764450000000-Webhooks';
+import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   DonationValues1764430000000,
   AuditLog1764440000000,
   Webhooks1764450000000,
+  RewardsCatalog1764460000000,
 ];

@@ -12,6 +12,9 @@ export enum ErrorCode {
   PERIOD_OVERLAPS = 'PERIOD_OVERLAPS',
   ALREADY_REVERSED = 'ALREADY_REVERSED',
   LIMIT_EXCEEDED = 'LIMIT_EXCEEDED',
+  OUT_OF_STOCK = 'OUT_OF_STOCK',
+  NOT_ELIGIBLE = 'NOT_ELIGIBLE',
+  VOUCHER_NOT_REDEEMABLE = 'VOUCHER_NOT_REDEEMABLE',
 }
 registerEnumType(ErrorCode, { name: 'ErrorCode', description: 'Codes of expected business failures' });
 

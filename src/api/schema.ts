@@ -16,6 +16,7 @@ import { MemberResolver } from '../modules/member/member.resolver';
 import { PartnerResolver } from '../modules/partner/partner.resolver';
 import { WebhookResolver } from '../modules/webhook/webhook.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
+import { MemberRewardResolver, RewardResolver } from '../modules/reward/reward.resolver';
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -25,7 +26,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
       ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver,
-      CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver],
+      CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver, RewardResolver, MemberRewardResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

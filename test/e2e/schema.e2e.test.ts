@@ -26,7 +26,7 @@ it('every member-scoped table has member_id first in its primary key and unique 
     FROM information_schema.table_constraints tc
     JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name
     WHERE tc.table_schema = 'public' AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
-      AND tc.table_name IN ('ledger_transaction', 'ledger_entry', 'lot', 'lot_movement', 'member_debt', 'obligation', 'member_partner_link', 'member_preference', 'event', 'event_pending')
+      AND tc.table_name IN ('ledger_transaction', 'ledger_entry', 'lot', 'lot_movement', 'member_debt', 'obligation', 'member_partner_link', 'member_preference', 'event', 'event_pending', 'club_membership', 'voucher')
     GROUP BY tc.table_name, tc.constraint_name, tc.constraint_type`);
   expect(constraints.length).toBeGreaterThanOrEqual(10);
   for (const c of constraints) expect({ table: c.table_name, first: c.first_column }).toEqual({ table: c.table_name, first: 'member_id' });

@@ -24,12 +24,16 @@ export const AUDIT_ACTIONS = {
   'webhook.endpointUpdated': 'A webhook endpoint was changed, disabled or re-enabled',
   'webhook.endpointDeleted': 'A webhook endpoint was deleted with its deliveries',
   'webhook.secretRotated': "A webhook endpoint's signing secret was rotated",
+  'reward.created': 'A reward was added to the catalog (a partner\'s own or the operator\'s)',
+  'reward.updated': 'A reward was changed, withdrawn (active false) or put back',
+  'club.created': 'A club was created (coalition-wide or a partner\'s own)',
+  'club.membershipGranted': 'A member was granted (or renewed) a club membership bought with money',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
 /** What an entry is about. */
-export type AuditSubjectType = 'COALITION' | 'PARTNER' | 'PROMOTION' | 'CAUSE' | 'CAMPAIGN' | 'AFFILIATE' | 'MEMBER' | 'OPERATOR' | 'SETTLEMENT_RUN' | 'WEBHOOK_ENDPOINT';
+export type AuditSubjectType = 'COALITION' | 'PARTNER' | 'PROMOTION' | 'CAUSE' | 'CAMPAIGN' | 'AFFILIATE' | 'MEMBER' | 'OPERATOR' | 'SETTLEMENT_RUN' | 'WEBHOOK_ENDPOINT' | 'REWARD' | 'CLUB';
 
 export const REDACTED = '[redacted]';
 

@@ -40,6 +40,12 @@ export class CreatePromotionInput {
 
   @Field(() => DecimalScalar, { nullable: true })
   minSpend?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Members of one of these clubs only (stored; matched when the posting pipeline applies clubs)' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @MaxLength(64, { each: true })
+  clubs?: string[] | null;
 }
 
 @InputType()

@@ -13,6 +13,7 @@ import { categoryKey, checkRate } from './earn-rule';
 import { CreatePromotionInput, SetBonusLimitsInput } from './earning.inputs';
 import { Promotion } from './earning.types';
 import { PromotionEntity } from './promotion.entity';
+import { loadClubs } from '../reward/club.service';
 
 const MAX_BONUS_POINTS = 1_000_000_000;
 
@@ -20,7 +21,7 @@ export function toPromotion(row: PromotionEntity): Promotion {
   return {
     id: row.id, partnerId: row.partnerId, name: row.name, startsAt: row.startsAt, endsAt: row.endsAt,
     multiplier: row.multiplier === null ? null : formatRate(row.multiplier), bonusPoints: row.bonusPoints,
-    categories: row.categories, tiers: row.tiers, minSpend: row.minSpend === null ? null : formatRate(row.minSpend),
+    categories: row.categories, tiers: row.tiers, clubs: row.clubs ?? [], minSpend: row.minSpend === null ? null : formatRate(row.minSpend),
   };
 }
 
@@ -62,17 +63,28 @@ export async function createPromotion(ctx: RequestContext, input: CreatePromotio
   const errors = validatePromotion(input, coalition.tiers.map((t) => t.name), coalition.currencyExponent);
   if (errors.length) return fail(...errors);
   if (!isUuid(input.partnerId) || !(await ctx.loaders.partner.load(input.partnerId))) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+  const clubErrors = await checkPromotionClubs(ctx, input.clubs ?? [], input.partnerId);
+  if (clubErrors.length) return fail(...clubErrors);
   return inTransaction(ctx.db, async (q) => {
     const repo = q.manager.getRepository(PromotionEntity);
     const entity = repo.create({
       id: uuidv7(), partnerId: input.partnerId, name: input.name.trim(), startsAt: input.startsAt, endsAt: input.endsAt,
       multiplier: input.multiplier == null ? null : formatRate(input.multiplier), bonusPoints: input.bonusPoints ?? null,
-      categories: uniqueCategories(input.categories ?? []), tiers: [...new Set(input.tiers ?? [])],
+      categories: uniqueCategories(input.categories ?? []), tiers: [...new Set(input.tiers ?? [])], clubs: [...new Set(input.clubs ?? [])],
       minSpend: input.minSpend == null ? null : new Dec(input.minSpend).toFixed(), createdAt: new Date(),
     });
     await repo.insert(entity);
     await audit(ctx, q, { action: 'promotion.created', subjectType: 'PROMOTION', subjectId: entity.id, partnerId: input.partnerId, input });
     return ok(toPromotion(entity));
+  });
+}
+
+/** A promotion may be restricted to coalition clubs and the partner's own; any other id is NOT_FOUND. */
+async function checkPromotionClubs(ctx: RequestContext, clubs: string[], partnerId: string): Promise<UserError[]> {
+  const found = await loadClubs(ctx, clubs);
+  return clubs.flatMap((id, i) => {
+    const club = found.get(id);
+    return club && (club.partner_id === null || club.partner_id === partnerId) ? [] : [userError(ErrorCode.NOT_FOUND, 'No such club', ['input', 'clubs', String(i)])];
   });
 }
 

@@ -35,6 +35,9 @@ export class Promotion {
 
   @Field(() => DecimalScalar, { nullable: true })
   minSpend: string | null;
+
+  @Field(() => [ID], { description: 'Club ids; empty: every member' })
+  clubs: string[];
 }
 
 @ObjectType()

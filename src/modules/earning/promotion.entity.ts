@@ -32,6 +32,10 @@ export class PromotionEntity {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   tiers: string[];
 
+  /** Club ids; empty: every member. Stored and shown; matching by club comes with the posting pipeline. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  clubs: string[];
+
   @Column({ name: 'min_spend', type: 'numeric', precision: 20, scale: 6, nullable: true })
   minSpend: string | null;
 

@@ -13,6 +13,8 @@ export enum TransactionType {
   EXPIRY = 'EXPIRY',
   /** Points a member gave to a cause. */
   DONATION = 'DONATION',
+  /** A reward claimed (voiding or expiry of its voucher posts a REVERSAL of it). */
+  REWARD = 'REWARD',
 }
 registerEnumType(TransactionType, { name: 'TransactionType' });
 

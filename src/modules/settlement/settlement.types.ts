@@ -18,6 +18,8 @@ export enum SettlementLineKind {
   MATCH = 'MATCH',
   COMMISSION = 'COMMISSION',
   DEBT_RECOVERY = 'DEBT_RECOVERY',
+  /** A reward claimed: each consumed lot's issuer pays the reward's partner (posted by claims, to come). */
+  REWARD = 'REWARD',
 }
 registerEnumType(SettlementLineKind, { name: 'SettlementLineKind' });
 
