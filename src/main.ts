@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     '',
     `coalition-hub is serving GraphQL on ${started.url}`,
     `database: ${database.description}`,
-    'get an operator token:  npm run token -- --role ADMIN',
+    `get an operator token:  ${process.env.DATA_DIR ? `DATA_DIR=${process.env.DATA_DIR} ` : ''}npm run token -- --role ADMIN`,
     `then: curl -s ${started.url} -H "authorization: Bearer <token>" -H 'content-type: application/json' -d '{"query":"{ coalition { name currency } }"}'`,
     '',
   ].join('\n'));

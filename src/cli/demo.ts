@@ -43,7 +43,7 @@ const COALITION = {
     { name: 'Silver', qualifyingPoints: 300, earnMultiplier: '1.25' },
     { name: 'Gold', qualifyingPoints: 1000, earnMultiplier: '1.5' },
   ],
-  referral: { refereeBonus: 100, referrerBonus: 200, milestones: [{ referrals: 3, bonus: 500 }] },
+  referral: { refereeBonus: 100, referrerBonus: 200, minimumPurchase: '10.00', milestones: [{ referrals: 3, bonus: 500 }] },
 };
 
 const PARTNERS: PartnerPlan[] = [

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { Caller, MAX_TOKEN_TTL_SECONDS, Role, signToken } from '../api/auth';
 import { resolveJwtSecret } from '../config';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isUuid } from '../common/ids';
 
 /**
@@ -46,7 +47,12 @@ function main(): void {
       throw new Error('--role must be ADMIN, PARTNER, AFFILIATE or MEMBER');
   }
   const nodeEnv = process.env.NODE_ENV ?? '';
-  const secret = resolveJwtSecret(resolve(process.env.DATA_DIR || './.data'), nodeEnv);
+  const dataDir = resolve(process.env.DATA_DIR || './.data');
+  // A secret made here would sign tokens no running hub accepts: the hub makes it on its first start.
+  if (!process.env.JWT_SECRET && !existsSync(join(dataDir, 'jwt-secret'))) {
+    throw new Error(`no JWT secret under ${dataDir}: start the hub first with the same DATA_DIR (it creates one), or set JWT_SECRET to the hub's`);
+  }
+  const secret = resolveJwtSecret(dataDir, nodeEnv);
   console.log(signToken(secret, caller, ttl));
 }
 
