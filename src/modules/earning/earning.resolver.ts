@@ -6,7 +6,7 @@ import { UserError } from '../../api/errors';
 import { getCoalition } from '../coalition/coalition.service';
 import { TierType } from '../coalition/coalition.types';
 import { RecordPurchaseInput } from '../ledger/ledger.inputs';
-import { quotePurchase } from '../ledger/ledger.service';
+import { quotePurchase } from '../posting/posting.service';
 import { Member } from '../member/member.types';
 import { Partner } from '../partner/partner.types';
 import { CreatePromotionInput, RunExpiryInput, SetBonusLimitsInput } from './earning.inputs';

@@ -6,10 +6,10 @@ import { uuidv7 } from '../../common/ids';
 import { EARLIEST_INSTANT } from '../../common/decimal';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { countJobRun } from '../../api/metrics';
-import { loadTerms } from '../ledger/ledger.store';
+import { loadTerms } from '../posting/posting-terms.store';
 import { TransactionType } from '../ledger/ledger.types';
-import { PostingRun, SYSTEM_CALLER } from '../ledger/posting-run';
-import { PostingRequest } from '../ledger/posting.types';
+import { PostingRun, SYSTEM_CALLER } from '../posting/posting-run';
+import { PostingRequest } from '../posting/posting.types';
 import { QUALIFYING_POINTS_SQL } from './earn-history.store';
 import { nextTier } from './tier.rules';
 

@@ -7,7 +7,7 @@ import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { inTransaction, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
-import { toTransaction } from '../ledger/ledger.service';
+import { toTransaction } from '../ledger/ledger.view';
 import { TRANSACTION_COLUMNS, TransactionRow } from '../ledger/ledger.store';
 import { IdentifierKind } from '../member/member.entity';
 import { MEMBER_COLUMNS, MemberRow, toMember } from '../member/member.service';

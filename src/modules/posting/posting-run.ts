@@ -8,15 +8,18 @@ import { milestoneBonus, qualifiesForReferral } from '../earning/referral.rules'
 import { TIER_WINDOW_DAYS, nextTier } from '../earning/tier.rules';
 import { Member } from '../member/member.types';
 import { toMember } from '../member/member.service';
-import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from './ledger.rules';
+import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from '../ledger/ledger.rules';
 import {
-  LockedMember, PartnerTerms, Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot, loadPartnerTerms,
-  CampaignRow, CommissionRow, DonationRow, findByKeys, loadCauses, loadCommissions, lockCampaigns, lockMembers, reversalTotals, writePosting,
-} from './ledger.store';
+  LockedMember, Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot,
+  CampaignRow, CommissionRow, DonationRow, findByKeys, lockMembers, reversalTotals, writePosting,
+} from '../ledger/ledger.store';
+import { PartnerTerms, loadPartnerTerms } from './posting-terms.store';
+import { loadCommissions } from '../affiliate/commission.store';
+import { loadCauses, lockCampaigns } from '../charity/donation.store';
 import { receiptNumber } from '../charity/receipt';
 import { autoDonationPoints, donationValueMinor, matchFor, minimumDonationPoints } from '../charity/charity.rules';
 import { approvesAt, commissionFor, commissionRefund, CommissionStatus } from '../affiliate/commission.rules';
-import { TransactionType } from './ledger.types';
+import { TransactionType } from '../ledger/ledger.types';
 import { PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 
 const DAY_MS = 86_400_000;
