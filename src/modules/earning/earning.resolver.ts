@@ -12,7 +12,7 @@ import { Partner } from '../partner/partner.types';
 import { CreatePromotionInput, RunExpiryInput, SetBonusLimitsInput } from './earning.inputs';
 import { createPromotion, expiringPoints, listPromotions, nextExpiry, setBonusLimits } from './earning.service';
 import { BonusLimitType, CreatePromotionPayload, ExpiringPoints, Promotion, PurchaseQuote, ReferralStats, RunExpiryPayload, TierProgressType } from './earning.types';
-import { runExpiryAsOf } from './expiry.service';
+import { runExpiryAsOf } from '../posting/expiry.service';
 import { nextMilestone } from './referral.rules';
 import { tierProgress } from './tier.rules';
 
