@@ -50,6 +50,40 @@ const jobRuns = new Counter({
   registers: [registry],
 });
 
+const webhookAttempts = new Counter({
+  name: 'hub_webhook_attempts_total',
+  help: 'Webhook delivery attempts by outcome: delivered, retry (failed, another attempt scheduled), failed (the last attempt failed)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+/** One-line hook for the webhook worker, after each attempt. */
+export function countWebhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): void {
+  webhookAttempts.inc({ outcome });
+}
+
+const sources = new Set<DataSource>();
+new Gauge({
+  name: 'hub_outbox_lag_seconds',
+  help: 'Outbox lag: age of the oldest event not yet fanned out to endpoints (fan_out), and how overdue the most overdue pending delivery to an enabled endpoint is (delivery)',
+  labelNames: ['stage'] as const,
+  registers: [registry],
+  async collect() {
+    const db = sources.values().next().value as DataSource | undefined;
+    if (!db) return;
+    try {
+      const [row] = await db.query(`SELECT
+          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(occurred_at) FROM event_pending)), 0)::float8 AS fan_out,
+          COALESCE(EXTRACT(EPOCH FROM now() - (SELECT min(d.next_attempt_at) FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
+            WHERE d.status = 'PENDING' AND d.next_attempt_at <= now())), 0)::float8 AS delivery`);
+      this.set({ stage: 'fan_out' }, Math.max(0, Number(row.fan_out)));
+      this.set({ stage: 'delivery' }, Math.max(0, Number(row.delivery)));
+    } catch {
+      // the database is away: /healthz says so; the gauge keeps its last value
+    }
+  },
+});
+
 const pools = new Set<Pool>();
 new Gauge({
   name: 'hub_db_pool_connections',
@@ -72,9 +106,13 @@ new Gauge({
 /** Counts a data source's pg pool in hub_db_pool_connections until the returned function is called. */
 export function watchPool(db: DataSource): () => void {
   const pool = (db.driver as unknown as { master?: Pool }).master;
-  if (!pool) return () => undefined;
+  sources.add(db);
+  if (!pool) return () => sources.delete(db);
   pools.add(pool);
-  return () => pools.delete(pool);
+  return () => {
+    pools.delete(pool);
+    sources.delete(db);
+  };
 }
 
 /** One-line hook for background jobs: `countJobRun('expiry', 'ok')` after each run. */

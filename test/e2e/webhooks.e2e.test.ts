@@ -371,3 +371,68 @@ it('endpoint changes are in the audit log with their owner, never with a secret'
     expect(e.input).not.toContain(rotated.data.rotateWebhookSecret.secret);
   }
 });
+
+it('/metrics counts webhook attempts by outcome and shows the outbox lag', async () => {
+  const metrics = async () => (await fetch(hub.url.replace(/\/graphql$/, '/metrics'))).text();
+  const count = (text: string, outcome: string) => Number(new RegExp(`^hub_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const before = await metrics();
+  const r = await receiver();
+  r.answers = [500, 200];
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  clock.advance(6_000);
+  await tick();
+  const after = await metrics();
+  expect(count(after, 'retry') - count(before, 'retry')).toBe(1);
+  expect(count(after, 'delivered') - count(before, 'delivered')).toBe(1);
+  expect(after).toMatch(/^hub_outbox_lag_seconds\{stage="fan_out"\} [\d.e+-]+$/m);
+  expect(after).toMatch(/^hub_outbox_lag_seconds\{stage="delivery"\} [\d.e+-]+$/m);
+});
+
+it('enrollment, linking, erasure and a settlement close write events: each partner hears of its own members and its own position only', async () => {
+  const [ra, rb, ro] = [await receiver(), await receiver(), await receiver()];
+  const partnerA = await createPartner('hooks-events-a');
+  const partnerB = await createPartner('hooks-events-b');
+  const tokenA = hub.token({ role: Role.PARTNER, partnerId: partnerA });
+  const tokenB = hub.token({ role: Role.PARTNER, partnerId: partnerB });
+  await createEndpoint(tokenA, ra.url);
+  await createEndpoint(tokenB, rb.url);
+  await createEndpoint(hub.admin, ro.url, ['member.enrolled', 'member.linked', 'member.erased', 'settlement.closed']);
+  useClock(systemClock);
+  const periodStart = new Date(Date.now() - 1000);
+  const ENROLL = 'mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id memberCode } created userErrors { code } } }';
+  const email = `events-${Date.now()}@example.com`;
+  const enrolled = (await hub.gql(ENROLL, { input: { email, phone: '+4915112345678' } }, tokenA)).data.enrollMember;
+  const memberId = enrolled.member.id as string;
+  expect((await hub.gql(ENROLL, { input: { email } }, tokenB)).data.enrollMember.created).toBe(false);
+  await hub.gql(ENROLL, { input: { email } }, tokenB); // linked already: no second event
+  const purchase = await hub.gql(`mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userErrors { code } } }`,
+    { input: { idempotencyKey: 'ev-1', memberId, amount: '50.00' } }, tokenA);
+  expect(purchase.data.recordPurchase.userErrors).toEqual([]);
+  const redeemed = await hub.gql(`mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) { userErrors { code } } }`,
+    { input: { idempotencyKey: 'ev-2', memberId, points: 20 } }, tokenB);
+  expect(redeemed.data.redeemPoints.userErrors).toEqual([]);
+  await new Promise((r) => setTimeout(r, 20));
+  const closed = await hub.gql(`mutation($input: CloseSettlementPeriodInput!) { closeSettlementPeriod(input: $input) { run { id } userErrors { code message } } }`,
+    { input: { periodStart: periodStart.toISOString(), periodEnd: new Date().toISOString() } }, hub.admin);
+  expect(closed.data.closeSettlementPeriod.userErrors).toEqual([]);
+  const erased = await hub.gql(`mutation($input: EraseMemberInput!) { eraseMember(input: $input) { userErrors { code } } }`, { input: { memberId } }, hub.admin);
+  expect(erased.data.eraseMember.userErrors).toEqual([]);
+  await tick();
+  const events = (r: Receiver) => r.received.map((x) => JSON.parse(x.body) as { type: string; data: Record<string, unknown> });
+  expect(events(ra).map((e) => e.type)).toEqual(['member.enrolled', 'settlement.closed', 'member.erased']);
+  expect(events(rb).map((e) => e.type)).toEqual(['member.linked', 'settlement.closed', 'member.erased']);
+  // Order is kept per member; the run (no member) may arrive between the member's events.
+  expect(events(ro).filter((e) => e.type !== 'settlement.closed').map((e) => e.type)).toEqual(['member.enrolled', 'member.linked', 'member.erased']);
+  expect(events(ro).filter((e) => e.type === 'settlement.closed')).toHaveLength(1);
+  expect(events(ra)[0]!.data).toEqual({ memberId, memberCode: enrolled.member.memberCode });
+  // A partner's settlement payload is its own position: A pays B 20 points at B's 0.01 a point.
+  const runId = closed.data.closeSettlementPeriod.run.id;
+  expect(events(ra)[1]!.data).toEqual({ runId, periodStart: periodStart.toISOString(), periodEnd: expect.any(String), position: { amount: '-0.20', currency: 'EUR' } });
+  expect(events(rb)[1]!.data).toMatchObject({ runId, position: { amount: '0.20', currency: 'EUR' } });
+  expect(JSON.stringify(events(ra))).not.toContain(partnerB);
+  expect(JSON.stringify(events(rb))).not.toContain(partnerA);
+  expect(JSON.stringify([...events(ra), ...events(rb), ...events(ro)])).not.toContain(email);
+  expect((events(ro).find((e) => e.type === 'settlement.closed')!.data as { positions: unknown[] }).positions).toHaveLength(2);
+});

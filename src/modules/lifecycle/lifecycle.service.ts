@@ -6,6 +6,8 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { inTransaction, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
+import { erasureEvent } from '../member/member.events';
+import { recordEvents } from '../webhook/webhook.store';
 import { getCoalition } from '../coalition/coalition.service';
 import { toTransaction } from '../ledger/ledger.view';
 import { TRANSACTION_COLUMNS, TransactionRow } from '../ledger/ledger.store';
@@ -170,6 +172,9 @@ export async function eraseMember(ctx: RequestContext, input: EraseMemberInput):
       `UPDATE member m SET email = NULL, phone = NULL, birth_date = NULL, member_code = $2, referral_code = $2, erased_at = COALESCE(m.erased_at, now())
        WHERE m.id = $1 RETURNING ${MEMBER_COLUMNS}`, [memberId, erasedCode(memberId)]);
     await audit(ctx, q, { action: 'member.erased', subjectType: 'MEMBER', subjectId: memberId, input });
+    // Linked partners hear of it, so they erase their own copies of the member's data.
+    const links = await rows<{ partner_id: string }>(q, 'SELECT partner_id FROM member_partner_link WHERE member_id = $1', [memberId]);
+    await recordEvents(q, [erasureEvent(memberId, links.map((l) => l.partner_id), new Date())]);
     return ok(toMember(erased!));
   });
   if (outcome.ok) preferenceLoader(ctx).clear(memberId);

@@ -6,6 +6,8 @@ import { isUuid, newMemberCode, newReferralCode, normalizeMemberCode, normalizeR
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, cursorTimestamp, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, preparedRows, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
+import { enrollmentEvent } from './member.events';
+import { recordEvents } from '../webhook/webhook.store';
 import { invisibleCharacter } from '../../common/text';
 import { actingPartner } from '../partner/acting-partner';
 import { partnerListScope } from '../partner/partner-scope';
@@ -179,14 +181,18 @@ export async function enrollMember(ctx: RequestContext, input: EnrollMemberInput
       await rows(q, `INSERT INTO member_identifier (kind, value, member_id) SELECT kind, value, $3 FROM unnest($1::text[], $2::text[]) AS x(kind, value)`,
         [fresh.map((i) => i.kind), fresh.map((i) => i.value), memberId]);
     }
+    let linked = false;
     if (partnerId) {
-      await rows(q, `INSERT INTO member_partner_link (member_id, partner_id, external_ref, supplied_identifiers) VALUES ($1, $2, $3, $4::varchar[])
+      const [link] = await rows<{ inserted: boolean }>(q, `INSERT INTO member_partner_link (member_id, partner_id, external_ref, supplied_identifiers) VALUES ($1, $2, $3, $4::varchar[])
                      ON CONFLICT (member_id, partner_id) DO UPDATE SET external_ref = COALESCE(EXCLUDED.external_ref, member_partner_link.external_ref),
-                       supplied_identifiers = ARRAY(SELECT DISTINCT unnest(member_partner_link.supplied_identifiers || EXCLUDED.supplied_identifiers) ORDER BY 1)`,
+                       supplied_identifiers = ARRAY(SELECT DISTINCT unnest(member_partner_link.supplied_identifiers || EXCLUDED.supplied_identifiers) ORDER BY 1)
+                     RETURNING (xmax = 0) AS inserted`,
       [memberId, partnerId, input.externalRef?.trim() || null, supplied]);
+      linked = link!.inserted;
     }
     if (!created && fresh.length) await audit(ctx, q, { action: 'member.identifiersAdded', subjectType: 'MEMBER', subjectId: memberId, partnerId, input: { identifiers: fresh } });
     const [row] = await rows<MemberRow>(q, `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.id = $1`, [memberId]);
+    if (created || linked) await recordEvents(q, [enrollmentEvent(created ? 'member.enrolled' : 'member.linked', row!, partnerId, new Date())]);
     return ok({ member: toMember(row!), created });
   });
 }

@@ -7,6 +7,8 @@ import { isUuid, uuidv7 } from '../../common/ids';
 import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } from '../../common/pagination';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
+import { settlementClosedEvent } from './settlement.events';
+import { recordEvents } from '../webhook/webhook.store';
 import { getCoalition } from '../coalition/coalition.service';
 import { CloseSettlementPeriodInput } from './settlement.inputs';
 import { LineTotal, PartyKey, SettledLine, netPositions, partyKey, settleLines, settleTransfers, statementCsv } from './settlement.rules';
@@ -111,6 +113,7 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
     [run.id, seq(transfers), transfers.map((t) => t.from.type), transfers.map((t) => t.from.id), transfers.map((t) => t.to.type), transfers.map((t) => t.to.id),
       transfers.map((t) => t.amountMinor.toString())]);
     await audit(ctx, q, { action: 'settlement.closed', subjectType: 'SETTLEMENT_RUN', subjectId: run.id, input });
+    await recordEvents(q, [settlementClosedEvent(run, positions, transfers.length)]);
     return ok(toRun(run));
   }, (error) => isUniqueViolation(error, 'UQ_settlement_run_period'));
 }

@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../../common/logger';
+import { countWebhookAttempt } from '../../api/metrics';
 import { clock } from '../../common/clock';
 import { rows } from '../../db/transaction';
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, nextAttemptAt, signatureHeader } from './webhook.rules';
@@ -121,9 +122,11 @@ async function settle(q: QueryRunner, d: Claimed, result: AttemptResult, now: Da
   if (result.error === null) {
     await rows(q, `UPDATE webhook_delivery SET status = 'DELIVERED', attempt_count = $2 WHERE id = $1`, [d.id, n]);
     await rows(q, `UPDATE webhook_endpoint SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [d.endpoint_id]);
+    countWebhookAttempt('delivered');
     return;
   }
   const next = nextAttemptAt(n, now, random());
+  countWebhookAttempt(next ? 'retry' : 'failed');
   await rows(q, `UPDATE webhook_delivery SET status = $2, attempt_count = $3, next_attempt_at = COALESCE($4, next_attempt_at) WHERE id = $1`,
     [d.id, next ? 'PENDING' : 'FAILED', n, next]);
   await rows(q, `UPDATE webhook_endpoint SET failing_since = COALESCE(failing_since, $2),
@@ -179,7 +182,8 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
   for (let round = 0; round < MAX_ROUNDS_PER_TICK; round++) {
     const n = await deliverDue(db, options);
     attempted += n;
-    if (n < CLAIM_BATCH) break;
+    // Another round while something was sent: a member's next event waits for its previous one.
+    if (n === 0) break;
   }
   return { fannedOut, attempted };
 }
