@@ -11,7 +11,8 @@ import { Role, signToken } from '../src/api/auth';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { uuidv7 } from '../src/common/ids';
 import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
-import { loadTerms, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
+import { lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
+import { loadTerms } from '../src/modules/posting/posting-terms.store';
 import type { QueryRunner } from 'typeorm';
 
 /**

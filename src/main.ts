@@ -3,7 +3,7 @@ import { startHttpServer } from './api/http-server';
 import { createLogger } from './common/logger';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
-import { startExpiryScheduler } from './modules/earning/expiry.service';
+import { startExpiryScheduler } from './modules/posting/expiry.service';
 import { startWebhookWorker } from './modules/webhook/webhook.worker';
 
 /** npm start: config → database (embedded or DATABASE_URL) → migrations → GraphQL on PORT. */

@@ -1,25 +1,14 @@
 import { KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { AuthChecker, registerEnumType } from 'type-graphql';
+import { AuthChecker } from 'type-graphql';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../config';
 import { isUuid } from '../common/ids';
 import { forbidden, unauthenticated } from './errors';
 import type { RequestContext } from './context';
+import { Caller, Role } from './caller';
 
-export enum Role {
-  ADMIN = 'ADMIN',
-  PARTNER = 'PARTNER',
-  AFFILIATE = 'AFFILIATE',
-  MEMBER = 'MEMBER',
-}
-registerEnumType(Role, { name: 'Role' });
-
-/** Who is calling, as the token says. */
-export type Caller =
-  | { role: Role.ADMIN }
-  | { role: Role.PARTNER; partnerId: string }
-  | { role: Role.AFFILIATE; affiliateId: string }
-  | { role: Role.MEMBER; memberId: string };
+export { Role } from './caller';
+export type { Caller } from './caller';
 
 /** The longest a token may live: 30 days. */
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;

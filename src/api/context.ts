@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { Caller } from './auth';
+import { Caller } from './caller';
 import { Config } from '../config';
 import { PartnerRow, loadPartnersByIds } from '../modules/partner/partner.loader';
 import { loadCoalition } from '../modules/coalition/coalition.loader';

@@ -10,7 +10,7 @@ import { CharityResolver, MemberDonationResolver } from '../modules/charity/char
 import { AffiliateFieldResolver, AffiliateResolver, PartnerCommissionResolver } from '../modules/affiliate/affiliate.resolver';
 import { PartnerStatsResolver, ReportResolver } from '../modules/report/report.resolver';
 import { EarningResolver, MemberEngagementResolver, PartnerEarningResolver } from '../modules/earning/earning.resolver';
-import { LedgerResolver, TransactionFieldResolver } from '../modules/ledger/ledger.resolver';
+import { LedgerResolver, TransactionFieldResolver } from '../modules/posting/posting.resolver';
 import { LifecycleResolver, MemberPreferencesResolver } from '../modules/lifecycle/lifecycle.resolver';
 import { MemberResolver } from '../modules/member/member.resolver';
 import { PartnerResolver } from '../modules/partner/partner.resolver';

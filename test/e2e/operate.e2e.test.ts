@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { createLogger } from '../../src/common/logger';
-import { startExpiryScheduler } from '../../src/modules/earning/expiry.service';
+import { startExpiryScheduler } from '../../src/modules/posting/expiry.service';
 import { TestHub, startTestHub } from '../support/hub';
 import { externalReferences } from '../support/external-refs';
 import { createPartner, enroll, purchase, redeem, unique } from '../support/scenario';

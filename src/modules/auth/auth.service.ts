@@ -4,12 +4,18 @@ import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { isUuid } from '../../common/ids';
 import { rows } from '../../db/transaction';
 import { audit, tokenIssued } from '../audit/audit.service';
-import type { IssueTokenInput } from './auth.resolver';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
+/** What issueToken reads of its input (IssueTokenInput in auth.resolver, which imports this service). */
+export interface IssueTokenRequest {
+  role: Role;
+  subjectId?: string | null;
+  ttlSeconds?: number | null;
+}
+
 /** A token for an existing subject of the role. */
-export async function issueToken(ctx: RequestContext, input: IssueTokenInput): Promise<Outcome<{ token: string; expiresAt: Date }>> {
+export async function issueToken(ctx: RequestContext, input: IssueTokenRequest): Promise<Outcome<{ token: string; expiresAt: Date }>> {
   const ttl = input.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
     return fail(userError(ErrorCode.INVALID_INPUT, `ttlSeconds must be from 1 to ${MAX_TOKEN_TTL_SECONDS}`, ['input', 'ttlSeconds']));

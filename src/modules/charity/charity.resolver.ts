@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { Connection, PageArgs } from '../../common/pagination';
-import { donatePoints } from '../ledger/ledger.service';
+import { donatePoints } from '../posting/posting.service';
 import { Member } from '../member/member.types';
 import { CreateCauseInput, CreateMatchingCampaignInput, DonatePointsInput, SetAutoDonationInput, SetCauseActiveInput } from './charity.inputs';
 import {

@@ -6,13 +6,13 @@ import { UserError } from '../../api/errors';
 import { getCoalition } from '../coalition/coalition.service';
 import { TierType } from '../coalition/coalition.types';
 import { RecordPurchaseInput } from '../ledger/ledger.inputs';
-import { quotePurchase } from '../ledger/ledger.service';
+import { quotePurchase } from '../posting/posting.service';
 import { Member } from '../member/member.types';
 import { Partner } from '../partner/partner.types';
 import { CreatePromotionInput, RunExpiryInput, SetBonusLimitsInput } from './earning.inputs';
 import { createPromotion, expiringPoints, listPromotions, nextExpiry, setBonusLimits } from './earning.service';
 import { BonusLimitType, CreatePromotionPayload, ExpiringPoints, Promotion, PurchaseQuote, ReferralStats, RunExpiryPayload, TierProgressType } from './earning.types';
-import { runExpiryAsOf } from './expiry.service';
+import { runExpiryAsOf } from '../posting/expiry.service';
 import { nextMilestone } from './referral.rules';
 import { tierProgress } from './tier.rules';
 

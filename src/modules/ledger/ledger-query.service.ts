@@ -5,7 +5,7 @@ import { Connection, DEFAULT_PAGE_SIZE, PageArgs, decodeCursor, toConnection } f
 import { rows } from '../../db/transaction';
 import { getCoalition } from '../coalition/coalition.service';
 import { TRANSACTION_COLUMNS, TransactionRow } from './ledger.store';
-import { toTransaction } from './ledger.service';
+import { toTransaction } from './ledger.view';
 import { Transaction } from './ledger.types';
 import { partnerListScope } from '../partner/partner-scope';
 

@@ -4,7 +4,7 @@
  * these functions decide, and the service writes what they collected.
  */
 
-import { donationValueMinor, splitDonationValue } from '../charity/charity.rules';
+import { donationValueMinor, splitDonationValue } from './value.rules';
 
 export enum AccountType {
   MEMBER = 'MEMBER',

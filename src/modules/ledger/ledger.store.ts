@@ -1,12 +1,7 @@
-import { DataSource, QueryRunner } from 'typeorm';
-import { toCoalition } from '../coalition/coalition.loader';
-import { Coalition } from '../coalition/coalition.types';
-import { Dec } from '../../common/decimal';
-import type { PostingTerms } from './posting.types';
+import { QueryRunner } from 'typeorm';
 import type { CommissionPlan } from '../partner/partner.types';
 import { preparedRows, rows } from '../../db/transaction';
-import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.service';
-import { EarnRule } from '../earning/earn-rule';
+import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.row';
 import { BreakdownLine } from './ledger.types';
 import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
 
@@ -169,20 +164,6 @@ export async function loadConsumption(q: QueryRunner, memberId: string, transact
   };
 }
 
-export interface BonusLimit {
-  action: string;
-  maxCount: number;
-  periodDays: number;
-}
-
-export interface PartnerTerms {
-  id: string;
-  redemption_value_per_point: string;
-  earn_rule: EarnRule;
-  bonus_limits: BonusLimit[];
-  commission_plan: CommissionPlan | null;
-}
-
 /** A commission row as the posting path reads and writes it. */
 export interface CommissionRow {
   member_id: string;
@@ -205,51 +186,6 @@ export interface CommissionRow {
 
 export const COMMISSION_COLUMNS = `member_id, id, purchase_id, partner_id, affiliate_id, plan, purchase_amount_minor, base_amount_minor, amount_minor, status, clawback_of,
   occurred_at, approves_at, created_at, settlement_run_id`;
-
-export async function loadCommissions(q: QueryRunner, memberId: string, purchaseId: string): Promise<CommissionRow[]> {
-  return rows<CommissionRow>(q, `SELECT ${COMMISSION_COLUMNS} FROM commission WHERE member_id = $1 AND purchase_id = $2 ORDER BY created_at, id`, [memberId, purchaseId]);
-}
-
-export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<Map<string, PartnerTerms>> {
-  if (!ids.length) return new Map();
-  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])', [ids]);
-  return new Map(found.map((p) => [p.id, p]));
-}
-
-/**
- * What a posting reads before its transaction, in one round trip: the coalition settings, the
- * partners' terms, their promotions overlapping [from, to], and which of the members are referred
- * and not yet rewarded (their referrers must be locked too).
- */
-export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], memberIds: string[] = [],
-  window: { from: Date; to: Date } = { from: new Date(), to: new Date() }, affiliateCodes: string[] = []): Promise<PostingTerms> {
-  const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null;
-    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string }[] | null;
-    affiliates: { id: string; code: string }[] | null }>(db,
-    `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
-            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
-            (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, min_spend::text
-              FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
-            (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id FROM member
-              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL AND referral_rewarded_at IS NULL) r) AS referrals,
-            (SELECT json_agg(a) FROM (SELECT id, code FROM affiliate WHERE code = ANY($5::text[])) a) AS affiliates`,
-    [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString(), affiliateCodes]);
-  const c = row!.coalition;
-  const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
-    donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'],
-    maxBackdateDays: c.max_backdate_days as number });
-  const trim = (v: unknown) => (v === null ? null : new Dec(v as string).toFixed());
-  return {
-    coalition,
-    partners: new Map((row!.partners ?? []).map((p) => [p.id, p])),
-    promotions: (row!.promotions ?? []).map((p) => ({
-      id: p.id as string, partnerId: p.partner_id as string, name: p.name as string, startsAt: new Date(p.starts_at as string), endsAt: new Date(p.ends_at as string),
-      multiplier: trim(p.multiplier), bonusPoints: p.bonus_points as number | null, categories: p.categories as string[], tiers: p.tiers as string[], minSpend: trim(p.min_spend),
-    })),
-    referrers: new Map((row!.referrals ?? []).map((r) => [r.id, r.referred_by_member_id])),
-    affiliates: new Map((row!.affiliates ?? []).map((a) => [a.code, a.id])),
-  };
-}
 
 /** Everything one batch posts. */
 export interface Posting {
@@ -288,19 +224,6 @@ export interface CampaignRow {
   ratio: string;
   cap_points: number;
   matched_points: number;
-}
-
-/** Active campaigns for these causes at `at`, locked: matches take from their caps one at a time. */
-export async function lockCampaigns(q: QueryRunner, causeIds: string[], at: Date): Promise<CampaignRow[]> {
-  if (!causeIds.length) return [];
-  return rows<CampaignRow>(q, `SELECT id, partner_id, cause_id, ratio::text, cap_points, matched_points FROM matching_campaign
-    WHERE cause_id = ANY($1::uuid[]) AND starts_at <= $2 AND ends_at > $2 ORDER BY id FOR UPDATE`, [causeIds, at.toISOString()]);
-}
-
-export async function loadCauses(q: QueryRunner, causeIds: string[]): Promise<Map<string, { id: string; name: string; active: boolean }>> {
-  if (!causeIds.length) return new Map();
-  const found = await rows<{ id: string; name: string; active: boolean }>(q, 'SELECT id, name, active FROM cause WHERE id = ANY($1::uuid[])', [causeIds]);
-  return new Map(found.map((c) => [c.id, c]));
 }
 
 export interface MemberUpdate {

@@ -9,7 +9,7 @@ import { audit } from '../audit/audit.service';
 import { erasureEvent } from '../member/member.events';
 import { recordEvents } from '../webhook/webhook.store';
 import { getCoalition } from '../coalition/coalition.service';
-import { toTransaction } from '../ledger/ledger.service';
+import { toTransaction } from '../ledger/ledger.view';
 import { TRANSACTION_COLUMNS, TransactionRow } from '../ledger/ledger.store';
 import { IdentifierKind } from '../member/member.entity';
 import { MEMBER_COLUMNS, MemberRow, toMember } from '../member/member.service';

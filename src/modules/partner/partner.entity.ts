@@ -1,7 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EarnRule } from '../earning/earn-rule';
-import type { CommissionPlan } from './partner.types';
-import type { BonusLimit } from '../ledger/ledger.store';
+import type { BonusLimit, CommissionPlan } from './partner.types';
 
 @Entity('partner')
 export class PartnerEntity {

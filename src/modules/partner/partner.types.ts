@@ -108,3 +108,10 @@ export class PartnerRef {
   @Field()
   name: string;
 }
+
+/** A partner's limit on one action bonus per member: at most maxCount in any periodDays. */
+export interface BonusLimit {
+  action: string;
+  maxCount: number;
+  periodDays: number;
+}

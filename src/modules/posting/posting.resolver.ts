@@ -5,10 +5,10 @@ import type { RequestContext } from '../../api/context';
 import { Outcome, UserError } from '../../api/errors';
 import { Member } from '../member/member.types';
 import { PartnerRef } from '../partner/partner.types';
-import { checkLedger } from './ledger-query.service';
-import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from './ledger.inputs';
-import { MAX_BATCH_SIZE, Posted, awardBonus, recordPurchases, redeemPoints, reverseTransaction } from './ledger.service';
-import { LedgerCheck, Transaction } from './ledger.types';
+import { checkLedger } from '../ledger/ledger-query.service';
+import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from '../ledger/ledger.inputs';
+import { MAX_BATCH_SIZE, Posted, awardBonus, recordPurchases, redeemPoints, reverseTransaction } from './posting.service';
+import { LedgerCheck, Transaction } from '../ledger/ledger.types';
 
 interface PostingPayload {
   transaction: Transaction | null;

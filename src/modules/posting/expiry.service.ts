@@ -6,12 +6,12 @@ import { uuidv7 } from '../../common/ids';
 import { EARLIEST_INSTANT } from '../../common/decimal';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { countJobRun } from '../../api/metrics';
-import { loadTerms } from '../ledger/ledger.store';
+import { loadTerms } from './posting-terms.store';
 import { TransactionType } from '../ledger/ledger.types';
-import { PostingRun, SYSTEM_CALLER } from '../ledger/posting-run';
-import { PostingRequest } from '../ledger/posting.types';
-import { QUALIFYING_POINTS_SQL } from './earn-history.store';
-import { nextTier } from './tier.rules';
+import { PostingRun, SYSTEM_CALLER } from './posting-run';
+import { PostingRequest } from './posting.types';
+import { QUALIFYING_POINTS_SQL } from '../earning/earn-history.store';
+import { nextTier } from '../earning/tier.rules';
 
 /** The operator's run of the expiry job: `asOf` between 2000 and now. */
 export async function runExpiryAsOf(ctx: { db: DataSource; config: Pick<Config, 'logLevel'> }, asOf: Date): Promise<Outcome<ExpiryResult>> {

@@ -1,9 +1,10 @@
 import type { Dec } from '../../common/decimal';
 import type { Coalition } from '../coalition/coalition.types';
-import type { PromotionForEarn, PurchaseLine } from '../earning/earn-rule';
-import type { PartnerTerms, TransactionRow } from './ledger.store';
-import type { BonusAction } from './ledger.types';
-import { TransactionType } from './ledger.types';
+import type { EarnRule, PromotionForEarn, PurchaseLine } from '../earning/earn-rule';
+import type { BonusLimit, CommissionPlan } from '../partner/partner.types';
+import type { TransactionRow } from '../ledger/ledger.store';
+import type { BonusAction } from '../ledger/ledger.types';
+import { TransactionType } from '../ledger/ledger.types';
 
 interface RequestBase {
   memberId: string;
@@ -30,6 +31,15 @@ export interface PromotionRow extends PromotionForEarn {
   endsAt: Date;
 }
 
+/** A partner's terms as a posting applies them. */
+export interface PartnerTerms {
+  id: string;
+  redemption_value_per_point: string;
+  earn_rule: EarnRule;
+  bonus_limits: BonusLimit[];
+  commission_plan: CommissionPlan | null;
+}
+
 /** What a posting reads before its transaction: settings, partner terms, promotions, pending referrals. */
 export interface PostingTerms {
   coalition: Coalition;
@@ -45,9 +55,9 @@ export interface PostingTerms {
 export interface ReversalOriginal {
   row: TransactionRow;
   totals: { count: number; refundedMinor: bigint; points: number };
-  consumption?: { movements: { lotId: string; points: number }[]; obligations: import('./ledger.rules').ObligationRow[] };
+  consumption?: { movements: { lotId: string; points: number }[]; obligations: import('../ledger/ledger.rules').ObligationRow[] };
   /** For a purchase: its commissions, the first one and any clawbacks. */
-  commissions: import('./ledger.store').CommissionRow[];
+  commissions: import('../ledger/ledger.store').CommissionRow[];
   /** For a purchase or bonus: its own lot, and the points of it the expiry job moved to breakage (net). */
   ownLot?: { id: string; swept: number };
 }

@@ -3,15 +3,17 @@ import { ValidationError, validateSync } from 'class-validator';
 import { Role, callerLabel } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
-import { Dec, EARLIEST_INSTANT, MAX_AMOUNT_UNITS, MAX_INT32, formatMinorUnits, parseDecimal, toMinorUnits } from '../../common/decimal';
-import { decodeTransactionId, encodeTransactionId, isUuid } from '../../common/ids';
+import { Dec, EARLIEST_INSTANT, MAX_AMOUNT_UNITS, MAX_INT32, parseDecimal, toMinorUnits } from '../../common/decimal';
+import { decodeTransactionId, isUuid } from '../../common/ids';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { EarnResult } from '../earning/earn-rule';
 import { Member } from '../member/member.types';
 import { actingPartner } from '../partner/acting-partner';
-import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from './ledger.inputs';
-import { DonationRow, IDEMPOTENCY_CONSTRAINT, TransactionRow, loadTerms } from './ledger.store';
-import { BonusAction, BreakdownLine, Transaction, TransactionType } from './ledger.types';
+import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from '../ledger/ledger.inputs';
+import { DonationRow, IDEMPOTENCY_CONSTRAINT } from '../ledger/ledger.store';
+import { loadTerms } from './posting-terms.store';
+import { BreakdownLine, Transaction, TransactionType } from '../ledger/ledger.types';
+import { toTransaction } from '../ledger/ledger.view';
 import { PostingRun } from './posting-run';
 import { normalizeAffiliateCode } from '../affiliate/affiliate.codes';
 import { dropSelfAttributions } from '../affiliate/self-attribution';
@@ -30,23 +32,6 @@ export interface Posted {
 
 function requestHash(kind: string, input: object): string {
   return createHash('sha256').update(kind).update(JSON.stringify(input)).digest('hex');
-}
-
-export function toTransaction(row: TransactionRow, currency: { code: string; exponent: number }): Transaction {
-  return {
-    id: encodeTransactionId(row.member_id, row.id),
-    type: row.type as TransactionType,
-    points: row.points,
-    memberId: row.member_id,
-    partnerId: row.partner_id,
-    amount: row.amount_minor === null ? null : { amount: formatMinorUnits(BigInt(row.amount_minor), currency.exponent), currency: currency.code },
-    reversesId: row.reverses_id ? encodeTransactionId(row.member_id, row.reverses_id) : null,
-    bonusAction: row.bonus_action as BonusAction | null,
-    description: row.description,
-    breakdown: row.breakdown,
-    occurredAt: row.occurred_at,
-    postedAt: row.posted_at,
-  };
 }
 
 /** Checks an amount of money: a positive decimal within the currency's precision and the sanity bound. */

@@ -1,0 +1,65 @@
+import { ErrorCode, fail, ok, userError } from '../../../api/errors';
+import { MAX_INT32 } from '../../../common/decimal';
+import { uuidv7 } from '../../../common/ids';
+import { computeEarn, reachesMinSpend } from '../../earning/earn-rule';
+import { utcDay } from '../../earning/earn-history.store';
+import { TransactionType } from '../../ledger/ledger.types';
+import type { Applied, Posted, PostingStep, StepScope } from '../posting-step';
+import type { PostingRequest } from '../posting.types';
+
+type Purchase = PostingRequest & { kind: TransactionType.PURCHASE };
+
+/**
+ * Earning (DESIGN.md, Earning): a purchase earns computeEarn's points under the partner's rule, the
+ * member's tier and the promotions running at occurredAt, with visits, visit bonuses and the daily
+ * cap counted over the history plus this batch. Credits one lot that expires after the partner's
+ * pointsValidityDays. Needs: visit counts (first-purchase and every-Nth-visit rules), day points
+ * (daily cap). Errors: NOT_FOUND (partner), INVALID_INPUT (more than MAX_INT32 points),
+ * LIMIT_EXCEEDED (balance past MAX_INT32).
+ */
+export const earnStep: PostingStep = {
+  name: 'earn',
+  need(r, needs, view) {
+    if (r.kind !== TransactionType.PURCHASE) return;
+    const rule = view.terms.partners.get(r.partnerId!)?.earn_rule;
+    if (rule?.firstPurchaseBonus || rule?.everyNthVisit) needs.counts(r.memberId, r.partnerId!);
+    if (rule?.maxPointsPerMemberPerDay) needs.history.days.push({ memberId: r.memberId, partnerId: r.partnerId!, day: utcDay(r.occurredAt) });
+  },
+  post(s, r) {
+    return r.kind === TransactionType.PURCHASE ? purchase(s, r) : undefined;
+  },
+};
+
+function purchase(s: StepScope, r: Purchase): Posted {
+  const member = s.member(r.memberId)!;
+  const partnerId = r.partnerId!;
+  const terms = s.partner(partnerId);
+  if (!terms) return { outcome: fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId'])) };
+  const rule = terms.earn_rule;
+  const countKey = `count|${r.memberId}|${partnerId}`;
+  const day = utcDay(r.occurredAt);
+  const dayKey = `day|${r.memberId}|${partnerId}|${day.toISOString()}`;
+  const tier = s.terms.coalition.tiers.find((t) => t.name === member.tier) ?? null;
+  const promotions = s.terms.promotions.filter((p) => p.partnerId === partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
+  const visitKey = `visit-bonus|${r.memberId}|${partnerId}`;
+  const visitsBefore = s.history.visits(r.memberId, partnerId) + s.count(countKey);
+  const earned = computeEarn(rule, { amount: r.amount, lines: r.lines ?? undefined }, {
+    tier,
+    promotions,
+    visitsBefore,
+    visitBonusesBefore: s.history.visitBonuses(r.memberId, partnerId) + s.count(visitKey),
+    pointsEarnedToday: s.history.dayPoints(r.memberId, partnerId, day) + s.count(dayKey),
+  });
+  if (earned.points > MAX_INT32) return { outcome: fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount'])) };
+  if (s.overflows(r.memberId, earned.points)) return { outcome: fail(userError(ErrorCode.LIMIT_EXCEEDED, `A member's balance may not exceed ${MAX_INT32} points`, ['input', 'points'])) };
+  const tx = s.newTransaction(r, TransactionType.PURCHASE);
+  const lot = s.book(r.memberId).credit(tx.id, uuidv7(s.now.getTime()), { partnerId }, earned.points, s.expiry(partnerId), s.now);
+  // Only visits count (DESIGN.md, Earning): a purchase below minSpend is not one.
+  const visit = reachesMinSpend(rule, r.amount);
+  if (visit) s.add(countKey, 1);
+  if (earned.breakdown.some((b) => b.rule === 'VISIT_BONUS')) s.add(visitKey, 1);
+  s.add(dayKey, earned.points);
+  const row = s.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
+  const applied: Applied = { transaction: row, earned };
+  return { outcome: ok(applied), purchased: { request: r, member, partner: terms, row, lot, earned, firstVisit: visit && visitsBefore === 0 } };
+}
