@@ -7,7 +7,7 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u;
 
 /**
- * Whether `key` is a valid idempotency key (DESIGN.md, The ledger): 1 to 255 printable characters
+ * Whether `key` is a valid idempotency key (docs/rules.md, The ledger): 1 to 255 printable characters
  * (counted as Unicode code points, as PostgreSQL counts them), not only white space.
  */
 export function isIdempotencyKey(key: unknown): key is string {

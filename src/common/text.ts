@@ -11,7 +11,7 @@ const INVISIBLE = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\p{Cf}\u034F\u115F\u1
 /**
  * The first invisible or bidirectional control character in `text`, as "U+200B", or undefined.
  * Identifiers and codes holding one are refused: two strings that look the same must not be two
- * identities (DESIGN.md, Members and identity).
+ * identities (docs/rules.md, Members and identity).
  */
 export function invisibleCharacter(text: string): string | undefined {
   const found = INVISIBLE.exec(text);

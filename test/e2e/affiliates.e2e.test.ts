@@ -6,8 +6,8 @@ import {
 } from '../support/scenario';
 
 /**
- * Affiliates and commissions through GraphQL (DESIGN.md, Affiliates and commissions; Redemption and
- * cross-redemption settlement; API.md, createAffiliate and myAffiliate): codes and tokens, sticky and
+ * Affiliates and commissions through GraphQL (docs/rules.md, Affiliates and commissions; Redemption and
+ * cross-redemption settlement; docs/api.md, createAffiliate and myAffiliate): codes and tokens, sticky and
  * per-purchase attribution, the two plans with their attribution window and hold, refunds before and
  * after approval, payment by settlement runs, and what an affiliate, a partner and the operator read.
  *

@@ -8,7 +8,7 @@ import { GraphQLResponse, TestHub, startTestHub } from '../support/hub';
 import { TestPartner, createPartner, enroll, ledgerCheck, unique } from '../support/scenario';
 
 /**
- * The audit log (DESIGN.md, Operating the hub; API.md, auditLog): every change of configuration or
+ * The audit log (docs/rules.md, Operating the hub; docs/api.md, auditLog): every change of configuration or
  * access is recorded in its own transaction with who, what, when and the redacted input; the
  * operator reads all, a partner its own, newest first.
  */

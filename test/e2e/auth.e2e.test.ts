@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { GraphQLResponse, TestHub, startTestHub } from '../support/hub';
 import { TestMember, TestPartner, createPartner, enroll, ledgerRowCounts, unique } from '../support/scenario';
 
-/** The contract's values (API.md, Transport and auth), spelled out rather than imported from src/. */
+/** The contract's values (docs/api.md, Transport and auth), spelled out rather than imported from src/. */
 const ISSUER = 'coalition-hub';
 const AUDIENCE = 'coalition-hub';
 const THIRTY_DAYS = 30 * 24 * 3600;

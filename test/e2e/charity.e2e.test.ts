@@ -4,7 +4,7 @@ import {
 } from '../support/scenario';
 
 /**
- * Charity through GraphQL (DESIGN.md, Charity; The ledger: lots; Redemption and cross-redemption
+ * Charity through GraphQL (docs/rules.md, Charity; The ledger: lots; Redemption and cross-redemption
  * settlement): causes and their public progress, donations with receipts that consume lots in the
  * usual order and oblige each lot's issuer to the cause, automatic donations from the lot just
  * created, partners' matching campaigns and their caps (also under concurrency), and the DONATION
@@ -692,7 +692,7 @@ async function coalitionAt(currency: string, rate: string): Promise<TestHub> {
   return small;
 }
 
-describe('receipts, settlement and raised agree to the cent at a donation value of 0.005 (DESIGN.md, Charity)', () => {
+describe('receipts, settlement and raised agree to the cent at a donation value of 0.005 (docs/rules.md, Charity)', () => {
   let small: TestHub;
   beforeAll(async () => {
     small = await coalitionAt('EUR', '0.005');

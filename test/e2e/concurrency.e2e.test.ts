@@ -2,7 +2,7 @@ import { TestHub, post, startTestHub } from '../support/hub';
 import { POSTING_FIELDS, TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, unique } from '../support/scenario';
 
 /**
- * Concurrency, retries and idempotency (DESIGN.md, The ledger): many requests for the same member
+ * Concurrency, retries and idempotency (docs/rules.md, The ledger): many requests for the same member
  * at once, on separate connections and on two server instances, lose nothing, post nothing twice,
  * never take a balance below zero, and never show a client a deadlock or serialization error.
  */

@@ -6,7 +6,7 @@ import {
 } from '../support/scenario';
 
 /**
- * Program integrity on the earning side (issue 9, items 5, 6 and 14; DESIGN.md, Earning; Tiers):
+ * Program integrity on the earning side (issue 9, items 5, 6 and 14; docs/rules.md, Earning; Tiers):
  * visits (minSpend reached, not fully refunded) drive the first-purchase bonus and the punch card;
  * occurredAt is bounded by the coalition's maxBackdateDays; commission holds count from the later
  * of occurredAt and the posting; tier qualification sums in 64 bits; the expiry job skips a member

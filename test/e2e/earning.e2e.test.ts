@@ -5,7 +5,7 @@ import {
 } from '../support/scenario';
 
 /**
- * The earn engine through GraphQL (DESIGN.md, Earning): the earn steps and their combinations,
+ * The earn engine through GraphQL (docs/rules.md, Earning): the earn steps and their combinations,
  * quotePurchase against recordPurchase, promotions, updateEarnRule and limits on action bonuses.
  * This file configures no tiers and no referrals (they are coalition-wide): tiered earning and
  * tier promotions are in tiers-referrals-expiry.e2e.test.ts.

@@ -3,7 +3,7 @@ import { GraphQLResponse, TestHub, startTestHub } from '../support/hub';
 import { TestPartner, createPartner, ledgerCheck, ledgerRowCounts, purchase, unique } from '../support/scenario';
 
 /**
- * Identity and privacy (issue 9, items 4, 8–12; DESIGN.md, Members and identity, Referrals,
+ * Identity and privacy (issue 9, items 4, 8–12; docs/rules.md, Members and identity, Referrals,
  * Affiliates): enrollment never changes an existing member's identifiers, a partner sees only the
  * identifiers it supplied, look-alike e-mails are one member, invisible characters are refused,
  * codes match ignoring case, spaces and dashes, and nobody refers or is attributed to itself.

@@ -6,7 +6,7 @@ import {
 } from '../support/scenario';
 
 /**
- * Program integrity, the ledger side (issue 9, items 1–3; DESIGN.md, Reversals, Taking points back,
+ * Program integrity, the ledger side (issue 9, items 1–3; docs/rules.md, Reversals, Taking points back,
  * Expiry, Available balance): refunds round on the running total (points and commissions); a
  * refund after expiry counts the expired part of its own lot as taken back; expired points are
  * never spent and never in `balance`, whether or not the expiry job has run.

@@ -2,7 +2,7 @@ import { TestHub, startTestHub } from '../support/hub';
 import { TestMember, TestPartner, bonus, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
 
 /**
- * The ledger through GraphQL (DESIGN.md, The ledger; Redemption): earning, lots and their
+ * The ledger through GraphQL (docs/rules.md, The ledger; Redemption): earning, lots and their
  * consumption order, obligations, refunds in parts, taking points back, debt and its recovery.
  */
 let hub: TestHub;

@@ -1,7 +1,7 @@
 import { TestHub, startTestHub } from '../support/hub';
 import { TestPartner, bonus, createPartner, enroll, purchase, redeem, reverse, unique } from '../support/scenario';
 
-/** Partner reports (DESIGN.md, Reports) through GraphQL, against figures worked out by hand. */
+/** Partner reports (docs/rules.md, Reports) through GraphQL, against figures worked out by hand. */
 let hub: TestHub;
 let grocer: TestPartner;
 let fuel: TestPartner;

@@ -2,7 +2,7 @@ import { TestHub, startTestHub } from '../support/hub';
 import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, unique } from '../support/scenario';
 
 /**
- * The rewards catalog and clubs (DESIGN.md, Rewards, vouchers and clubs; API.md Additions): rewards
+ * The rewards catalog and clubs (docs/rules.md, Rewards, vouchers and clubs; docs/api.md Additions): rewards
  * created and changed by their partner or the operator and scoped between partners; what a member
  * sees and can claim now (tier, club, window, stock, its limit, its points); its next reward; club
  * memberships bought with money (idempotent, extended on renewal); an audit entry for every change.

@@ -20,7 +20,7 @@ it('the committed schema/schema.graphql is the schema the code builds', async ()
   expect(printAppSchema(await buildAppSchema())).toBe(committed);
 });
 
-it('every member-scoped table has member_id first in its primary key and unique constraints (DESIGN.md, Growing past one machine)', async () => {
+it('every member-scoped table has member_id first in its primary key and unique constraints (docs/rules.md, Growing past one machine)', async () => {
   const constraints: { table_name: string; constraint_type: string; first_column: string }[] = await hub.db.query(`
     SELECT tc.table_name, tc.constraint_type, (array_agg(kcu.column_name ORDER BY kcu.ordinal_position))[1] AS first_column
     FROM information_schema.table_constraints tc

@@ -5,7 +5,7 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
 /**
  * A seeded random walk through the real GraphQL API — purchases, redemptions, returned rewards,
  * partial and full refunds at four partners, donations to a cause one partner matches — checked against the test's own model of every
- * member (DESIGN.md: The ledger, Taking points back, Redemption and cross-redemption settlement),
+ * member (docs/rules.md: The ledger, Taking points back, Redemption and cross-redemption settlement),
  * then closed into two settlement runs whose lines, positions and transfers the model predicts.
  *
  * The model is written from the rules, not from the code:
@@ -24,7 +24,7 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
  *   0.00 is refused; a match of floor(points × ratio) is owed sponsor → cause, worth its own
  *   points × DONATION_VALUE rounded down;
  * - a line's money is the exact Σ points × rate, rounded half up once — for donations and matches
- *   the sum of their rounded-down values (DESIGN.md, Charity).
+ *   the sum of their rounded-down values (docs/rules.md, Charity).
  */
 
 const SEED = 0x5e771e;

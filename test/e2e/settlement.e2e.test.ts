@@ -4,7 +4,7 @@ import { TestHub, startTestHub } from '../support/hub';
 import { TestPartner, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
 
 /**
- * Settlement (DESIGN.md, Redemption and cross-redemption settlement) through GraphQL: the README's
+ * Settlement (docs/rules.md, Redemption and cross-redemption settlement) through GraphQL: the README's
  * worked example — three partners, members earning at one and spending at another.
  */
 let hub: TestHub;

@@ -6,7 +6,7 @@ import {
 } from '../support/scenario';
 
 /**
- * Tiers, referrals and expiry through GraphQL (DESIGN.md, Tiers; Referrals; The ledger: lots and
+ * Tiers, referrals and expiry through GraphQL (docs/rules.md, Tiers; Referrals; The ledger: lots and
  * Expiry). Tiers and referral settings are coalition-wide, so this file configures them once for
  * every partner in its hub: Silver from 100 qualifying points (1.5×), Gold from 500 (2×); a referee
  * gets 50, a referrer 100, plus 200 at its 2nd and 300 at its 3rd successful referral. Scenarios
@@ -250,7 +250,7 @@ describe('tiers', () => {
     expect((await purchase(hub, shop, member, '600.00')).transaction.points).toBe(600);
     expect((await tierOf(member)).tier).toEqual({ name: 'Gold', earnMultiplier: '2' });
     // Catching up a run for an hour ago: the 600 points posted since are still in the member's
-    // trailing 365 days now, so the tier it holds now stays (DESIGN.md, Tiers).
+    // trailing 365 days now, so the tier it holds now stays (docs/rules.md, Tiers).
     await expire(before.toISOString());
     expect(await tierOf(member)).toEqual({ tier: { name: 'Gold', earnMultiplier: '2' }, tierProgress: progress(600, null, 0) });
     expect((await purchase(hub, shop, member, '10.00')).transaction.points).toBe(20);

@@ -22,7 +22,7 @@ export interface CommissionCase {
 }
 
 /**
- * The commission a purchase earns its affiliate under a plan (DESIGN.md, Affiliates and
+ * The commission a purchase earns its affiliate under a plan (docs/rules.md, Affiliates and
  * commissions), in minor units; 0 when none: before the attribution or after its window, or a
  * FIXED_FIRST_PURCHASE plan on a later purchase. PERCENT_OF_SALE is rate × amount, half up.
  */
@@ -38,7 +38,7 @@ export function commissionFor(c: CommissionCase): bigint {
 }
 
 /**
- * When a commission's hold ends (DESIGN.md, Affiliates): holdDays after the later of the purchase's
+ * When a commission's hold ends (docs/rules.md, Affiliates): holdDays after the later of the purchase's
  * occurredAt and its posting, so a backdated purchase waits the whole hold from when it was recorded.
  */
 export function approvesAt(plan: CommissionPlan, occurredAt: Date, postedAt: Date): Date {

@@ -10,7 +10,7 @@ export interface Attribution {
 
 /**
  * Removes the affiliate from every attribution whose member is the affiliate itself — the same
- * mailbox or phone (isSamePerson; DESIGN.md, Affiliates): an affiliate earns no commission on its
+ * mailbox or phone (isSamePerson; docs/rules.md, Affiliates): an affiliate earns no commission on its
  * own purchases. One query for the whole batch; unknown members are left as they are (the posting
  * refuses them).
  */

@@ -1,7 +1,7 @@
 import { Dec, MAX_INT32 } from '../../common/decimal';
 
 /**
- * A campaign's match of a donation (DESIGN.md, Charity): floor(points × ratio), but never more than
+ * A campaign's match of a donation (docs/rules.md, Charity): floor(points × ratio), but never more than
  * what is left of its cap.
  */
 export function matchFor(points: number, ratio: string, leftOfCap: number): number {

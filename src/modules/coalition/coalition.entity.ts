@@ -40,7 +40,7 @@ export class CoalitionEntity {
   @Column({ type: 'jsonb', nullable: true })
   referral: ReferralSettings | null;
 
-  /** How many days in the past a purchase's occurredAt may lie (DESIGN.md, Earning). */
+  /** How many days in the past a purchase's occurredAt may lie (docs/rules.md, Earning). */
   @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
   maxBackdateDays: number;
 

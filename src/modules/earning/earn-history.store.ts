@@ -36,7 +36,7 @@ export function isEmpty(query: HistoryQuery): boolean {
 }
 
 /**
- * Whether purchase `t` is a visit (DESIGN.md, Earning): it reached the minSpend of the rule in force
+ * Whether purchase `t` is a visit (docs/rules.md, Earning): it reached the minSpend of the rule in force
  * when it was posted — the engine records a MIN_SPEND step exactly when it did not — and refunds
  * have not taken back its whole amount.
  */

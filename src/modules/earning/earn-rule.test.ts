@@ -160,7 +160,7 @@ describe('checkRate', () => {
 });
 
 /*
- * The earn engine's steps and their combinations (DESIGN.md, Earning): per line
+ * The earn engine's steps and their combinations (docs/rules.md, Earning): per line
  * amount × pointsPerUnit × category multiplier × largest matching promotion multiplier × tier
  * multiplier, exactly, floored once; then bonuses; then the transaction cap and the day cap.
  */

@@ -1,7 +1,7 @@
 import { Dec, MAX_INT32, RATE_SCALE } from '../../common/decimal';
 import { ErrorCode, UserError, userError } from '../../api/errors';
 
-/** A partner's earn rule as stored (decimals as strings). DESIGN.md, Earning. */
+/** A partner's earn rule as stored (decimals as strings). docs/rules.md, Earning. */
 export interface EarnRule {
   pointsPerUnit: string;
   minSpend: string | null;
@@ -32,7 +32,7 @@ export interface EarnResult {
 }
 
 /**
- * The form categories are compared in (DESIGN.md, Earning): trimmed, Unicode NFC, lower-cased, so
+ * The form categories are compared in (docs/rules.md, Earning): trimmed, Unicode NFC, lower-cased, so
  * "Fuel", " fuel " and "FUEL" are one category in rules, promotions and purchase lines alike.
  * Categories are stored as given (trimmed) and compared through this key.
  */
@@ -41,7 +41,7 @@ export function categoryKey(category: string): string {
 }
 
 /**
- * Whether a purchase of `amount` is a visit under the rule (DESIGN.md, Earning): its amount reaches
+ * Whether a purchase of `amount` is a visit under the rule (docs/rules.md, Earning): its amount reaches
  * minSpend (any amount when there is none). Whether it has been fully refunded since is the
  * history's part (see earn-history.store).
  */
@@ -154,7 +154,7 @@ function categoryMultiplier(rule: EarnRule, category: string | null): string {
 }
 
 /**
- * Points a purchase earns (DESIGN.md, Earning), as one pure function:
+ * Points a purchase earns (docs/rules.md, Earning), as one pure function:
  * 1. each line: amount × pointsPerUnit × category multiplier × the largest multiplier among the
  *    matching promotions × tier multiplier, exactly;
  * 2. base = floor(sum of lines) when the total reaches minSpend, else 0;

@@ -5,7 +5,7 @@ import { Dec } from '../../common/decimal';
 export const DEFAULT_REFERRAL_MINIMUM_PURCHASE = '0';
 
 /**
- * Whether a referred member's purchase is a qualifying one (DESIGN.md, Referrals): its amount
+ * Whether a referred member's purchase is a qualifying one (docs/rules.md, Referrals): its amount
  * (currency units) reaches the coalition's `referral.minimumPurchase` and it earned at least one
  * point.
  */

@@ -35,5 +35,5 @@ export function nextTier(current: string | null, qualifyingPoints: number, tiers
   return rank(qualified?.name ?? null) > rank(current) ? qualified!.name : current;
 }
 
-/** Trailing window of tier qualification (DESIGN.md, Tiers). */
+/** Trailing window of tier qualification (docs/rules.md, Tiers). */
 export const TIER_WINDOW_DAYS = 365;

@@ -49,7 +49,7 @@ async function pageOfTransactions(ctx: RequestContext, where: string, params: un
 }
 
 /**
- * The ledger check (DESIGN.md, The ledger): every transaction sums to zero; each member's balance
+ * The ledger check (docs/rules.md, The ledger): every transaction sums to zero; each member's balance
  * equals its entries and its lots minus its debt; no lot's remaining is negative or above its
  * points; lot movements agree with lots. Each query is one aggregate, not a scan in Node.
  */

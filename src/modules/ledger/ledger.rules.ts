@@ -1,5 +1,5 @@
 /**
- * The ledger's rules as pure functions over one member's state (DESIGN.md, The ledger): lots,
+ * The ledger's rules as pure functions over one member's state (docs/rules.md, The ledger): lots,
  * consumption order, debt, and the obligations consumption creates. The service loads the state,
  * these functions decide, and the service writes what they collected.
  */
@@ -79,7 +79,7 @@ export interface ObligationRow {
   points: number;
   /** Money per point in force when the obligation arose. */
   rate: string;
-  /** DONATION and MATCH: the money this row is worth, in minor units, floored (DESIGN.md, Charity). */
+  /** DONATION and MATCH: the money this row is worth, in minor units, floored (docs/rules.md, Charity). */
   valueMinor?: bigint;
 }
 
@@ -99,7 +99,7 @@ export function consumptionOrder(a: LotState, b: LotState): number {
   return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** Whether a lot is past its expiry at `now`: then it is never consumed and never counts as available (DESIGN.md, Expiry). */
+/** Whether a lot is past its expiry at `now`: then it is never consumed and never counts as available (docs/rules.md, Expiry). */
 export function isExpired(lot: LotState, now: Date): boolean {
   return lot.expiresAt.getTime() <= now.getTime();
 }
@@ -141,7 +141,7 @@ export type RateOf = (partnerId: string) => string;
  * ledger rules and append the resulting rows to `changes`; the balance identity
  * balance = Σ lot.remaining − debt holds after each of them. `balance` is the stored figure (lots
  * past expiry that the job has not reached still count in it); `available` is what can be spent
- * at `now` (DESIGN.md, Available balance).
+ * at `now` (docs/rules.md, Available balance).
  */
 export class MemberBook {
   readonly lots = new Map<string, LotState>();
@@ -249,7 +249,7 @@ export class MemberBook {
   }
 
   /**
-   * Takes `points` back for `issuer` (a reversed purchase or bonus; DESIGN.md, Taking points back):
+   * Takes `points` back for `issuer` (a reversed purchase or bonus; docs/rules.md, Taking points back):
    * first from what is left of the transaction's own lot; then from the part of that lot that has
    * expired (still in the lot when the job has not reached it; else `swept`, the points the job
    * moved to breakage, given back from breakage by an EXPIRY transaction `swept.transactionId` of
@@ -291,7 +291,7 @@ export class MemberBook {
   }
 
   /**
-   * A donation to a cause (DESIGN.md, Charity): lots in consumption order — or only `fromLotId`, the
+   * A donation to a cause (docs/rules.md, Charity): lots in consumption order — or only `fromLotId`, the
    * lot an automatic donation comes from — each owed by its issuer to the cause at `rate` (the
    * coalition's donation value per point). Each row carries its share of the donation's floored
    * value (splitDonationValue), so the rows sum exactly to the receipt; `exponent` is the currency's.
@@ -370,7 +370,7 @@ export class MemberBook {
 }
 
 /**
- * Points a refund takes back (DESIGN.md, Reversals), on the running total: after refunds totalling
+ * Points a refund takes back (docs/rules.md, Reversals), on the running total: after refunds totalling
  * R of a purchase of amount A that earned E points, floor(E × R / A) have been taken back in all
  * (all E once R = A). A refund takes what brings the total taken back (`takenBefore`, expired
  * points counted as taken back included) to that figure: floor(E × R_after / A) − floor(E × R_before / A)

@@ -1,7 +1,7 @@
 import { Dec } from '../../common/decimal';
 
 /**
- * A donation's (or a match's) money value in minor units (DESIGN.md, Charity): points × the
+ * A donation's (or a match's) money value in minor units (docs/rules.md, Charity): points × the
  * donation value per point, rounded DOWN to minor units. `rate` is money per point in currency
  * units; `exponent` the currency's minor-unit exponent (2 for EUR, 0 for JPY).
  */

@@ -55,7 +55,7 @@ function preferenceLoader(ctx: RequestContext): DataLoader<string, EffectivePref
 
 /**
  * A member's preferences on every channel. Member objects come only from visibility-checked reads,
- * so whoever holds one may read its preferences (DESIGN.md: readable by linked partners).
+ * so whoever holds one may read its preferences (docs/rules.md: readable by linked partners).
  */
 export function memberPreferences(ctx: RequestContext, memberId: string): Promise<EffectivePreference[]> {
   return preferenceLoader(ctx).load(memberId);
@@ -137,7 +137,7 @@ async function identifierLockKeys(q: QueryRunner, memberId: string): Promise<str
 }
 
 /**
- * Erases a member (DESIGN.md: identifiers anonymized, ledger kept). Its identifiers go, so no
+ * Erases a member (docs/rules.md: identifiers anonymized, ledger kept). Its identifiers go, so no
  * lookup or enrollment finds it again; its contact details and birth date go; its codes become a
  * placeholder; partners' references to it and its preferences go. Its balance, transactions,
  * entries, lots, debts and obligations stay as they are: nothing is posted, and its points stay

@@ -5,7 +5,7 @@ import { IdentifierKind } from '../member/member.entity';
 import { Member } from '../member/member.types';
 import { Transaction } from '../ledger/ledger.types';
 
-/** A way to reach a member (DESIGN.md, Members and identity). */
+/** A way to reach a member (docs/rules.md, Members and identity). */
 export enum Channel {
   EMAIL = 'EMAIL',
   SMS = 'SMS',

@@ -35,7 +35,7 @@ const COLUMN: Record<SuppliedKind, 'email' | 'phone' | 'birthDate'> = {
 };
 
 /**
- * A member's e-mail, phone or birth date as the caller may see it (DESIGN.md, Members and
+ * A member's e-mail, phone or birth date as the caller may see it (docs/rules.md, Members and
  * identity): the member itself and the operator see it; a partner only when it supplied that
  * value itself at enrollment; anyone else never. Applies wherever a Member is returned.
  */

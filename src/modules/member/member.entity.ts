@@ -75,7 +75,7 @@ export enum IdentifierKind {
   EXTERNAL_REF = 'EXTERNAL_REF',
 }
 
-/** What a partner can have supplied at enrollment: it sees of a member only these (DESIGN.md, Members and identity). */
+/** What a partner can have supplied at enrollment: it sees of a member only these (docs/rules.md, Members and identity). */
 export enum SuppliedKind {
   EMAIL = 'EMAIL',
   PHONE = 'PHONE',

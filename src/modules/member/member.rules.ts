@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { invisibleCharacter } from '../../common/text';
 
 /**
- * An e-mail address as it is stored and matched (DESIGN.md, Members and identity): trimmed,
+ * An e-mail address as it is stored and matched (docs/rules.md, Members and identity): trimmed,
  * Unicode NFC, the local part lower-cased, the domain lower-cased in its ASCII (punycode) form,
  * so "Jän@Bücher.de", its NFD spelling and "jän@xn--bcher-kva.de" are one address. Undefined when
  * it is not an address or holds an invisible or bidirectional control character.

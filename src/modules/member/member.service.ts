@@ -27,7 +27,7 @@ export type { MemberRow };
  */
 export const EXPIRED_POINTS_SQL = `COALESCE((SELECT sum(x.remaining) FROM lot x WHERE x.member_id = m.id AND x.remaining > 0 AND x.expires_at <= now()), 0)::text`;
 
-/** The member row for reads: with `expired_points`, so toMember shows the balance available now (DESIGN.md, Available balance). */
+/** The member row for reads: with `expired_points`, so toMember shows the balance available now (docs/rules.md, Available balance). */
 export const MEMBER_COLUMNS = `${MEMBER_STORED_COLUMNS}, ${EXPIRED_POINTS_SQL} AS expired_points`;
 
 export function toMember(row: MemberRow): Member {
@@ -108,7 +108,7 @@ export interface EnrollResult {
 const referralCodeNotValid = () => fail(userError(ErrorCode.INVALID_INPUT, 'referralCode is not valid', ['input', 'referralCode']));
 
 /**
- * Enrolls a member (DESIGN.md, Members and identity): returns the existing member when any
+ * Enrolls a member (docs/rules.md, Members and identity): returns the existing member when any
  * identifier matches, otherwise creates one; links the member to the acting partner either way,
  * recording which of the member's identifiers (and birth date) this partner supplied — the ones
  * it will see. Enrolling an existing member never adds or changes its e-mail, phone or birth

@@ -7,7 +7,7 @@ export enum CommissionPlanType {
 }
 registerEnumType(CommissionPlanType, { name: 'CommissionPlanType' });
 
-/** A partner's commission plan as stored (DESIGN.md, Affiliates and commissions). */
+/** A partner's commission plan as stored (docs/rules.md, Affiliates and commissions). */
 export interface CommissionPlan {
   type: CommissionPlanType;
   rate: string | null;

@@ -35,7 +35,7 @@ const NO_LOG: Logger = { info: () => undefined, error: () => undefined };
 
 /**
  * Runs `work` on a chunk of members in one transaction; should it throw, runs it on each member
- * alone, so one member's data never stops a job that works on all members (DESIGN.md, Tiers):
+ * alone, so one member's data never stops a job that works on all members (docs/rules.md, Tiers):
  * a member that still fails is logged and skipped, and the next run tries it again.
  */
 async function eachMemberSafely<T>(ids: string[], work: (ids: string[]) => Promise<T>, log: Logger, what: string,
@@ -55,7 +55,7 @@ async function eachMemberSafely<T>(ids: string[], work: (ids: string[]) => Promi
 }
 
 /**
- * The expiry job (DESIGN.md, Expiry; Tiers): every lot past its expiry at `asOf` gives what is left
+ * The expiry job (docs/rules.md, Expiry; Tiers): every lot past its expiry at `asOf` gives what is left
  * of it to breakage, one EXPIRY transaction a member; then every tier is set to what the trailing
  * window qualifies for now (downgrades happen here). Members locked by a posting are skipped
  * (SKIP LOCKED) and picked up by the next run, so several servers may run it at once. Running it

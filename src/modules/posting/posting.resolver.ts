@@ -16,7 +16,7 @@ interface PostingPayload {
   userErrors: UserError[];
 }
 
-/** Each posting mutation has its own payload type (API.md names), all of this one shape. */
+/** Each posting mutation has its own payload type (docs/api.md names), all of this one shape. */
 function postingPayloadType(name: string) {
   @ObjectType(name)
   class Payload implements PostingPayload {

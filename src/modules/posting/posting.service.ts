@@ -254,7 +254,7 @@ export async function reverseTransaction(ctx: RequestContext, input: ReverseTran
 }
 
 
-/** A member gives points to a cause (DESIGN.md, Charity): idempotent by key, like every posting. */
+/** A member gives points to a cause (docs/rules.md, Charity): idempotent by key, like every posting. */
 export async function donatePoints(ctx: RequestContext, input: { idempotencyKey: string; causeId: string; points: number }): Promise<Outcome<Posted & { donation: DonationRow }>> {
   const memberId = (ctx.caller as { memberId: string }).memberId;
   const pointsError = checkPoints(input.points, ['input', 'points']);

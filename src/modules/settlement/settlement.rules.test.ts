@@ -1,7 +1,7 @@
 import { Dec, formatMinorUnits } from '../../common/decimal';
 import { LineTotal, PartyKey, Position, SettledLine, Transfer, netPositions, partyKey, roundToMinor, settleLines, settleTransfers, statementCsv } from './settlement.rules';
 
-/** Settlement maths (DESIGN.md, Units and rounding; Redemption and cross-redemption settlement), without a database. */
+/** Settlement maths (docs/rules.md, Units and rounding; Redemption and cross-redemption settlement), without a database. */
 
 const partner = (id: string): PartyKey => ({ type: 'PARTNER', id });
 const OPERATOR: PartyKey = { type: 'OPERATOR', id: null };

@@ -23,7 +23,7 @@ export interface SettledLine extends LineTotal {
   amountMinor: bigint;
 }
 
-/** One half-up rounding a line (DESIGN.md, Units and rounding): exact currency units → minor units. */
+/** One half-up rounding a line (docs/rules.md, Units and rounding): exact currency units → minor units. */
 export function roundToMinor(exact: Dec, exponent: number): bigint {
   return BigInt(exact.times(new Dec(10).pow(exponent)).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0));
 }

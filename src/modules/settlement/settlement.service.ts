@@ -61,7 +61,7 @@ function toRun(row: RunRow): SettlementRun {
 const RUN_COLUMNS = 'id, period_start, period_end, closed_at, currency, currency_exponent';
 
 /**
- * Closes [periodStart, periodEnd) (DESIGN.md, Redemption and cross-redemption settlement): lines
+ * Closes [periodStart, periodEnd) (docs/rules.md, Redemption and cross-redemption settlement): lines
  * per (payer, payee, kind) summed in PostgreSQL (the ledger never comes into Node), one half-up
  * rounding a line, positions from the rounded lines, transfers that settle them. The same period
  * again returns the same run; an overlapping one is PERIOD_OVERLAPS; a period whose end (plus the

@@ -4,7 +4,7 @@ import { TransactionType } from '../../ledger/ledger.types';
 import type { PostingStep } from '../posting-step';
 
 /**
- * Affiliate commissions (DESIGN.md, Affiliates and commissions). On a purchase: for the affiliate
+ * Affiliate commissions (docs/rules.md, Affiliates and commissions). On a purchase: for the affiliate
  * named on it, else the member's sticky one, commissionFor under the partner's plan now, as a
  * PENDING row (bigint minor units) that approves after the plan's hold. On a refund of
  * `refundedMinor` in all: the commission's pro-rata share — before approval by changing it

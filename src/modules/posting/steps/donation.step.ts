@@ -9,7 +9,7 @@ import type { Applied, PostingStep, StepScope } from '../posting-step';
 import { SYSTEM_CALLER } from './referral.step';
 
 /**
- * A donation of `points` to a cause (DESIGN.md, Charity), as its own DONATION transaction with a
+ * A donation of `points` to a cause (docs/rules.md, Charity), as its own DONATION transaction with a
  * receipt; the value is points × donationValuePerPoint rounded down to minor units. Matches are
  * added in `finish`. Errors: MEMBER_IN_DEBT, INSUFFICIENT_POINTS.
  */

@@ -10,7 +10,7 @@ import type { PostingRequest } from '../posting.types';
 type Purchase = PostingRequest & { kind: TransactionType.PURCHASE };
 
 /**
- * Earning (DESIGN.md, Earning): a purchase earns computeEarn's points under the partner's rule, the
+ * Earning (docs/rules.md, Earning): a purchase earns computeEarn's points under the partner's rule, the
  * member's tier and the promotions running at occurredAt, with visits, visit bonuses and the daily
  * cap counted over the history plus this batch. Credits one lot that expires after the partner's
  * pointsValidityDays. Needs: visit counts (first-purchase and every-Nth-visit rules), day points
@@ -54,7 +54,7 @@ function purchase(s: StepScope, r: Purchase): Posted {
   if (s.overflows(r.memberId, earned.points)) return { outcome: fail(userError(ErrorCode.LIMIT_EXCEEDED, `A member's balance may not exceed ${MAX_INT32} points`, ['input', 'points'])) };
   const tx = s.newTransaction(r, TransactionType.PURCHASE);
   const lot = s.book(r.memberId).credit(tx.id, uuidv7(s.now.getTime()), { partnerId }, earned.points, s.expiry(partnerId), s.now);
-  // Only visits count (DESIGN.md, Earning): a purchase below minSpend is not one.
+  // Only visits count (docs/rules.md, Earning): a purchase below minSpend is not one.
   const visit = reachesMinSpend(rule, r.amount);
   if (visit) s.add(countKey, 1);
   if (earned.breakdown.some((b) => b.rule === 'VISIT_BONUS')) s.add(visitKey, 1);

@@ -7,7 +7,7 @@ import type { PostingStep } from '../posting-step';
 export const SYSTEM_CALLER = 'system';
 
 /**
- * Referrals (DESIGN.md, Referrals): a referred member's first qualifying purchase anywhere
+ * Referrals (docs/rules.md, Referrals): a referred member's first qualifying purchase anywhere
  * (qualifiesForReferral) rewards the referral once — the referee's bonus, the referrer's bonus and
  * any milestone, each a REFERRAL transaction of the hub with a lot of the hub's validity; a bonus
  * that would carry a balance past MAX_INT32 is skipped. Purchases that do not qualify leave the

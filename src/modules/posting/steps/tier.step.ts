@@ -5,7 +5,7 @@ import type { PostingStep } from '../posting-step';
 const DAY_MS = 86_400_000;
 
 /**
- * Tiers (DESIGN.md, Tiers): qualifying points over the window (history plus this batch, keyed
+ * Tiers (docs/rules.md, Tiers): qualifying points over the window (history plus this batch, keyed
  * `qualifying|member`) decide the member's tier. A purchase's points count at once (upgrades apply
  * to the next purchase); a refund of a purchase posted within the window lowers them at once.
  * Needs: the member's qualifying points, when the coalition has tiers. Never fails.
@@ -14,7 +14,7 @@ export const tierStep: PostingStep = {
   name: 'tier',
   need(r, needs, view) {
     if (!view.terms.coalition.tiers.length) return;
-    // A refund re-evaluates the tier at once (DESIGN.md, Tiers).
+    // A refund re-evaluates the tier at once (docs/rules.md, Tiers).
     if (r.kind === TransactionType.PURCHASE || (r.kind === TransactionType.REVERSAL && view.original(r)?.row.type === TransactionType.PURCHASE)) needs.history.qualifying.push(r.memberId);
   },
   purchased(s, { request: r, member, earned }) {
