@@ -396,9 +396,10 @@ it('enrollment, linking, erasure and a settlement close write events: each partn
   const partnerB = await createPartner('hooks-events-b');
   const tokenA = hub.token({ role: Role.PARTNER, partnerId: partnerA });
   const tokenB = hub.token({ role: Role.PARTNER, partnerId: partnerB });
-  await createEndpoint(tokenA, ra.url);
-  await createEndpoint(tokenB, rb.url);
-  await createEndpoint(hub.admin, ro.url, ['member.enrolled', 'member.linked', 'member.erased', 'settlement.closed']);
+  const types = ['member.enrolled', 'member.linked', 'member.erased', 'settlement.closed'];
+  await createEndpoint(tokenA, ra.url, types);
+  await createEndpoint(tokenB, rb.url, types);
+  await createEndpoint(hub.admin, ro.url, types);
   useClock(systemClock);
   const periodStart = new Date(Date.now() - 1000);
   const ENROLL = 'mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id memberCode } created userErrors { code } } }';
@@ -450,4 +451,33 @@ it('at delivery time the address is checked where the socket connects (DNS rebin
   const [second] = await deliveries(hub.admin, named.endpoint.id);
   expect(first!.attempts[0]).toMatchObject({ statusCode: null, error: expect.stringMatching(/^not sent: 127\.0\.0\.1 is a loopback/) });
   expect(second!.attempts[0]).toMatchObject({ statusCode: null, error: expect.stringMatching(/^not sent: localhost resolves to (127\.0\.0\.1|::1)/) });
+});
+
+it('a purchase posts transaction.posted, signed, to its partner and the operator, in the posting\'s own write; a refused posting (userError) posts no event', async () => {
+  const [ra, rb, ro] = [await receiver(), await receiver(), await receiver()];
+  const partnerA = await createPartner('hooks-tx-a');
+  const partnerB = await createPartner('hooks-tx-b');
+  const tokenA = hub.token({ role: Role.PARTNER, partnerId: partnerA });
+  const a = await createEndpoint(tokenA, ra.url, ['transaction.posted']);
+  await createEndpoint(hub.token({ role: Role.PARTNER, partnerId: partnerB }), rb.url, ['transaction.posted']);
+  await createEndpoint(hub.admin, ro.url, ['transaction.posted']);
+  const enrolled = await hub.gql('mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id } } }', { input: { email: `tx-${Date.now()}@example.com` } }, tokenA);
+  const memberId = enrolled.data.enrollMember.member.id as string;
+  const purchase = await hub.gql(`mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { transaction { id points } userErrors { code } } }`,
+    { input: { idempotencyKey: 'tx-1', memberId, amount: '24.00' } }, tokenA);
+  expect(purchase.data.recordPurchase.transaction.points).toBe(24);
+  const refused = await hub.gql(`mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) { userErrors { code } } }`,
+    { input: { idempotencyKey: 'tx-2', memberId, points: 1000 } }, tokenA);
+  expect(refused.data.redeemPoints.userErrors).toEqual([{ code: 'INSUFFICIENT_POINTS' }]);
+  // The same key again is an idempotent replay: no second event either.
+  await hub.gql(`mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userErrors { code } } }`, { input: { idempotencyKey: 'tx-1', memberId, amount: '24.00' } }, tokenA);
+  await tick();
+  expect(ra.received).toHaveLength(1);
+  expect(ro.received).toHaveLength(1);
+  expect(rb.received).toHaveLength(0);
+  const event = new Webhook(a.secret).verify(ra.received[0]!.body, ra.received[0]!.headers) as { type: string; data: Record<string, unknown> };
+  expect(event).toMatchObject({ type: 'transaction.posted', data: { transactionId: purchase.data.recordPurchase.transaction.id, memberId, type: 'PURCHASE', points: 24,
+    partnerId: partnerA, amount: { amount: '24.00', currency: 'EUR' } } });
+  const stored = await hub.db.query(`SELECT count(*)::int AS n FROM event WHERE member_id = $1 AND type = 'transaction.posted'`, [memberId]);
+  expect(stored[0].n).toBe(1);
 });

@@ -201,6 +201,24 @@ export interface Posting {
   donations: DonationRow[];
   /** Matching campaigns whose matched points grew. */
   campaigns: { id: string; matchedPoints: number }[];
+  /** Outbox events of the batch (webhooks), written in the same statement as the rest. */
+  events?: OutboxRow[];
+}
+
+/**
+ * An outbox event as the posting writes it (table `event`, keyed by member first, and its
+ * `event_pending` mark): `data` is the operator's payload, `views` one payload per other receiver
+ * (`partner:<id>`, `affiliate:<id>`), both JSON text.
+ */
+export interface OutboxRow {
+  member_id: string;
+  id: string;
+  type: string;
+  occurred_at: Date;
+  partner_ids: string[];
+  affiliate_ids: string[];
+  data: string;
+  views: string;
 }
 
 export interface DonationRow {
@@ -347,6 +365,16 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
     const p = arrays(mc.map((c) => c.id), mc.map((c) => c.matchedPoints));
     parts.push(`umc AS (UPDATE matching_campaign SET matched_points = v.matched FROM unnest(${p[0]}::uuid[], ${p[1]}::int[]) AS v(id, matched)
       WHERE matching_campaign.id = v.id)`);
+  }
+  const ev = posting.events ?? [];
+  if (ev.length) {
+    const p = arrays(ev.map((e) => e.member_id), ev.map((e) => e.id), ev.map((e) => e.type), ev.map((e) => e.occurred_at.toISOString()),
+      ev.map((e) => JSON.stringify(e.partner_ids)), ev.map((e) => JSON.stringify(e.affiliate_ids)), ev.map((e) => e.data), ev.map((e) => e.views));
+    parts.push(`nev AS (INSERT INTO event (member_id, id, type, occurred_at, partner_ids, affiliate_ids, data, views)
+      SELECT m, i, t, o, ARRAY(SELECT jsonb_array_elements_text(pa))::uuid[], ARRAY(SELECT jsonb_array_elements_text(af))::uuid[], d, v
+      FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[], ${p[3]}::timestamptz[], ${p[4]}::jsonb[], ${p[5]}::jsonb[], ${p[6]}::jsonb[], ${p[7]}::jsonb[])
+        AS x(m, i, t, o, pa, af, d, v) RETURNING member_id, id, occurred_at)`);
+    parts.push(`nevp AS (INSERT INTO event_pending (member_id, event_id, occurred_at) SELECT member_id, id, occurred_at FROM nev)`);
   }
   if (!parts.length) return;
   await preparedRows(q, `WITH ${parts.join(',\n')} SELECT 1`, params);

@@ -14,6 +14,7 @@ import {
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
 import { loadCauses } from '../charity/donation.store';
+import { transactionPostedEvents } from './transaction.events';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
@@ -341,7 +342,8 @@ export class PostingRun implements StepScope {
   private posting(): Posting {
     const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [],
       commissions: this.effects.commissions, changedCommissions: this.effects.changedCommissions, donations: this.effects.donations,
-      campaigns: this.effects.campaigns.filter((c) => c.matched_points !== c.lockedAt).map((c) => ({ id: c.id, matchedPoints: c.matched_points })) };
+      campaigns: this.effects.campaigns.filter((c) => c.matched_points !== c.lockedAt).map((c) => ({ id: c.id, matchedPoints: c.matched_points })),
+      events: transactionPostedEvents(this.written, { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent }) };
     for (const book of this.books.values()) {
       for (const lot of book.lots.values()) {
         if (lot.isNew || lot.dirty) {
