@@ -481,3 +481,37 @@ it('a purchase posts transaction.posted, signed, to its partner and the operator
   const stored = await hub.db.query(`SELECT count(*)::int AS n FROM event WHERE member_id = $1 AND type = 'transaction.posted'`, [memberId]);
   expect(stored[0].n).toBe(1);
 });
+
+it('a posting also writes commission.created (partner with the member id, affiliate without any member identifier), donation.made (operator only) and tier.changed', async () => {
+  const [rp, rf, ro] = [await receiver(), await receiver(), await receiver()];
+  await hub.gql(`mutation { configureCoalition(input: { name: "Hooks", currency: "EUR", donationValuePerPoint: "0.01", tiers: [{ name: "Silver", qualifyingPoints: 10, earnMultiplier: "1" }] }) { userErrors { message } } }`, {}, hub.admin);
+  const partner = await hub.gql(`mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } userErrors { message } } }`,
+    { input: { code: 'hooks-commission', name: 'Hooks commission', redemptionValuePerPoint: '0.01', earnRule: { pointsPerUnit: '1' }, commissionPlan: { type: 'PERCENT_OF_SALE', rate: '0.1', holdDays: 30 } } }, hub.admin);
+  const partnerId = partner.data.createPartner.partner.id as string;
+  const affiliate = (await hub.gql(`mutation($input: CreateAffiliateInput!) { createAffiliate(input: $input) { affiliate { id code } } }`,
+    { input: { name: 'Hooks blog', email: `blog-${Date.now()}@example.com` } }, hub.admin)).data.createAffiliate.affiliate;
+  const tokenP = hub.token({ role: Role.PARTNER, partnerId });
+  await createEndpoint(tokenP, rp.url, ['commission.created', 'tier.changed', 'donation.made']);
+  await createEndpoint(hub.token({ role: Role.AFFILIATE, affiliateId: affiliate.id }), rf.url, ['commission.created', 'donation.made', 'tier.changed']);
+  await createEndpoint(hub.admin, ro.url, ['commission.created', 'donation.made', 'tier.changed']);
+  const email = `comm-${Date.now()}@example.com`;
+  const memberId = (await hub.gql('mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id } } }', { input: { email, affiliateCode: affiliate.code } }, tokenP)).data.enrollMember.member.id;
+  const bought = await hub.gql(`mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { transaction { points } userErrors { code } } }`,
+    { input: { idempotencyKey: 'comm-1', memberId, amount: '40.00' } }, tokenP);
+  expect(bought.data.recordPurchase.userErrors).toEqual([]);
+  const causeId = (await hub.gql('mutation { createCause(input: { name: "Hooks cause" }) { cause { id } } }', {}, hub.admin)).data.createCause.cause.id;
+  const donated = await hub.gql(`mutation($input: DonatePointsInput!) { donatePoints(input: $input) { userErrors { code } } }`,
+    { input: { idempotencyKey: 'give-1', causeId, points: 5 } }, hub.token({ role: Role.MEMBER, memberId }));
+  expect(donated.data.donatePoints.userErrors).toEqual([]);
+  await tick();
+  const types = (r: Receiver) => r.received.map((x) => JSON.parse(x.body).type).sort();
+  expect(types(ro)).toEqual(['commission.created', 'donation.made', 'tier.changed']);
+  expect(types(rp)).toEqual(['commission.created', 'tier.changed']);
+  expect(types(rf)).toEqual(['commission.created']);
+  const forAffiliate = JSON.parse(rf.received[0]!.body).data;
+  expect(forAffiliate).toMatchObject({ partnerId, amount: { amount: '4.00', currency: 'EUR' }, status: 'PENDING' });
+  expect(JSON.stringify(forAffiliate)).not.toContain(memberId);
+  expect(JSON.parse(rp.received.find((x) => JSON.parse(x.body).type === 'commission.created')!.body).data).toMatchObject({ memberId, affiliateId: affiliate.id });
+  expect(JSON.parse(rp.received.find((x) => JSON.parse(x.body).type === 'tier.changed')!.body).data).toEqual({ memberId, from: null, to: 'Silver' });
+  await hub.gql(`mutation { configureCoalition(input: { name: "Hooks", currency: "EUR", donationValuePerPoint: "0.01" }) { userErrors { message } } }`, {}, hub.admin);
+});

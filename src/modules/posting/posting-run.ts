@@ -14,7 +14,7 @@ import {
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
 import { loadCauses } from '../charity/donation.store';
-import { transactionPostedEvents } from './transaction.events';
+import { postingEffectEvents, transactionPostedEvents } from './transaction.events';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
@@ -343,7 +343,8 @@ export class PostingRun implements StepScope {
     const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [],
       commissions: this.effects.commissions, changedCommissions: this.effects.changedCommissions, donations: this.effects.donations,
       campaigns: this.effects.campaigns.filter((c) => c.matched_points !== c.lockedAt).map((c) => ({ id: c.id, matchedPoints: c.matched_points })),
-      events: transactionPostedEvents(this.written, { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent }) };
+      events: [] };
+    const tierChanges: { memberId: string; from: string | null; to: string | null }[] = [];
     for (const book of this.books.values()) {
       for (const lot of book.lots.values()) {
         if (lot.isNew || lot.dirty) {
@@ -362,7 +363,11 @@ export class PostingRun implements StepScope {
         || state.successfulReferrals !== row.successful_referrals || state.referralRewardedAt !== row.referral_rewarded_at) {
         posting.members.push({ id, balance, debt, tier: state.tier, successfulReferrals: state.successfulReferrals, referralRewardedAt: state.referralRewardedAt });
       }
+      if (state.tier !== row.tier) tierChanges.push({ memberId: id, from: row.tier, to: state.tier });
     }
+    const currency = { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent };
+    posting.events = [...transactionPostedEvents(this.written, currency), ...postingEffectEvents({ now: this.now, commissions: posting.commissions,
+      changedCommissions: posting.changedCommissions, donations: posting.donations, tierChanges, actingPartnerId: this.options.linkPartnerId }, currency)];
     return posting;
   }
 

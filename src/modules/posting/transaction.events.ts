@@ -1,6 +1,6 @@
 import { formatMinorUnits } from '../../common/decimal';
 import { encodeTransactionId, uuidv7 } from '../../common/ids';
-import type { OutboxRow, TransactionRow } from '../ledger/ledger.store';
+import type { CommissionRow, DonationRow, OutboxRow, TransactionRow } from '../ledger/ledger.store';
 
 /**
  * `transaction.posted` for each transaction a posting writes (every type: purchase, redemption,
@@ -23,4 +23,45 @@ export function transactionPostedEvents(written: TransactionRow[], currency: { c
       views: JSON.stringify(t.partner_id ? { [`partner:${t.partner_id}`]: data } : {}),
     };
   });
+}
+
+/**
+ * The other events a posting writes with its rows: `donation.made` (the operator only: a member's
+ * donations are private to it and the operator), `commission.created` / `commission.reversed` (the
+ * commission's partner, with the member's id, and its affiliate, with no member identifier at all),
+ * and `tier.changed` (the operator, and the partner whose posting changed it).
+ */
+export function postingEffectEvents(effects: {
+  now: Date;
+  commissions: CommissionRow[];
+  changedCommissions: CommissionRow[];
+  donations: DonationRow[];
+  tierChanges: { memberId: string; from: string | null; to: string | null }[];
+  actingPartnerId: string | null;
+}, currency: { code: string; exponent: number }): OutboxRow[] {
+  const money = (minor: string) => ({ amount: formatMinorUnits(BigInt(minor), currency.exponent), currency: currency.code });
+  const event = (memberId: string, type: string, partnerIds: string[], affiliateIds: string[], data: object, views: Record<string, object>): OutboxRow => ({
+    member_id: memberId, id: uuidv7(effects.now.getTime()), type, occurred_at: effects.now, partner_ids: partnerIds, affiliate_ids: affiliateIds,
+    data: JSON.stringify(data), views: JSON.stringify(views),
+  });
+  const out: OutboxRow[] = [];
+  for (const d of effects.donations) {
+    out.push(event(d.member_id, 'donation.made', [], [], { donationId: d.id, memberId: d.member_id, causeId: d.cause_id, points: d.points,
+      value: money(d.value_minor), receiptNumber: d.receipt_number, automatic: d.automatic }, {}));
+  }
+  const commission = (c: CommissionRow, type: string) => {
+    const common = { commissionId: c.id, amount: money(c.amount_minor), status: c.status, approvesAt: c.approves_at.toISOString(), clawbackOf: c.clawback_of };
+    out.push(event(c.member_id, type, [c.partner_id], [c.affiliate_id], { ...common, memberId: c.member_id, partnerId: c.partner_id, affiliateId: c.affiliate_id }, {
+      [`partner:${c.partner_id}`]: { ...common, memberId: c.member_id, affiliateId: c.affiliate_id },
+      [`affiliate:${c.affiliate_id}`]: { ...common, partnerId: c.partner_id },
+    }));
+  };
+  for (const c of effects.commissions) commission(c, 'commission.created');
+  for (const c of effects.changedCommissions) if (c.status === 'REVERSED') commission(c, 'commission.reversed');
+  for (const t of effects.tierChanges) {
+    const data = { memberId: t.memberId, from: t.from, to: t.to };
+    const partner = effects.actingPartnerId;
+    out.push(event(t.memberId, 'tier.changed', partner ? [partner] : [], [], data, partner ? { [`partner:${partner}`]: data } : {}));
+  }
+  return out;
 }
