@@ -5,7 +5,7 @@ import {
   SchemaMetaFieldDef, TypeMetaFieldDef, ValidationContext,
 } from 'graphql';
 import { Config } from '../config';
-import { Role } from './auth';
+import { Role, callerLabel } from './auth';
 import type { RequestContext } from './context';
 import { INTROSPECTION_ITEMS_PER_POINT, fieldCost, introspectionSizes, requestedCost } from './cost';
 import { BucketSize, CostBuckets, ThrottleStatus } from './rate-limit';
@@ -93,18 +93,8 @@ export function introspectionDepthRule(max: number) {
 
 /** The bucket a caller draws on: each partner, affiliate and member its own; the operator one; anonymous callers one per address. */
 export function bucketKey(ctx: RequestContext): string {
-  const caller = ctx.caller;
-  if (!caller) return `anonymous:${ctx.clientAddress ?? 'unknown'}`;
-  switch (caller.role) {
-    case Role.ADMIN:
-      return 'operator';
-    case Role.PARTNER:
-      return `partner:${caller.partnerId}`;
-    case Role.AFFILIATE:
-      return `affiliate:${caller.affiliateId}`;
-    case Role.MEMBER:
-      return `member:${caller.memberId}`;
-  }
+  // The same label postings are recorded under: operator, partner:<id>, affiliate:<id>, member:<id>.
+  return ctx.caller ? callerLabel(ctx.caller) : `anonymous:${ctx.clientAddress ?? 'unknown'}`;
 }
 
 /** The operator's bucket is this many times a caller's (its tools read reports over the whole coalition). */
