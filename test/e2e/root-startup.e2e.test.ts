@@ -1,8 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Role, signToken } from '../../src/api/auth';
 import { post } from '../support/hub';
+import { RunningHub, spawnHub, stopHub } from '../support/spawn-hub';
 
 /**
  * `npm start` as root with the project under a private directory (mode 700, like /root): the
@@ -33,11 +34,7 @@ let stage: string;
     if (stage) rmSync(stage, { recursive: true, force: true });
   });
 
-  interface Running {
-    app: ChildProcess;
-    url: string;
-    output: () => string;
-  }
+  type Running = RunningHub;
 
   function start(extraEnv: Record<string, string> = {}): Promise<Running> {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'error', EMBEDDED_PG_STAGE_DIR: stage };
@@ -45,34 +42,10 @@ let stage: string;
     delete env.JWT_SECRET;
     delete env.DATA_DIR; // the default: ./.data inside the private project
     Object.assign(env, extraEnv);
-    const app = spawn(process.execPath, ['dist/src/main.js'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    return new Promise((resolveStart, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start within 90 s:\n${output}`)), 90_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /serving GraphQL on (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolveStart({ app, url: match[1]!, output: () => output });
-        }
-      };
-      app.stdout!.on('data', onData);
-      app.stderr!.on('data', onData);
-      app.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(Object.assign(new Error(`exited with ${code}:\n${output}`), { code, output }));
-      });
-    });
+    return spawnHub(project, env, 90_000);
   }
 
-  function stop(running: Running): Promise<number | null> {
-    return new Promise((resolveStop) => {
-      running.app.removeAllListeners('exit');
-      running.app.once('exit', (code) => resolveStop(code));
-      running.app.kill('SIGTERM');
-    });
-  }
+  const stop = (running: Running) => stopHub(running, 'SIGTERM');
 
   it('without the fix initdb failed with EACCES; now it starts, says the data lives under the stage directory, and keeps it across a restart', async () => {
     // The premise: the postgres user cannot reach the project's binaries.

@@ -1,9 +1,10 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Role, signToken } from '../../src/api/auth';
 import { post } from '../support/hub';
+import { RunningHub, spawnHub, stopHub } from '../support/spawn-hub';
 
 /**
  * `npm start` as a user runs it, without DATABASE_URL: the embedded PostgreSQL under DATA_DIR is
@@ -19,44 +20,16 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface Running {
-  app: ChildProcess;
-  url: string;
-  output: () => string;
-}
+type Running = RunningHub;
 
 function start(): Promise<Running> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'error' };
   delete env.DATABASE_URL;
   delete env.JWT_SECRET;
-  const app = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /serving GraphQL on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolveStart({ app, url: match[1]!, output: () => output });
-      }
-    };
-    app.stdout!.on('data', onData);
-    app.stderr!.on('data', onData);
-    app.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
+  return spawnHub(root, env, 30_000);
 }
 
-function stop(running: Running, signal: NodeJS.Signals): Promise<number | null> {
-  return new Promise((resolveStop) => {
-    running.app.removeAllListeners('exit');
-    running.app.once('exit', (code) => resolveStop(code));
-    running.app.kill(signal);
-  });
-}
+const stop = (running: Running, signal: NodeJS.Signals) => stopHub(running, signal);
 
 function postmasterPid(): number | undefined {
   const file = join(dataDir, 'pg', 'postmaster.pid');
