@@ -9,7 +9,8 @@ import { tierStep } from './steps/tier.step';
  * The posting steps, in the order the runner applies them to each request. A purchase is posted by
  * earn, then commission, auto-donation, tier and referral act on it in this order (the order is
  * behaviour: the automatic donation comes from the purchase's lot before tiers move; the referral
- * bonuses are posted after the purchase). A refund runs commission then tier. Donations are posted
+ * bonuses are posted after the purchase). A refund runs commission, tier, then referral (a full refund
+ * inside the return window cancels the referral it rewarded). Donations are posted
  * by donation, whose finish matches the batch's donations. Pure-ledger kinds (bonus, redemption,
  * reversal, expiry) are the runner's own. Add a feature by adding its step here.
  */
