@@ -53,7 +53,8 @@ export function postingEffectEvents(effects: {
       value: money(d.value_minor), receiptNumber: d.receipt_number, automatic: d.automatic }, {}));
   }
   const commission = (c: CommissionRow, type: string) => {
-    const common = { commissionId: c.id, amount: money(c.amount_minor), status: c.status, approvesAt: c.approves_at.toISOString(), clawbackOf: c.clawback_of };
+    const common = { commissionId: c.id, amount: money(c.amount_minor), status: c.status, approvesAt: c.approves_at.toISOString(), clawbackOf: c.clawback_of,
+      settlementRunId: c.settlement_run_id };
     out.push(event(c.member_id, type, [c.partner_id], [c.affiliate_id], { ...common, memberId: c.member_id, partnerId: c.partner_id, affiliateId: c.affiliate_id }, {
       [`partner:${c.partner_id}`]: { ...common, memberId: c.member_id, affiliateId: c.affiliate_id },
       [`affiliate:${c.affiliate_id}`]: { ...common, partnerId: c.partner_id },
