@@ -34,6 +34,7 @@ export class AffiliateEntity {
 @Index('IDX_commission_affiliate', ['affiliateId', 'id'])
 @Index('IDX_commission_partner', ['partnerId', 'id'])
 @Index('IDX_commission_unsettled', ['approvesAt'], { where: '"settlement_run_id" IS NULL' })
+@Index('IDX_commission_to_approve', ['approvesAt'], { where: `"status" = 'PENDING' AND "settlement_run_id" IS NULL` })
 export class CommissionEntity {
   @PrimaryColumn({ name: 'member_id', type: 'uuid' })
   memberId: string;
