@@ -168,7 +168,7 @@ describe('MemberBook', () => {
   it('restoring a redemption gives the same lots their points back and negates its obligations', () => {
     const g = lot('g1', 'grocer', 0, 10, 0, 50);
     const { book: b, changes } = book([g], 0);
-    b.restore('ret', 'fuel', [{ lotId: 'g1', points: -50 }], [
+    b.restore('ret', { partnerId: 'fuel' }, [{ lotId: 'g1', points: -50 }], [
       { memberId: 'member', transactionId: 'red', kind: ObligationKind.REDEMPTION, payerType: AccountType.PARTNER, payerId: 'grocer',
         payeeType: AccountType.PARTNER, payeeId: 'fuel', points: 50, rate: '0.008' },
     ]);

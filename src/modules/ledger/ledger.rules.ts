@@ -20,6 +20,8 @@ export enum ObligationKind {
   MATCH = 'MATCH',
   COMMISSION = 'COMMISSION',
   DEBT_RECOVERY = 'DEBT_RECOVERY',
+  /** A reward claimed: a consumed lot's issuer owes the reward's partner (or the operator) its value per point. */
+  REWARD = 'REWARD',
 }
 
 /** Who issued a lot: a partner, or the operator (partnerId null). */
@@ -233,17 +235,35 @@ export class MemberBook {
     return lot;
   }
 
-  /** A redemption at `partnerId`: lots in consumption order; another issuer's lot is owed to the partner. */
+  /** A redemption at `partnerId`: lots in consumption order; another issuer's lot is owed to the partner at its redemption value. */
   redeem(transactionId: string, partnerId: string, points: number): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
+    return this.consume(transactionId, ObligationKind.REDEMPTION, { partnerId }, points, this.rateOf(partnerId));
+  }
+
+  /**
+   * Points spent in `beneficiary`'s favour (docs/rules.md, Redemption; Rewards): a redemption at a
+   * partner, a reward claimed from a partner or from the operator (partnerId null). Lots are taken
+   * in consumption order (never a lot past expiry, never below zero, never while in debt); each
+   * taken lot whose issuer is not the beneficiary becomes an obligation of `kind`, issuer →
+   * beneficiary, of its points at `rate` (money per point, exact decimal string). The settlement
+   * model of consumption lives here and only here. Errors: MEMBER_IN_DEBT, INSUFFICIENT_POINTS
+   * (nothing is changed then).
+   */
+  consume(transactionId: string, kind: ObligationKind.REDEMPTION | ObligationKind.REWARD, beneficiary: Issuer, points: number, rate: string)
+    : 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
     if (this.available < points) return 'INSUFFICIENT_POINTS';
     const { takes, missing } = planConsumption([...this.lots.values()], points, this.now);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
+    const to = issuerAccount(beneficiary);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
-      this.oblige(transactionId, ObligationKind.REDEMPTION, take.lot.issuer, { partnerId }, take.points);
+      if (take.lot.issuer.partnerId === beneficiary.partnerId) continue;
+      const from = issuerAccount(take.lot.issuer);
+      this.changes.obligations.push({ memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id, payeeType: to.type, payeeId: to.id,
+        points: take.points, rate });
     }
-    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.PARTNER, id: partnerId }));
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, to));
     this.balance -= points;
     return undefined;
   }
@@ -349,10 +369,13 @@ export class MemberBook {
   }
 
   /**
-   * Gives a redemption's points back (a returned reward): the same lots get them again, the
-   * obligations the redemption created are reversed, and restored points pay any debt first.
+   * Gives a redemption's or a claimed reward's points back (a returned reward, a voided or expired
+   * voucher): the same lots get them again (same issuer, same expiry: a lot past expiry meanwhile
+   * keeps them until the expiry job moves them to breakage), the obligations the consumption created
+   * are reversed (negative rows, posted now), and restored points pay any debt first. `beneficiary`:
+   * whom the points had been spent with (a partner, or the operator for an operator reward).
    */
-  restore(transactionId: string, partnerId: string, original: { lotId: string; points: number }[], originalObligations: ObligationRow[]): void {
+  restore(transactionId: string, beneficiary: Issuer, original: { lotId: string; points: number }[], originalObligations: ObligationRow[]): void {
     let total = 0;
     for (const movement of original) {
       const lot = this.lots.get(movement.lotId);
@@ -363,7 +386,7 @@ export class MemberBook {
     for (const o of originalObligations) {
       this.changes.obligations.push({ ...o, transactionId, points: -o.points });
     }
-    this.changes.entries.push(...memberEntries(this.memberId, transactionId, total, { type: AccountType.PARTNER, id: partnerId }));
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, total, issuerAccount(beneficiary)));
     this.balance += total;
     for (const movement of original) this.payDebtFrom(transactionId, this.lots.get(movement.lotId)!);
   }

@@ -14,6 +14,7 @@ import {
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
 import { loadCauses } from '../charity/donation.store';
+import { Claims, emptyClaims, loadClaims } from '../reward/claim.store';
 import { postingEffectEvents, transactionPostedEvents } from './transaction.events';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
@@ -63,7 +64,8 @@ export class PostingRun implements StepScope {
   /** In-batch additions to the history, so two purchases in one batch see each other. */
   private readonly batchCounts = new Map<string, number>();
   causes = new Map<string, CauseRow>();
-  readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [] };
+  claims: Claims = emptyClaims();
+  readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [], events: [] };
 
   constructor(private readonly q: QueryRunner, readonly terms: PostingTerms, readonly options: RunOptions,
     private readonly steps: readonly PostingStep[] = POSTING_STEPS) {
@@ -117,7 +119,7 @@ export class PostingRun implements StepScope {
       if (r.kind !== TransactionType.REVERSAL || !locked.get(r.memberId)?.linked) continue;
       const row = await findTransaction(this.q, r.memberId, r.originalId);
       if (!row) continue;
-      const consumption = row.type === TransactionType.REDEMPTION ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
+      const consumption = row.type === TransactionType.REDEMPTION || row.type === TransactionType.REWARD ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
       const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
       const ownLot = row.type === TransactionType.PURCHASE || row.type === TransactionType.BONUS || row.type === TransactionType.REFERRAL
         ? await loadOwnLot(this.q, r.memberId, r.originalId) : undefined;
@@ -125,6 +127,10 @@ export class PostingRun implements StepScope {
     }
     const needs = this.needs(requests, { now: this.now, terms: this.terms, options: this.options, member: (id) => locked.get(id), original: (r) => this.originals.get(r) });
     if (needs.causes.size && !this.options.dryRun) this.causes = await loadCauses(this.q, [...needs.causes]);
+    if ((needs.rewards.size || needs.vouchers.length) && !this.options.dryRun) {
+      const claiming = [...new Set(requests.filter((r) => r.kind === TransactionType.REWARD && locked.get(r.memberId)?.linked).map((r) => r.memberId))];
+      this.claims = await loadClaims(this.q, [...needs.rewards].sort(), claiming, needs.vouchers, this.now);
+    }
     const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
     const lotIds = [...this.originals.values()].flatMap((o) => [...(o.consumption?.movements.map((m) => m.lotId) ?? []), ...(o.ownLot ? [o.ownLot.id] : [])]);
     if (lotMembers.length) this.lots = await loadLots(this.q, lotMembers, lotIds);
@@ -151,6 +157,8 @@ export class PostingRun implements StepScope {
     const needs: Needs = {
       history: { counts: [], days: [], qualifying: [], bonuses: [], memberships: [], clubIds: new Set(), asOf: this.now },
       causes: new Set(),
+      rewards: new Set(),
+      vouchers: [],
       counts: (memberId, partnerId) => {
         const key = `${memberId}|${partnerId}`;
         if (pairs.has(key)) return;
@@ -171,6 +179,10 @@ export class PostingRun implements StepScope {
 
   member(memberId: string): MemberState | undefined {
     return this.members.get(memberId);
+  }
+
+  original(r: PostingRequest): ReversalOriginal | undefined {
+    return this.originals.get(r);
   }
 
   partner(partnerId: string): PartnerTerms | undefined {
@@ -245,6 +257,7 @@ export class PostingRun implements StepScope {
     switch (r.kind) {
       case TransactionType.PURCHASE:
       case TransactionType.DONATION:
+      case TransactionType.REWARD:
         throw new Error(`no posting step posts ${r.kind}`);
       case TransactionType.BONUS: {
         const limit = r.partnerId ? this.partners.get(r.partnerId)?.bonus_limits.find((l) => l.action === r.action) : undefined;
@@ -328,9 +341,12 @@ export class PostingRun implements StepScope {
         if (r.refundMinor !== null) return fail(userError(ErrorCode.INVALID_INPUT, 'Redemptions reverse whole: leave amount out', ['input', 'amount']));
         if (totals.count > 0) return fail(userError(ErrorCode.ALREADY_REVERSED, 'This redemption has been reversed', ['input', 'transactionId']));
         if (this.overflows(r.memberId, -row.points)) return this.tooManyPoints();
-        book.restore(tx.id, row.partner_id!, original.consumption!.movements, original.consumption!.obligations);
+        book.restore(tx.id, { partnerId: row.partner_id }, original.consumption!.movements, original.consumption!.obligations);
         return ok({ transaction: this.record({ ...tx, points: -row.points }) });
       }
+      case TransactionType.REWARD:
+        // A claim is returned with its voucher (voidVoucher, the expiry job), which the reward step posts.
+        return fail(userError(ErrorCode.INVALID_INPUT, 'A claimed reward is returned by voiding its voucher', ['input', 'transactionId']));
       default: {
         const why = row.type === TransactionType.REVERSAL ? 'A reversal cannot itself be reversed'
           : row.type === TransactionType.DONATION ? 'Donations are final' : 'Expired points cannot be given back by a reversal';
@@ -367,7 +383,8 @@ export class PostingRun implements StepScope {
     }
     const currency = { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent };
     posting.events = [...transactionPostedEvents(this.written, currency), ...postingEffectEvents({ now: this.now, commissions: posting.commissions,
-      changedCommissions: posting.changedCommissions, donations: posting.donations, tierChanges, actingPartnerId: this.options.linkPartnerId }, currency)];
+      changedCommissions: posting.changedCommissions, donations: posting.donations, tierChanges, actingPartnerId: this.options.linkPartnerId }, currency),
+      ...this.effects.events];
     return posting;
   }
 

@@ -3,7 +3,8 @@ import type { Outcome } from '../../api/errors';
 import type { EarnResult } from '../earning/earn-rule';
 import type { History, HistoryQuery } from '../earning/earn-history.store';
 import type { MemberBook, LotState } from '../ledger/ledger.rules';
-import type { CampaignRow, CommissionRow, DonationRow, LockedMember, TransactionRow } from '../ledger/ledger.store';
+import type { CampaignRow, CommissionRow, DonationRow, LockedMember, OutboxRow, TransactionRow } from '../ledger/ledger.store';
+import type { Claims } from '../reward/claim.store';
 import type { TransactionType } from '../ledger/ledger.types';
 import type { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 
@@ -56,6 +57,8 @@ export interface Effects {
   donations: DonationRow[];
   /** Campaigns locked for matching, with their matched points when locked. */
   campaigns: (CampaignRow & { lockedAt: number })[];
+  /** Outbox events a step adds (voucher.issued, club.joined, ...), written with the posting. */
+  events: OutboxRow[];
 }
 
 /** What the runner offers a step while it applies a batch (one member lock, one transaction). */
@@ -67,7 +70,11 @@ export interface StepScope {
   /** Earlier transactions the steps asked for (needs.history); empty rows for what nobody asked. */
   readonly history: History;
   readonly causes: Map<string, CauseRow>;
+  /** Rewards claimed (locked), the claiming members' standing, vouchers returned (locked); and what claims write. */
+  readonly claims: Claims;
   readonly effects: Effects;
+  /** The original transaction of a reversal request (with its consumption for a redemption or a reward). */
+  original(r: PostingRequest): ReversalOriginal | undefined;
   member(memberId: string): MemberState | undefined;
   partner(partnerId: string): PartnerTerms | undefined;
   /** The member's book: balance, lots, debts; every change it makes becomes entries, movements, obligations. */
@@ -100,6 +107,10 @@ export interface Needs {
   history: HistoryQuery;
   /** Causes (loadCauses): donated to, asked or automatic. */
   causes: Set<string>;
+  /** Rewards claimed (loadClaims, locked after the members). */
+  rewards: Set<string>;
+  /** Vouchers returned (voided or expired), locked after their members. */
+  vouchers: { memberId: string; voucherId: string }[];
   /** Asks for the visit counts of a member at a partner (once per pair). */
   counts(memberId: string, partnerId: string): void;
 }

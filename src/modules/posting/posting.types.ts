@@ -19,7 +19,10 @@ export type PostingRequest = RequestBase & (
   | { kind: TransactionType.PURCHASE; amount: Dec; amountMinor: bigint; occurredAt: Date; lines: PurchaseLine[] | null; affiliateId: string | null }
   | { kind: TransactionType.BONUS; action: BonusAction; points: number; description: string | null }
   | { kind: TransactionType.REDEMPTION; points: number; description: string | null }
-  | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null }
+  | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null;
+      /** A claimed reward returned: the voucher that ends (VOIDED by a caller, EXPIRED by the expiry job); the reward step posts it. */
+      voucher?: { id: string; to: 'VOIDED' | 'EXPIRED' } }
+  | { kind: TransactionType.REWARD; rewardId: string }
   | { kind: TransactionType.EXPIRY; asOf: Date }
   | { kind: TransactionType.DONATION; causeId: string; points: number }
 );

@@ -3,6 +3,7 @@ import { commissionStep } from './steps/commission.step';
 import { autoDonationStep, donationStep } from './steps/donation.step';
 import { earnStep } from './steps/earn.step';
 import { referralStep } from './steps/referral.step';
+import { rewardStep } from './steps/reward.step';
 import { tierStep } from './steps/tier.step';
 
 /**
@@ -10,7 +11,8 @@ import { tierStep } from './steps/tier.step';
  * earn, then commission, auto-donation, tier and referral act on it in this order (the order is
  * behaviour: the automatic donation comes from the purchase's lot before tiers move; the referral
  * bonuses are posted after the purchase). A refund runs commission then tier. Donations are posted
- * by donation, whose finish matches the batch's donations. Pure-ledger kinds (bonus, redemption,
+ * by donation, whose finish matches the batch's donations. Reward claims, and the returns of claimed
+ * rewards with their vouchers, are posted by reward, whose finish writes stock, vouchers and memberships. Pure-ledger kinds (bonus, redemption,
  * reversal, expiry) are the runner's own. Add a feature by adding its step here.
  */
-export const POSTING_STEPS: readonly PostingStep[] = [earnStep, commissionStep, autoDonationStep, tierStep, referralStep, donationStep];
+export const POSTING_STEPS: readonly PostingStep[] = [earnStep, commissionStep, autoDonationStep, tierStep, referralStep, donationStep, rewardStep];
