@@ -266,3 +266,89 @@ describe('rewards by tier and by club', () => {
     expect(await next()).toEqual({ reward: { id: clubNext }, pointsNeeded: 190 });
   });
 });
+
+const CLAIM = `mutation($input: ClaimRewardInput!) { claimReward(input: $input) {
+  voucher { code state } membership { club { id } expiresAt source } transaction { type points } member { balance } userErrors { code message field } } }`;
+
+async function createReward(token: string, input: Record<string, unknown>): Promise<string> {
+  const res = await hub.gql('mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id } userErrors { code message } } }',
+    { input: { name: unique('Reward '), ...input } }, token);
+  expect(res.data.createReward.userErrors).toEqual([]);
+  return res.data.createReward.reward.id;
+}
+
+async function claim(member: TestMember, rewardId: string) {
+  const res = await hub.gql(CLAIM, { input: { idempotencyKey: unique('c'), rewardId } }, member.token);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.claimReward.userErrors).toEqual([]);
+  return res.data.claimReward;
+}
+
+describe('a club bought with points', () => {
+  it('claiming a MEMBERSHIP reward (50 points) joins the ×2 club: the next purchase at its partner earns double, as its own line', async () => {
+    const shop = await createPartner(hub);
+    const club = await createClub(shop.token, { name: unique('Sneakers '), earnMultiplier: '2' });
+    const reward = await createReward(shop.token, { kind: 'MEMBERSHIP', clubId: club.id, pointsPrice: 50 });
+    const member = await enroll(hub, shop);
+    expect((await purchase(hub, shop, member, '60.00')).transaction.points).toBe(60);
+    const claimed = await claim(member, reward);
+    expect(claimed.transaction).toEqual({ type: 'REWARD', points: -50 });
+    expect(claimed.membership).toMatchObject({ club: { id: club.id }, source: 'POINTS' });
+    expect(claimed.member.balance).toBe(10);
+    const res = await purchase(hub, shop, member, '10.00');
+    expect(rules(res)).toEqual([['BASE', 10], ['CLUB_MULTIPLIER', 10]]);
+    expect(res.member.balance).toBe(30);
+    expect(await clubsOf(member)).toEqual([{ club: { id: club.id }, expiresAt: claimed.membership.expiresAt }]);
+  });
+});
+
+describe('reports: reward claims count like redemptions', () => {
+  const STATS = `query($s: DateTime!, $e: DateTime!) { myPartner { stats(periodStart: $s, periodEnd: $e) {
+    activeMembers pointsIssued pointsRedeemed redemptionRate rewardClaims pointsClaimed vouchersRedeemed outstandingVouchers } } }`;
+  const LIABILITIES = '{ liabilities { issuer { id } points } }';
+  const totalLiability = async () => (await hub.gql(LIABILITIES, {}, hub.admin)).data.liabilities
+    .reduce((sum: number, l: { points: number | string }) => sum + Number(l.points), 0);
+
+  it('a partner sees claims, redeemed and outstanding vouchers of its rewards; pointsRedeemed and activity include claims net of returns; liabilities drop by what claims consume', async () => {
+    const shop = await createPartner(hub);
+    const other = await createPartner(hub);
+    const email1 = `${unique('m')}@example.com`;
+    const email2 = `${unique('m')}@example.com`;
+    const buyer = await enroll(hub, shop, { email: email1 });
+    await enroll(hub, other, { email: email1 });
+    const claimer = await enroll(hub, other, { email: email2 });
+    await enroll(hub, shop, { email: email2 });
+    await purchase(hub, shop, buyer, '50.00');
+    await purchase(hub, other, buyer, '90.00');
+    await purchase(hub, other, claimer, '90.00');
+    const voucherReward = await createReward(shop.token, { pointsPrice: 40 });
+    const before = await totalLiability();
+
+    const claims = [await claim(buyer, voucherReward), await claim(buyer, voucherReward), await claim(buyer, voucherReward), await claim(claimer, voucherReward)];
+    expect(claims.map((c) => c.voucher.state)).toEqual(['ISSUED', 'ISSUED', 'ISSUED', 'ISSUED']);
+    expect(await totalLiability()).toBe(before - 160);
+    const redeemed = await hub.gql('mutation($input: RedeemVoucherInput!) { redeemVoucher(input: $input) { voucher { state } userErrors { code } } }',
+      { input: { code: claims[0].voucher.code } }, shop.token);
+    expect(redeemed.data.redeemVoucher).toEqual({ voucher: { state: 'REDEEMED' }, userErrors: [] });
+    const voided = await hub.gql('mutation($input: VoidVoucherInput!) { voidVoucher(input: $input) { voucher { state } userErrors { code } } }',
+      { input: { idempotencyKey: unique('v'), code: claims[1].voucher.code } }, buyer.token);
+    expect(voided.data.voidVoucher).toEqual({ voucher: { state: 'VOIDED' }, userErrors: [] });
+    // A voided voucher gives its points back: the liability grows by them again.
+    expect(await totalLiability()).toBe(before - 120);
+    const plain = await hub.gql('mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) { userErrors { code } } }',
+      { input: { idempotencyKey: unique('r'), memberId: buyer.id, points: 5 } }, shop.token);
+    expect(plain.data.redeemPoints.userErrors).toEqual([]);
+
+    const period = { s: new Date(Date.now() - DAY).toISOString(), e: new Date(Date.now() + DAY).toISOString() };
+    const stats = (await hub.gql(STATS, period, shop.token)).data.myPartner.stats;
+    expect(stats).toEqual({
+      // the buyer purchased at the shop; the claimer only claimed the shop's reward, and counts too
+      activeMembers: 2, pointsIssued: 50,
+      // 5 redeemed + 4 claims × 40 − 40 returned by the void
+      pointsRedeemed: 125, redemptionRate: '2.5', rewardClaims: 4, pointsClaimed: 120,
+      vouchersRedeemed: 1, outstandingVouchers: 2,
+    });
+    const otherStats = (await hub.gql(STATS, period, other.token)).data.myPartner.stats;
+    expect(otherStats).toMatchObject({ activeMembers: 2, pointsRedeemed: 0, rewardClaims: 0, pointsClaimed: 0, vouchersRedeemed: 0, outstandingVouchers: 0 });
+  });
+});
