@@ -185,6 +185,23 @@ describe('the club multiplier in earning', () => {
     expect(first.transaction.points).toBe(30);
   });
 
+  it('a refund takes back what the purchase earned with its club, pro rata, also once the membership has ended', async () => {
+    const shop = await createPartner(hub);
+    const member = await enroll(hub, shop);
+    const club = await createClub(shop.token, { earnMultiplier: '2' });
+    const now = Date.now();
+    await at(new Date(now - 40 * DAY), () => grant(shop.token, member, club));
+    // Earned 40 inside the (now ended) membership; the member holds 40 + 10.
+    const earned = await purchase(hub, shop, member, '20.00', { occurredAt: new Date(now - 20 * DAY).toISOString() });
+    expect(earned.transaction.points).toBe(40);
+    await purchase(hub, shop, member, '10.00');
+    const refund = await hub.gql(`mutation($input: ReverseTransactionInput!) { reverseTransaction(input: $input) { ${POSTING_FIELDS} } }`,
+      { input: { idempotencyKey: unique('r'), transactionId: earned.transaction.id, amount: '5.00' } }, shop.token);
+    expect(refund.data.reverseTransaction.userErrors).toEqual([]);
+    expect(refund.data.reverseTransaction.transaction.points).toBe(-10);
+    expect(refund.data.reverseTransaction.member.balance).toBe(40);
+  });
+
   it('a batch judges each purchase at its own occurredAt: of one member’s three purchases, only the one inside the membership counts the club', async () => {
     const shop = await createPartner(hub);
     const member = await enroll(hub, shop);
