@@ -393,6 +393,12 @@ describe('claims', () => {
     expect(joined).toHaveLength(2);
     expect(joined[0].partners).toEqual([shop.id]);
     expect((await hub.gql('query { me { vouchers { totalCount } } }', {}, member.token)).data.me.vouchers.totalCount).toBe(0);
+    // A membership bought with money writes club.joined too, in its transaction.
+    const paid = await hub.gql(`mutation($input: GrantClubMembershipInput!) { grantClubMembership(input: $input) { userErrors { code } } }`,
+      { input: { idempotencyKey: unique('g'), memberId: member.id, clubId: club.id, paidAmount: '9.99' } }, shop.token);
+    expect(paid.data.grantClubMembership.userErrors).toEqual([]);
+    const all = await hub.db.query(`SELECT partner_ids::text[] AS partners, data FROM event WHERE member_id = $1 AND type = 'club.joined' ORDER BY id`, [member.id]);
+    expect(all.map((e: { partners: string[]; data: { source: string } }) => [e.partners, e.data.source])).toEqual([[[shop.id], 'POINTS'], [[shop.id], 'POINTS'], [[shop.id], 'PAID']]);
   });
 
   it('Member.vouchers: newest first, by state; a partner sees only its own rewards’ vouchers', async () => {

@@ -177,4 +177,47 @@ describe('MemberBook', () => {
     expect(changes.obligations).toMatchObject([{ transactionId: 'ret', points: -50, rate: '0.008' }]);
     expect(sumsToZero(changes)).toBe(true);
   });
+
+  describe('consume: the one place points spent with a partner or the operator become obligations', () => {
+    it.each([
+      // beneficiary, lots (issuer, remaining), points, expected obligations [payer, payeeType, payee, points]
+      ['a partner reward: other issuers owe it, its own lot owes nothing', 'fuel', [['grocer', 30], ['fuel', 40], [null, 20]], 80,
+        [['grocer', AccountType.PARTNER, 'fuel', 30], [null, AccountType.PARTNER, 'fuel', 10]]],
+      ['an operator reward: partner lots owe the operator, the operator’s own lot nothing', null, [['grocer', 30], [null, 40], ['fuel', 20]], 90,
+        [['grocer', AccountType.OPERATOR, null, 30], ['fuel', AccountType.OPERATOR, null, 20]]],
+    ] as [string, string | null, [string | null, number][], number, [string | null, AccountType, string | null, number][]][])('%s', (_name, beneficiary, held, points, expected) => {
+      const lots = held.map(([issuer, remaining], i) => lot(`l${i}`, issuer, remaining, 100, i));
+      const { book: b, changes } = book(lots, held.reduce((sum, [, r]) => sum + r, 0));
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: beneficiary }, points, '0.0075')).toBeUndefined();
+      expect(changes.obligations.map((o) => [o.payerId, o.payeeType, o.payeeId, o.points])).toEqual(expected);
+      expect(changes.obligations.every((o) => o.kind === ObligationKind.REWARD && o.rate === '0.0075')).toBe(true);
+      expect(changes.entries).toMatchObject([{ accountType: AccountType.MEMBER, points: -points }, { accountType: beneficiary ? AccountType.PARTNER : AccountType.OPERATOR, accountId: beneficiary, points }]);
+      expect(sumsToZero(changes)).toBe(true);
+    });
+
+    it.each([
+      ['MEMBER_IN_DEBT', 10, 5],
+      ['INSUFFICIENT_POINTS', 0, 51],
+    ])('refuses with %s and changes nothing', (code, debt, points) => {
+      const g = lot('g1', 'grocer', 50, 100);
+      const { book: b, changes } = book([g], 50 - debt, debt);
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, points, '0.01')).toBe(code);
+      expect(changes).toEqual(emptyChanges());
+      expect(g.remaining).toBe(50);
+    });
+
+    it('never takes a lot past its expiry', () => {
+      const { book: b } = book([lot('old', 'grocer', 50, -1), lot('new', 'fuel', 20, 100)], 70);
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, 21, '0.01')).toBe('INSUFFICIENT_POINTS');
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, 20, '0.01')).toBeUndefined();
+    });
+
+    it('restoring an operator reward credits the member from the operator account', () => {
+      const g = lot('g1', 'grocer', 0, 10, 0, 50);
+      const { book: b, changes } = book([g], 0);
+      b.restore('void', { partnerId: null }, [{ lotId: 'g1', points: -50 }], []);
+      expect(changes.entries).toMatchObject([{ accountType: AccountType.MEMBER, points: 50 }, { accountType: AccountType.OPERATOR, accountId: null, points: -50 }]);
+      expect(b.balance).toBe(50);
+    });
+  });
 });
