@@ -6,10 +6,10 @@ function lot(id: string, partnerId: string | null, remaining: number, expiresDay
   return { id, transactionId: `t-${id}`, issuer: { partnerId }, points, remaining, expiresAt: day(expiresDay), createdAt: day(createdDay), isNew: false, dirty: false };
 }
 
-function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0): { book: MemberBook; changes: Changes } {
+function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0, pendingNotLoaded = 0): { book: MemberBook; changes: Changes } {
   const changes = emptyChanges();
   const rates: Record<string, string> = { grocer: '0.01', fuel: '0.008' };
-  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded), changes };
+  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded, pendingNotLoaded), changes };
 }
 
 function sumsToZero(changes: Changes): boolean {
@@ -162,6 +162,67 @@ describe('MemberBook', () => {
       expect(own.remaining).toBe(0);
       expect(b).toMatchObject({ balance: 20, available: 20, debt: 0 });
       expect(sumsToZero(changes)).toBe(true);
+    });
+  });
+
+  describe('pending lots (a return window): availability judged against the posting time', () => {
+    // Posting at day 20: the grocer lot (purchase on day 15, 30-day window) becomes available on day 45; the fuel lot is available.
+    const pendingLot = (remaining = 50, points = remaining) => ({ ...lot('g1', 'grocer', remaining, 410, 15, points), availableAt: day(45) });
+    const setup = (now = day(20)) => book([pendingLot(), lot('f1', 'fuel', 30, 300, 1)], 80, 0, [], now);
+
+    it('are not available, not redeemed, not donated (also by an automatic donation from that lot)', () => {
+      const { book: b, changes } = setup();
+      expect(b).toMatchObject({ available: 30, pending: 50 });
+      expect(b.redeem('tx', 'fuel', 31)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 31, '0.01', 2)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 1, '0.01', 2, 'g1')).toBe('INSUFFICIENT_POINTS');
+      expect(changes).toEqual(emptyChanges());
+      expect(b.redeem('tx', 'grocer', 30)).toBeUndefined();
+      expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'tx', lotId: 'f1', points: -30 }]);
+      expect(b).toMatchObject({ balance: 50, available: 0, pending: 50 });
+    });
+
+    it.each([
+      ['a millisecond before availableAt: pending', day(45).getTime() - 1, 30, 50],
+      ['at availableAt: available', day(45).getTime(), 80, 0],
+      ['a millisecond after: available', day(45).getTime() + 1, 80, 0],
+    ])('%s', (_name, at, available, pending) => {
+      const { book: b } = setup(new Date(at));
+      expect(b).toMatchObject({ available, pending });
+    });
+
+    it('count as pending when the book did not load them (pendingNotLoaded)', () => {
+      const { book: b } = book([], 80, 0, [], day(20), 0, 50);
+      expect(b).toMatchObject({ available: 30, pending: 50 });
+    });
+
+    it('a refund inside the window takes the points back from the pending lot: no debt, no obligation', () => {
+      const { book: b, changes } = setup();
+      b.takeBack('rev', { partnerId: 'grocer' }, 'g1', 20, 'debt', day(20));
+      expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'rev', lotId: 'g1', points: -20 }]);
+      expect(changes.obligations).toEqual([]);
+      expect(b).toMatchObject({ balance: 60, available: 30, pending: 30, debt: 0 });
+      expect(sumsToZero(changes)).toBe(true);
+    });
+
+    it('a new pending lot pays open debt first; what is left stays pending', () => {
+      const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: 'fuel', points: 30, remaining: 30, createdAt: day(1), isNew: false, dirty: false };
+      const { book: b, changes } = book([], -30, 30, [debt], day(20));
+      const l = b.credit('buy', 'l', { partnerId: 'grocer' }, 100, day(410), day(20), day(50))!;
+      expect(l).toMatchObject({ remaining: 70, availableAt: day(50) });
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'grocer', payeeId: 'fuel', points: 30 }]);
+      expect(b).toMatchObject({ balance: 70, debt: 0, available: 0, pending: 70 });
+    });
+
+    it('a reversal that other available lots cannot cover takes from pending lots before it makes debt', () => {
+      const { book: b, changes } = book([pendingLot(), lot('f1', 'fuel', 10, 300, 1)], 60, 0, [], day(20));
+      b.takeBack('rev', { partnerId: 'fuel' }, 'f1', 25, 'debt', day(20));
+      expect(changes.movements).toEqual([
+        { memberId: 'member', transactionId: 'rev', lotId: 'f1', points: -10 },
+        { memberId: 'member', transactionId: 'rev', lotId: 'g1', points: -15 },
+      ]);
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'grocer', payeeId: 'fuel', points: 15 }]);
+      expect(b).toMatchObject({ balance: 35, debt: 0, available: 0, pending: 35 });
     });
   });
 

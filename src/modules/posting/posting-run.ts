@@ -9,7 +9,7 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from '../ledger/ledger.rules';
 import {
   Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot,
-  DonationRow, findByKeys, lockMembers, reversalTotals, writePosting,
+  DonationRow, LockedMember, findByKeys, lockMembers, reversalTotals, writePosting,
 } from '../ledger/ledger.store';
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
@@ -20,7 +20,7 @@ import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
 import { POSTING_STEPS } from './steps';
-import { SYSTEM_CALLER } from './steps/referral.step';
+import { SYSTEM_CALLER, referralBonusKey } from './steps/referral.step';
 
 export { SYSTEM_CALLER };
 export type { RunOptions };
@@ -31,6 +31,8 @@ export interface RawPosted {
   transaction: TransactionRow;
   member: Member;
   earned?: EarnResult;
+  /** A purchase: when its points become available (the posting time when there is no return window). */
+  availableAt?: Date;
   expiredLots?: number;
   donation?: DonationRow;
 }
@@ -57,9 +59,9 @@ export class PostingRun implements StepScope {
   history: History = NO_HISTORY_ROWS;
   private lots = new Map<string, LotState[]>();
   private debts = new Map<string, DebtState[]>();
-  /** Members whose open lots were loaded; for the others, the points of their lots past expiry now. */
+  /** Members whose open lots were loaded; for the others, the points of their lots past expiry now and still pending now. */
   private lotsLoaded = new Set<string>();
-  private expiredNotLoaded = new Map<string, number>();
+  private expiredNotLoaded = new Map<string, { expired: number; pending: number }>();
   private originals = new Map<PostingRequest, ReversalOriginal>();
   /** In-batch additions to the history, so two purchases in one batch see each other. */
   private readonly batchCounts = new Map<string, number>();
@@ -106,7 +108,12 @@ export class PostingRun implements StepScope {
   }
 
   private async load(requests: PostingRequest[]): Promise<void> {
-    const referrers = requests.flatMap((r) => (r.kind === TransactionType.PURCHASE && this.terms.referrers.has(r.memberId) ? [this.terms.referrers.get(r.memberId)!] : []));
+    // A purchase may reward a referral, a refund cancel one: either way the referrer is locked with the member.
+    const referrers = requests.flatMap((r) => {
+      const referrer = r.kind === TransactionType.PURCHASE ? this.terms.referrers.get(r.memberId)
+        : r.kind === TransactionType.REVERSAL ? this.terms.rewardedReferrers.get(r.memberId) : undefined;
+      return referrer ? [referrer] : [];
+    });
     const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
     const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
     const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
@@ -123,7 +130,8 @@ export class PostingRun implements StepScope {
       const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
       const ownLot = row.type === TransactionType.PURCHASE || row.type === TransactionType.BONUS || row.type === TransactionType.REFERRAL
         ? await loadOwnLot(this.q, r.memberId, r.originalId) : undefined;
-      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions, ownLot });
+      const referral = row.type === TransactionType.PURCHASE ? await this.pendingReferral(r.memberId, row, ownLot, locked) : undefined;
+      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions, ownLot, referral });
     }
     const needs = this.needs(requests, { now: this.now, terms: this.terms, options: this.options, member: (id) => locked.get(id), original: (r) => this.originals.get(r) });
     if (needs.causes.size && !this.options.dryRun) this.causes = await loadCauses(this.q, [...needs.causes]);
@@ -131,11 +139,14 @@ export class PostingRun implements StepScope {
       const claiming = [...new Set(requests.filter((r) => r.kind === TransactionType.REWARD && locked.get(r.memberId)?.linked).map((r) => r.memberId))];
       this.claims = await loadClaims(this.q, [...needs.rewards].sort(), claiming, needs.vouchers, this.now);
     }
-    const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
+    const referralBonuses = [...this.originals.values()].flatMap((o) => o.referral?.bonuses ?? []);
+    const lotMembers = [...new Set([...requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId),
+      ...referralBonuses.map((b) => b.row.member_id)])];
     const lotIds = [...this.originals.values()].flatMap((o) => [...(o.consumption?.movements.map((m) => m.lotId) ?? []), ...(o.ownLot ? [o.ownLot.id] : [])]);
+    lotIds.push(...referralBonuses.flatMap((b) => (b.ownLotId ? [b.ownLotId] : [])));
     if (lotMembers.length) this.lots = await loadLots(this.q, lotMembers, lotIds);
     this.lotsLoaded = new Set(lotMembers);
-    // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired now.
+    // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired or pending now.
     const unloaded = memberIds.filter((id) => !this.lotsLoaded.has(id) && locked.has(id));
     if (unloaded.length && !this.options.dryRun) this.expiredNotLoaded = await loadExpiredPoints(this.q, unloaded, this.now);
     this.debts = await loadOpenDebts(this.q, memberIds.filter((id) => Number(locked.get(id)?.debt ?? 0) > 0));
@@ -146,6 +157,33 @@ export class PostingRun implements StepScope {
     for (const r of requests) if (r.partnerId) missing.add(r.partnerId);
     for (const id of this.partners.keys()) missing.delete(id);
     for (const [id, t] of await loadPartnerTerms(this.q, [...missing])) this.partners.set(id, t);
+  }
+
+  /**
+   * The referral a purchase being refunded rewarded, while the purchase's points are still pending
+   * (docs/rules.md, Referrals): the purchase rewarded it when the member's referral_rewarded_at is its
+   * posting time. Brings the REFERRAL bonuses it paid (keys `referral:<purchase>:<kind>`, posted by the
+   * hub) that are not reversed yet, with their own lots, so a full refund can cancel them. Undefined
+   * otherwise (no extra reads for a purchase that rewarded nothing or whose window has ended).
+   */
+  private async pendingReferral(memberId: string, purchase: TransactionRow, ownLot: ReversalOriginal['ownLot'],
+    locked: Map<string, LockedMember>): Promise<ReversalOriginal['referral']> {
+    const member = locked.get(memberId);
+    const rewardedAt = member?.referral_rewarded_at;
+    if (!rewardedAt || rewardedAt.getTime() !== purchase.posted_at.getTime()) return undefined;
+    if (!ownLot?.availableAt || ownLot.availableAt.getTime() <= this.now.getTime()) return undefined;
+    const referrerId = this.terms.rewardedReferrers.get(memberId);
+    const lockedReferrer = referrerId && locked.has(referrerId) ? referrerId : null;
+    const pairs = [{ memberId, key: referralBonusKey(purchase.id, 'referee') }];
+    if (lockedReferrer) pairs.push(...(['referrer', 'milestone'] as const).map((kind) => ({ memberId: lockedReferrer, key: referralBonusKey(purchase.id, kind) })));
+    const found = await findByKeys(this.q, SYSTEM_CALLER, pairs);
+    const bonuses: NonNullable<ReversalOriginal['referral']>['bonuses'] = [];
+    for (const row of found.values()) {
+      if ((await reversalTotals(this.q, row.member_id, row.id)).count > 0) continue;
+      const lot = await loadOwnLot(this.q, row.member_id, row.id);
+      bonuses.push({ row, ownLotId: lot?.id });
+    }
+    return { referrerId: lockedReferrer, bonuses };
   }
 
   /**
@@ -202,7 +240,8 @@ export class PostingRun implements StepScope {
     if (!book) {
       const row = this.members.get(memberId)!.row;
       book = new MemberBook(memberId, Number(row.balance), Number(row.debt), this.lots.get(memberId) ?? [], this.debts.get(memberId) ?? [], this.changes,
-        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId) ?? 0);
+        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId)?.expired ?? 0,
+        this.expiredNotLoaded.get(memberId)?.pending ?? 0);
       this.books.set(memberId, book);
     }
     return book;
@@ -215,9 +254,9 @@ export class PostingRun implements StepScope {
     };
   }
 
-  expiry(partnerId: string | null): Date {
+  expiry(partnerId: string | null, availableAt: Date | null = null): Date {
     const days = partnerId ? this.partners.get(partnerId)!.earn_rule.pointsValidityDays : DEFAULT_POINTS_VALIDITY_DAYS;
-    return new Date(this.now.getTime() + days * DAY_MS);
+    return new Date((availableAt ?? this.now).getTime() + days * DAY_MS);
   }
 
   /** A member's balance is an Int on the API: a credit that would carry it past 2,147,483,647 is refused. */
@@ -388,11 +427,11 @@ export class PostingRun implements StepScope {
     return posting;
   }
 
-  /** The member as the API shows it after this posting: `balance` is what it can spend now. */
+  /** The member as the API shows it after this posting: `balance` is what it can spend now, `pendingPoints` what it will later. */
   private memberOut(memberId: string): Member {
     const state = this.members.get(memberId)!;
     const book = this.book(memberId);
-    return toMember({ ...state.row, balance: String(book.available), expired_points: '0', debt: String(book.debt),
+    return toMember({ ...state.row, balance: String(book.available + book.pending), expired_points: '0', pending_points: String(book.pending), debt: String(book.debt),
       tier: state.tier, successful_referrals: state.successfulReferrals, referral_rewarded_at: state.referralRewardedAt });
   }
 }

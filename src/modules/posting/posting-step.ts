@@ -34,7 +34,9 @@ export interface MemberState {
 }
 
 /** What one request produced: its transaction, and what the API shows of it. */
-export type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number; donation?: DonationRow };
+export type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number; donation?: DonationRow;
+  /** A purchase: when its points become available (the posting time when there is no return window). */
+  availableAt?: Date };
 
 /** What a step's `post` made of a request; `purchased` when it posted a purchase the later steps act on. */
 export interface Posted {
@@ -83,8 +85,8 @@ export interface StepScope {
   newTransaction(r: { memberId: string; idempotencyKey: string; requestHash: string; partnerId: string | null }, type: TransactionType, caller?: string): TransactionRow;
   /** Adds a transaction to the batch (and to the idempotency keys seen). */
   record(row: TransactionRow): TransactionRow;
-  /** When points credited now for this partner (null: the hub) expire. */
-  expiry(partnerId: string | null): Date;
+  /** When points credited now for this partner (null: the hub) expire: its validity period after they become available (`availableAt`, null: now). */
+  expiry(partnerId: string | null, availableAt?: Date | null): Date;
   /** Whether crediting `points` would carry the member's balance past MAX_INT32. */
   overflows(memberId: string, points: number): boolean;
   /** In-batch counters (so two requests of one batch see each other); keys are the step's own. */

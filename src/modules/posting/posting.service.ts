@@ -104,7 +104,7 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
  * requests come back as their user errors and write nothing.
  */
 async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false,
-  linkPartnerId: string | null = linkScope(ctx)): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow }>[]> {
+  linkPartnerId: string | null = linkScope(ctx)): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow; availableAt?: Date }>[]> {
   const currency = { code: terms.coalition.currency, exponent: terms.coalition.currencyExponent };
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
@@ -119,7 +119,8 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
     if (!r.ok) return r;
     const result = results[next++]!;
     if (!result.ok) return result;
-    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned, donation: result.value.donation });
+    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned, donation: result.value.donation,
+      availableAt: result.value.availableAt });
   });
 }
 
@@ -165,6 +166,8 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
 export interface Quote {
   points: number;
   breakdown: BreakdownLine[];
+  /** When the points would become available: the partner's return window after the later of occurredAt and now; now when it has none. */
+  availableAt: Date;
 }
 
 /**
@@ -175,7 +178,7 @@ export async function quotePurchase(ctx: RequestContext, input: RecordPurchaseIn
   const { requests, terms } = await purchaseRequests(ctx, [input], false);
   const [result] = await post(ctx, requests, terms, true);
   if (!result!.ok) return result!;
-  return ok({ points: result!.value.transaction.points, breakdown: result!.value.transaction.breakdown });
+  return ok({ points: result!.value.transaction.points, breakdown: result!.value.transaction.breakdown, availableAt: result!.value.availableAt! });
 }
 
 /**
@@ -238,7 +241,8 @@ export async function reverseTransaction(ctx: RequestContext, input: ReverseTran
   const ids = decodeTransactionId(input.transactionId);
   if (!ids) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
   const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
-  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : []);
+  // With the member: a refund may cancel its referral, so its referrer is locked too (loadTerms.rewardedReferrers).
+  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : [], [ids.memberId]);
   let refundMinor: bigint | null = null;
   if (input.amount != null) {
     const { currencyExponent } = terms.coalition;
