@@ -197,7 +197,7 @@ export class PostingRun implements StepScope {
   private needs(requests: PostingRequest[], view: NeedView): Needs {
     const pairs = new Set<string>();
     const needs: Needs = {
-      history: { counts: [], days: [], qualifying: [], bonuses: [], asOf: this.now },
+      history: { counts: [], days: [], qualifying: [], bonuses: [], memberships: [], clubIds: new Set(), asOf: this.now },
       causes: new Set(),
       rewards: new Set(),
       vouchers: [],
