@@ -113,6 +113,12 @@ export function fieldCost(parent: GraphQLNamedType, field: GraphQLField<unknown,
   return { own: 1, items: introspection ? introspectionListSize(parent.name, field.name, sizes) : 1, perItem: true };
 }
 
+/** Whether a field's own cost (fieldCost's `own`) depends on its arguments: only period reports do. */
+export function ownCostDependsOnArgs(parent: GraphQLNamedType, field: GraphQLField<unknown, unknown>): boolean {
+  const report = REPORT_COSTS[`${parent.name}.${field.name}`];
+  return report !== undefined && !('fixed' in report);
+}
+
 /** Introspection items (types, fields, arguments, enum values…) that cost one point. */
 export const INTROSPECTION_ITEMS_PER_POINT = 10;
 

@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { Config } from '../config';
 import { Logger } from '../common/logger';
-import { verifyToken } from './auth';
+import { VerifiedTokens } from './auth';
 import { RequestContext, createLoaders } from './context';
 import { LIMIT_ERROR_CODES, QUERY_LIMITS, armor, costPlugin, introspectionDepthRule } from './limits';
 import { serveGraphiQL, wantsGraphiQL } from './graphiql';
@@ -82,12 +82,13 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   });
   await apollo.start();
 
+  const tokens = new VerifiedTokens(config.jwtSecret);
   const contextFor = (req: IncomingMessage): RequestContext => {
     const ctx: RequestContext = { caller: undefined, db, config, loaders: createLoaders(db), clientAddress: req.socket.remoteAddress };
     const header = req.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const verified = match ? verifyToken(config.jwtSecret, match[1]!) : { invalid: 'Authorization must be "Bearer <token>"' };
+      const verified = match ? tokens.verify(match[1]!) : { invalid: 'Authorization must be "Bearer <token>"' };
       if ('invalid' in verified) ctx.authFailure = verified.invalid;
       else ctx.caller = verified;
     }

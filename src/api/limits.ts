@@ -1,13 +1,13 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import {
-  ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLSchema, InlineFragmentNode, Kind, OperationDefinitionNode,
+  ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLObjectType, GraphQLSchema, InlineFragmentNode, Kind, OperationDefinitionNode,
   SchemaMetaFieldDef, TypeMetaFieldDef, ValidationContext,
 } from 'graphql';
 import { Config } from '../config';
 import { Role, callerLabel } from './auth';
 import type { RequestContext } from './context';
-import { INTROSPECTION_ITEMS_PER_POINT, fieldCost, introspectionSizes, requestedCost } from './cost';
+import { INTROSPECTION_ITEMS_PER_POINT, fieldCost, introspectionSizes, ownCostDependsOnArgs, requestedCost } from './cost';
 import { BucketSize, CostBuckets, ThrottleStatus } from './rate-limit';
 
 /**
@@ -148,6 +148,16 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
   const sizes = introspectionSizes(schema);
   const mutationType = schema.getMutationType()?.name;
   const throttling = config.rateLimitMaxCost > 0;
+  // A field's own unit, worked out once per field of the schema (period reports, whose unit depends
+  // on their arguments, every time): a batch answer resolves thousands of fields.
+  const ownCosts = new WeakMap<GraphQLField<unknown, unknown>, { own: number; perItem: boolean }>();
+  const ownCost = (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>) => {
+    let cost = ownCosts.get(field);
+    if (cost) return cost;
+    cost = fieldCost(parent, field, args, sizes, mutationType);
+    if (!ownCostDependsOnArgs(parent, field)) ownCosts.set(field, cost);
+    return cost;
+  };
   return {
     async requestDidStart({ contextValue }) {
       const key = bucketKey(contextValue);
@@ -187,7 +197,7 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
             willResolveField({ info, args }) {
               const field = fieldDefOf(info.parentType.getFields() as Record<string, GraphQLField<unknown, unknown>>, info.fieldName);
               if (!field) return;
-              const { own, perItem } = fieldCost(info.parentType, field, args as Record<string, unknown>, sizes, mutationType);
+              const { own, perItem } = ownCost(info.parentType, field, args as Record<string, unknown>);
               if (own === 0) return;
               if (!perItem) {
                 data += own;
