@@ -1,4 +1,4 @@
-import { DocumentNode, GraphQLField, GraphQLNamedType, GraphQLSchema, getNamedType, isCompositeType, isListType, isNonNullType, GraphQLOutputType } from 'graphql';
+import { DocumentNode, GraphQLField, visit, GraphQLNamedType, GraphQLSchema, getNamedType, isCompositeType, isListType, isNonNullType, GraphQLOutputType } from 'graphql';
 import { ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 
 /**
@@ -138,4 +138,25 @@ export function requestedCost(schema: GraphQLSchema, sizes: IntrospectionSizes, 
     return own + items * (type.name === mutationType && items !== 1 ? Math.max(1, childComplexity) : childComplexity);
   };
   return getComplexity({ schema, query: document, operationName, variables: variables ?? {}, estimators: [estimator] });
+}
+
+/** Arguments whose value changes a requested cost: pages, report periods, batch lists, @skip/@include. */
+const COST_ARGUMENTS = new Set(['first', 'periodStart', 'periodEnd', 'if', ...Object.values(BATCH_ARGUMENTS)]);
+
+/**
+ * Whether a document's requested cost can depend on its variables: a variable passed (at any depth)
+ * to an argument the cost reads (COST_ARGUMENTS). When not, the cost of (document, operation) is
+ * the same for every request, and is computed once.
+ */
+export function costDependsOnVariables(document: DocumentNode): boolean {
+  let depends = false;
+  visit(document, {
+    Argument(node) {
+      if (depends || !COST_ARGUMENTS.has(node.name.value)) return false;
+      visit(node.value, { Variable() { depends = true; } });
+      return false;
+    },
+    VariableDefinition: () => false,
+  });
+  return depends;
 }

@@ -109,7 +109,7 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
   if (!valid.length) return requests as Outcome<Posted>[];
   const options = { caller: callerLabel(ctx.caller!), linkPartnerId: linkScope(ctx), dryRun };
   const outcome = await inTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
-    (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT));
+    (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT), { genericPlans: valid.length === 1 });
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
   const results = outcome.value;
   let next = 0;
