@@ -1,5 +1,5 @@
 import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLFormattedError } from 'graphql';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
@@ -64,7 +64,9 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Apollo's landing page loads from a CDN: off everywhere; browsers get GraphiQL (graphiql.ts).
-    plugins: [...limits.plugins, costPlugin(schema, config), ApolloServerPluginLandingPageDisabled(), observePlugin()],
+    // Cache control is off: no type carries a cache hint (answers are per caller), and its
+    // per-field hook cost every answer a walk over all its fields.
+    plugins: [...limits.plugins, costPlugin(schema, config), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), observePlugin()],
     validationRules: [...limits.validationRules, introspectionDepthRule(QUERY_LIMITS.maxIntrospectionDepth)],
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
