@@ -8,7 +8,8 @@ import { createDataSource } from '../ormconfig';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { uuidv7 } from '../src/common/ids';
 import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
-import { lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
+import { TRANSACTION_COLUMNS, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
+import { MEMBER_STORED_COLUMNS } from '../src/modules/member/member.row';
 import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 
 /**
@@ -80,6 +81,29 @@ async function main(): Promise<void> {
       }
     }
     await client.query('RESET plan_cache_mode');
+    // The batch lock (500 members, 500 keys): the probe as it was (each locked member unnests all
+    // the batch's keys) against lockMembers (each key probed once), in a transaction rolled back.
+    const before = `SELECT ${MEMBER_STORED_COLUMNS},
+            ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
+            (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
+              FROM unnest($4::uuid[], $5::text[]) AS k(m, key) JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key
+              WHERE k.m = m.id) t) AS earlier
+     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m`;
+    const lockSpent = { before: 0, now: 0 };
+    const BATCHES = Number(process.env.PLAN_COST_BATCHES ?? 40);
+    for (let round = 0; round < BATCHES; round++) {
+      const batch = members.slice(0, 500).map((memberId, k) => ({ memberId, key: k % 2 ? `k-${k + 1}` : `absent-${round}-${k}` }));
+      const ids = batch.map((b) => b.memberId).sort();
+      for (const mode of ['before', 'now'] as const) {
+        await client.query('START TRANSACTION');
+        const t0 = cpuMs(backend);
+        if (mode === 'before') await client.query({ name: 'lock-before', text: before, values: [ids, partnerId, caller, batch.map((b) => b.memberId), batch.map((b) => b.key)] });
+        else await lockMembers(raw, ids, partnerId, caller, batch);
+        lockSpent[mode] += cpuMs(backend) - t0;
+        await client.query('ROLLBACK');
+      }
+    }
+    console.log(`PostgreSQL backend CPU per batch lock of 500 members and keys (${BATCHES} each): probe per member over all keys ${(lockSpent.before / BATCHES).toFixed(1)} ms, each key probed once ${(lockSpent.now / BATCHES).toFixed(1)} ms`);
     console.log(`PostgreSQL backend CPU per single purchase (lock + write + commit, ${N} each): custom plans ${(spent.custom / N * 1000).toFixed(0)} µs, generic plans ${(spent.generic / N * 1000).toFixed(0)} µs`);
     await client.end();
   } finally {
