@@ -15,7 +15,8 @@ import { CommissionPlanInput, CreatePartnerInput, EarnRuleInput, UpdateEarnRuleI
 import { CommissionPlan, CommissionPlanType, Partner } from './partner.types';
 
 export function toPartner(row: PartnerEntity): Partner {
-  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint) };
+  // Rules stored before pendingDays existed have no return window.
+  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint), earnRule: { ...row.earnRule, pendingDays: row.earnRule.pendingDays ?? 0 } };
 }
 
 function toEarnRule(input: EarnRuleInput): EarnRule {
@@ -29,6 +30,7 @@ function toEarnRule(input: EarnRuleInput): EarnRule {
     everyNthVisit: input.everyNthVisit ?? null,
     visitBonus: input.visitBonus ?? null,
     pointsValidityDays: input.pointsValidityDays ?? DEFAULT_POINTS_VALIDITY_DAYS,
+    pendingDays: input.pendingDays ?? 0,
   };
 }
 
