@@ -18,6 +18,7 @@ export interface ReferralSettings {
 @Entity('coalition')
 @Check('CHK_coalition_single_row', '"id" = 1')
 @Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
+@Check('CHK_coalition_expiry_reminder_days', '"expiry_reminder_days" BETWEEN 1 AND 365')
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
   id: number;
@@ -43,6 +44,10 @@ export class CoalitionEntity {
   /** How many days in the past a purchase's occurredAt may lie (docs/rules.md, Earning). */
   @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
   maxBackdateDays: number;
+
+  /** Days before its lots expire that a member is reminded (`points.expiring`; docs/rules.md, Events and webhooks). */
+  @Column({ name: 'expiry_reminder_days', type: 'integer', default: 30 })
+  expiryReminderDays: number;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;

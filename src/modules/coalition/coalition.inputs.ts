@@ -70,4 +70,8 @@ export class ConfigureCoalitionInput {
   @Field(() => Int, { nullable: true, description: 'How many days in the past a purchase may have occurred (1 to 3650); omitted: unchanged (initially 30)' })
   @IsOptional()
   maxBackdateDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'How many days before points expire the member is reminded (points.expiring), 1 to 365; omitted: unchanged (initially 30)' })
+  @IsOptional()
+  expiryReminderDays?: number | null;
 }

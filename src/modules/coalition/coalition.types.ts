@@ -59,4 +59,7 @@ export class Coalition {
 
   @Field(() => Int, { description: 'How many days in the past a purchase may have occurred' })
   maxBackdateDays: number;
+
+  @Field(() => Int, { description: 'How many days before points expire the member is reminded (points.expiring)' })
+  expiryReminderDays: number;
 }

@@ -35,7 +35,7 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
     donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'],
-    maxBackdateDays: c.max_backdate_days as number });
+    maxBackdateDays: c.max_backdate_days as number, expiryReminderDays: c.expiry_reminder_days as number });
   const trim = (v: unknown) => (v === null ? null : new Dec(v as string).toFixed());
   return {
     coalition,
