@@ -14,6 +14,7 @@ import { uuidv7 } from '../src/common/ids';
 import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
 import { lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
 import { loadTerms } from '../src/modules/posting/posting-terms.store';
+import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 import type { QueryRunner } from 'typeorm';
 
 /**
@@ -27,13 +28,17 @@ const CONNECTIONS = 32;
 const MEMBERS_PER_CONNECTION = 100;
 const PARTNERS = 32;
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
+/** BENCH_ONLY=a,tpcb,d1,… runs only the phases whose label starts with one of these (others print as skipped); no settlement. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => `(${s.trim()})`);
 const BATCH_SIZE = 500;
 /** (c2): batches over members that several connections share. */
 const SHARED_CONNECTIONS = 4;
 const SHARED_MEMBERS = 256;
 /** Scale of the TPC-B-like reference (pgbench's accounts: 100,000 a unit of scale). */
 const TPCB_SCALE = 10;
-const CLOCK_TICKS_PER_SECOND = 100; // `getconf CLK_TCK` on Linux
+const CLOCK_TICKS_PER_SECOND = 100;
+/** The coalition currency of a fresh database (the migrations' default), for the raw references' outbox events. */
+const BENCH_CURRENCY = { code: 'EUR', exponent: 2 }; // `getconf CLK_TCK` on Linux
 
 /** CPU seconds (user + system) a process and, for the postmaster, its children have used, from /proc. */
 function cpuSeconds(pid: number, withChildren: boolean): number {
@@ -90,6 +95,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Runs `worker(connection, iteration)` on CONNECTIONS loops for PHASE_MS; each call returns how many events it did. */
 async function phase(name: string, worker: (connection: number, i: number) => Promise<number>, connections = CONNECTIONS): Promise<PhaseResult> {
+  if (ONLY && !name.startsWith('warm-up') && !ONLY.some((p) => name.startsWith(p))) return { name, events: 0, seconds: 1, latencies: [], errors: 0 };
   const latencies: number[] = [];
   let events = 0;
   let errors = 0;
@@ -392,9 +398,11 @@ async function main(): Promise<void> {
           expiresAt: new Date(now.getTime() + 365 * 86_400_000), createdAt: now, isNew: true, dirty: true };
         const changes = emptyChanges();
         changes.entries.push(...memberEntries(memberId, txId, 18, { type: AccountType.PARTNER, id: partnerId }));
+        const transactions = [{ member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
+          points: 18, amount_minor: '1234', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now }];
+        // The same rows the service writes, its outbox event included (`transaction.posted`).
         await writePosting(raw, {
-          transactions: [{ member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
-            points: 18, amount_minor: '1234', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now }],
+          transactions, events: transactionPostedEvents(transactions, BENCH_CURRENCY),
           changes, lots: [lot], lotOwner: new Map([[lot, memberId]]), debts: [], commissions: [], changedCommissions: [], donations: [], campaigns: [],
           members: [{ id: memberId, balance: Number(member.balance) + 18, debt: 0, tier: member.tier, successfulReferrals: member.successful_referrals, referralRewardedAt: member.referral_rewarded_at }],
         }, now);
@@ -443,7 +451,7 @@ async function main(): Promise<void> {
           return { member_id: memberId, id: txId, type: 'PURCHASE', partner_id: partnerId, caller, idempotency_key: key, request_hash: 'raw',
             points: 11, amount_minor: '750', reverses_id: null, bonus_action: null, description: null, breakdown: [], occurred_at: now, posted_at: now };
         });
-        await writePosting(raw, { transactions, changes, lots, lotOwner, debts: [], commissions: [], changedCommissions: [], donations: [], campaigns: [],
+        await writePosting(raw, { transactions, events: transactionPostedEvents(transactions, BENCH_CURRENCY), changes, lots, lotOwner, debts: [], commissions: [], changedCommissions: [], donations: [], campaigns: [],
           members: memberIds.map((id) => {
             const m = locked.get(id)!;
             return { id, balance: Number(m.balance) + added.get(id)!, debt: 0, tier: m.tier, successfulReferrals: m.successful_referrals, referralRewardedAt: m.referral_rewarded_at };
@@ -499,7 +507,7 @@ async function main(): Promise<void> {
     const one = await purchaseVia(() => 0, '(e1) recordPurchase, all 32 connections at one partner');
     const spread = await purchaseVia((conn) => conn, '(e2) recordPurchase, spread over 32 partners');
 
-    const settlement = await settlementBench(pool, port, jwtSecret, partners);
+    const settlement = ONLY ? 'settlement close: skipped (BENCH_ONLY)' : await settlementBench(pool, port, jwtSecret, partners);
 
     const errors = [a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {

@@ -75,6 +75,38 @@ export function verifyToken(secret: string, token: string): Caller | { invalid: 
   }
 }
 
+/**
+ * Verified tokens, kept so a caller that presents the same bearer token request after request pays
+ * for the HMAC check and the claim checks once: a hit is the same answer verifyToken gave, valid
+ * until the token's `exp` (seconds since the epoch, checked again on every hit). Refusals are not
+ * kept (they cost the same to recompute and must not fill the cache). Bounded: at `max` entries
+ * the oldest half is dropped. One per server (per secret).
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { caller: Caller; exp: number }>();
+
+  constructor(private readonly secret: string, private readonly max = 10_000) {}
+
+  /** verifyToken(secret, token), from the cache while the token has not expired. */
+  verify(token: string): Caller | { invalid: string } {
+    const hit = this.entries.get(token);
+    if (hit && hit.exp > Date.now() / 1000) return hit.caller;
+    if (hit) this.entries.delete(token);
+    const verified = verifyToken(this.secret, token);
+    if ('invalid' in verified) return verified;
+    const exp = (jwt.decode(token) as jwt.JwtPayload).exp!;
+    if (this.entries.size >= this.max) {
+      let drop = this.max / 2;
+      for (const key of this.entries.keys()) {
+        if (drop-- <= 0) break;
+        this.entries.delete(key);
+      }
+    }
+    this.entries.set(token, { caller: verified, exp });
+    return verified;
+  }
+}
+
 /** The one auth checker: `@Authorized()` needs any valid token, `@Authorized(Role.X, …)` one of those roles. */
 export const authChecker: AuthChecker<RequestContext, Role> = ({ context }, roles) => {
   const caller = context.caller;

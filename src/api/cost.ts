@@ -1,4 +1,4 @@
-import { DocumentNode, GraphQLField, GraphQLNamedType, GraphQLSchema, getNamedType, isCompositeType, isListType, isNonNullType, GraphQLOutputType } from 'graphql';
+import { DocumentNode, GraphQLField, visit, GraphQLNamedType, GraphQLSchema, getNamedType, isCompositeType, isListType, isNonNullType, GraphQLOutputType } from 'graphql';
 import { ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 
 /**
@@ -113,6 +113,12 @@ export function fieldCost(parent: GraphQLNamedType, field: GraphQLField<unknown,
   return { own: 1, items: introspection ? introspectionListSize(parent.name, field.name, sizes) : 1, perItem: true };
 }
 
+/** Whether a field's own cost (fieldCost's `own`) depends on its arguments: only period reports do. */
+export function ownCostDependsOnArgs(parent: GraphQLNamedType, field: GraphQLField<unknown, unknown>): boolean {
+  const report = REPORT_COSTS[`${parent.name}.${field.name}`];
+  return report !== undefined && !('fixed' in report);
+}
+
 /** Introspection items (types, fields, arguments, enum values…) that cost one point. */
 export const INTROSPECTION_ITEMS_PER_POINT = 10;
 
@@ -132,4 +138,25 @@ export function requestedCost(schema: GraphQLSchema, sizes: IntrospectionSizes, 
     return own + items * (type.name === mutationType && items !== 1 ? Math.max(1, childComplexity) : childComplexity);
   };
   return getComplexity({ schema, query: document, operationName, variables: variables ?? {}, estimators: [estimator] });
+}
+
+/** Arguments whose value changes a requested cost: pages, report periods, batch lists, @skip/@include. */
+const COST_ARGUMENTS = new Set(['first', 'periodStart', 'periodEnd', 'if', ...Object.values(BATCH_ARGUMENTS)]);
+
+/**
+ * Whether a document's requested cost can depend on its variables: a variable passed (at any depth)
+ * to an argument the cost reads (COST_ARGUMENTS). When not, the cost of (document, operation) is
+ * the same for every request, and is computed once.
+ */
+export function costDependsOnVariables(document: DocumentNode): boolean {
+  let depends = false;
+  visit(document, {
+    Argument(node) {
+      if (depends || !COST_ARGUMENTS.has(node.name.value)) return false;
+      visit(node.value, { Variable() { depends = true; } });
+      return false;
+    },
+    VariableDefinition: () => false,
+  });
+  return depends;
 }

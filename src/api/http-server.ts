@@ -1,5 +1,5 @@
 import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLFormattedError } from 'graphql';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { Config } from '../config';
 import { Logger } from '../common/logger';
-import { verifyToken } from './auth';
+import { VerifiedTokens } from './auth';
 import { RequestContext, createLoaders } from './context';
 import { LIMIT_ERROR_CODES, QUERY_LIMITS, armor, costPlugin, introspectionDepthRule } from './limits';
 import { serveGraphiQL, wantsGraphiQL } from './graphiql';
@@ -64,7 +64,9 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Apollo's landing page loads from a CDN: off everywhere; browsers get GraphiQL (graphiql.ts).
-    plugins: [...limits.plugins, costPlugin(schema, config), ApolloServerPluginLandingPageDisabled(), observePlugin()],
+    // Cache control is off: no type carries a cache hint (answers are per caller), and its
+    // per-field hook cost every answer a walk over all its fields.
+    plugins: [...limits.plugins, costPlugin(schema, config), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), observePlugin()],
     validationRules: [...limits.validationRules, introspectionDepthRule(QUERY_LIMITS.maxIntrospectionDepth)],
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     allowBatchedHttpRequests: false,
@@ -82,12 +84,13 @@ export async function startHttpServer(db: DataSource, config: Config, log: Logge
   });
   await apollo.start();
 
+  const tokens = new VerifiedTokens(config.jwtSecret);
   const contextFor = (req: IncomingMessage): RequestContext => {
     const ctx: RequestContext = { caller: undefined, db, config, loaders: createLoaders(db), clientAddress: req.socket.remoteAddress };
     const header = req.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const verified = match ? verifyToken(config.jwtSecret, match[1]!) : { invalid: 'Authorization must be "Bearer <token>"' };
+      const verified = match ? tokens.verify(match[1]!) : { invalid: 'Authorization must be "Bearer <token>"' };
       if ('invalid' in verified) ctx.authFailure = verified.invalid;
       else ctx.caller = verified;
     }

@@ -1,13 +1,13 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import {
-  ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLSchema, InlineFragmentNode, Kind, OperationDefinitionNode,
+  ASTVisitor, DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLObjectType, GraphQLSchema, InlineFragmentNode, Kind, OperationDefinitionNode,
   SchemaMetaFieldDef, TypeMetaFieldDef, ValidationContext,
 } from 'graphql';
 import { Config } from '../config';
 import { Role, callerLabel } from './auth';
 import type { RequestContext } from './context';
-import { INTROSPECTION_ITEMS_PER_POINT, fieldCost, introspectionSizes, requestedCost } from './cost';
+import { INTROSPECTION_ITEMS_PER_POINT, costDependsOnVariables, fieldCost, introspectionSizes, ownCostDependsOnArgs, requestedCost } from './cost';
 import { BucketSize, CostBuckets, ThrottleStatus } from './rate-limit';
 
 /**
@@ -148,6 +148,33 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
   const sizes = introspectionSizes(schema);
   const mutationType = schema.getMutationType()?.name;
   const throttling = config.rateLimitMaxCost > 0;
+  // A field's own unit, worked out once per field of the schema (period reports, whose unit depends
+  // on their arguments, every time): a batch answer resolves thousands of fields.
+  const ownCosts = new WeakMap<GraphQLField<unknown, unknown>, { own: number; perItem: boolean }>();
+  const ownCost = (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>) => {
+    let cost = ownCosts.get(field);
+    if (cost) return cost;
+    cost = fieldCost(parent, field, args, sizes, mutationType);
+    if (!ownCostDependsOnArgs(parent, field)) ownCosts.set(field, cost);
+    return cost;
+  };
+  // Requested costs of documents whose cost reads no variable, by operation name ('' when
+  // anonymous): Apollo hands back the same parsed document for the same query text.
+  const fixedCosts = new WeakMap<DocumentNode, Map<string, number> | null>();
+  const costOf = (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): number => {
+    let known = fixedCosts.get(document);
+    if (known === undefined) {
+      known = costDependsOnVariables(document) ? null : new Map();
+      fixedCosts.set(document, known);
+    }
+    if (known === null) return requestedCost(schema, sizes, document, operationName, variables);
+    let cost = known.get(operationName ?? '');
+    if (cost === undefined) {
+      cost = requestedCost(schema, sizes, document, operationName, variables);
+      known.set(operationName ?? '', cost);
+    }
+    return cost;
+  };
   return {
     async requestDidStart({ contextValue }) {
       const key = bucketKey(contextValue);
@@ -162,7 +189,7 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
       return {
         async didResolveOperation({ document, operationName, request }) {
           try {
-            requested = requestedCost(schema, sizes, document, operationName ?? undefined, request.variables);
+            requested = costOf(document, operationName ?? undefined, request.variables);
           } catch (error) {
             // Variables that do not fit are reported by execution, with their own message.
             if (!(error instanceof GraphQLError) || !/maximum allowed number of nodes/.test(error.message)) return;
@@ -187,7 +214,7 @@ export function costPlugin(schema: GraphQLSchema, config: Pick<Config, 'nodeEnv'
             willResolveField({ info, args }) {
               const field = fieldDefOf(info.parentType.getFields() as Record<string, GraphQLField<unknown, unknown>>, info.fieldName);
               if (!field) return;
-              const { own, perItem } = fieldCost(info.parentType, field, args as Record<string, unknown>, sizes, mutationType);
+              const { own, perItem } = ownCost(info.parentType, field, args as Record<string, unknown>);
               if (own === 0) return;
               if (!perItem) {
                 data += own;

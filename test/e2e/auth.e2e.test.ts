@@ -109,6 +109,20 @@ describe('the bearer token', () => {
     expect(res.data).toBeNull();
   });
 
+  it('a token accepted a moment ago is refused once its exp has passed (verified tokens are kept no longer than they live)', async () => {
+    const token = sign(hub.config.jwtSecret, { role: 'ADMIN' }, { expiresIn: 2 });
+    const exp = (jwt.decode(token) as { exp: number }).exp;
+    for (let i = 0; i < 3; i++) {
+      const res = await hub.gql(PROBE, {}, token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.coalition.name).toEqual(expect.any(String));
+    }
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    const res = await hub.gql(PROBE, {}, token);
+    expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+    expect(res.data).toBeNull();
+  });
+
   it.each<[string, (token: string) => string]>([
     ['uses the Basic scheme', () => 'Basic dXNlcjpwYXNzd29yZA=='],
     ['is "Bearer" with no token', () => 'Bearer'],

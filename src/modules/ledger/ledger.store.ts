@@ -51,14 +51,19 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
  */
 export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: { memberId: string; key: string }[],
   skipLocked = false): Promise<Map<string, LockedMember>> {
-  // Each member probes only its own keys: (member, caller, key) is the unique index.
+  // The keys are probed once, each with all three columns of the unique index (member, caller, key),
+  // and grouped by member: not once per locked member over all the batch's keys (members × keys).
   const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_STORED_COLUMNS},
             ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
-            (SELECT json_agg(t) FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
-              FROM unnest($4::uuid[], $5::text[]) AS k(m, key) JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key
-              WHERE k.m = m.id) t) AS earlier
-     FROM member m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`,
+            e.earlier
+     FROM member m
+     LEFT JOIN (SELECT x.member_id, json_agg(x) AS earlier
+                FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
+                      FROM unnest($4::uuid[], $5::text[]) AS k(m, key)
+                      JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key) x
+                GROUP BY x.member_id) e ON e.member_id = m.id
+     WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`,
     [memberIds, partnerId, caller, keys.map((k) => k.memberId), keys.map((k) => k.key)]);
   return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
 }
