@@ -1,4 +1,5 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { SettlementModel } from '../ledger/settlement-model.rules';
 
 export interface Tier {
   name: string;
@@ -43,6 +44,10 @@ export class CoalitionEntity {
   /** How many days in the past a purchase's occurredAt may lie (docs/rules.md, Earning). */
   @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
   maxBackdateDays: number;
+
+  /** BILATERAL or CLEARING (docs/rules.md, Redemption and settlement): applies to events posted after a change. */
+  @Column({ name: 'settlement_model', type: 'varchar', length: 10, default: SettlementModel.BILATERAL })
+  settlementModel: SettlementModel;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
