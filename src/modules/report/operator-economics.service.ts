@@ -43,7 +43,7 @@ export async function getOperatorEconomics(ctx: RequestContext, start: Date, end
       LEFT JOIN LATERAL (SELECT max(o.rate) AS rate FROM obligation o WHERE o.member_id = t.member_id AND o.transaction_id = t.id AND o.kind = 'REDEMPTION') r ON true
       WHERE t.type = 'REDEMPTION' AND t.posted_at >= $3 AND t.posted_at < $4
         AND NOT EXISTS (SELECT 1 FROM ledger_transaction x WHERE x.member_id = t.member_id AND x.reverses_id = t.id)),
-    trailing AS (
+    left_members AS (
       SELECT COALESCE(sum(CASE WHEN t.type = 'EXPIRY' THEN -t.points ELSE 0 END), 0)::text AS expired,
         COALESCE(sum(CASE WHEN t.type IN ('REDEMPTION', 'REWARD', 'DONATION') OR o.type IN ('REDEMPTION', 'REWARD') THEN -t.points ELSE 0 END), 0)::text AS used
       FROM ledger_transaction t LEFT JOIN ledger_transaction o ON t.type = 'REVERSAL' AND o.member_id = t.member_id AND o.id = t.reverses_id
@@ -57,7 +57,7 @@ export async function getOperatorEconomics(ctx: RequestContext, start: Date, end
               FROM lot l WHERE l.created_at < $4 AND l.expires_at > $4) END)::text AS outstanding,
       (SELECT points FROM redeemed) AS redeemed_points, (SELECT exact FROM redeemed) AS redeemed_exact,
       (SELECT COALESCE(max(redemption_value_per_point), 0)::text FROM partner) AS fallback,
-      (SELECT expired FROM trailing) AS expired_points, (SELECT used FROM trailing) AS used_points`,
+      (SELECT expired FROM left_members) AS expired_points, (SELECT used FROM left_members) AS used_points`,
   [start, end, since, asOf, 10 ** coalition.currencyExponent, asOf === now]);
   const r = row!;
   const e = operatorEconomics({
