@@ -123,6 +123,51 @@ it('earn at A, spend at B in CLEARING: A → operator ISSUANCE and operator → 
     breakageEstimate: { amount: '0.00' } });
 });
 
+it.each([
+  ['BILATERAL', [['REDEMPTION', 'grocer', 'fuel', 250, '2.00'], ['DONATION', 'grocer', 'cause', 20, '0.20'], ['DEBT_RECOVERY', 'fuel', 'grocer', 70, '0.70']],
+    { grocer: '-1.50', fuel: '1.30', cause: '0.20' }, { issuance: '0.00', redemption: '0.00', donation: '0.00', margin: '0.00' }],
+  ['CLEARING', [['ISSUANCE', 'grocer', 'operator', 200, '2.40'], ['ISSUANCE', 'fuel', 'operator', 100, '0.90'], ['REDEMPTION', 'operator', 'fuel', 250, '2.00'],
+    ['DONATION', 'operator', 'cause', 20, '0.20']],
+  { operator: '1.10', grocer: '-2.40', fuel: '1.10', cause: '0.20' }, { issuance: '3.30', redemption: '2.00', donation: '0.20', margin: '1.10' }],
+] as const)('the README worked example in %s: lines, positions, transfers and economics', async (model, lines, positions, economics) => {
+  await configure(model);
+  const grocer = await createPartner(hub, { pointsPerUnit: '1' }, '0.01');
+  const fuel = await createPartner(hub, { pointsPerUnit: '2' }, '0.008');
+  await setPrice(grocer, '0.012');
+  await setPrice(fuel, '0.009');
+  const causeId = (await hub.gql('mutation { createCause(input: { name: "Example cause" }) { cause { id } } }', {}, hub.admin)).data.createCause.cause.id;
+  const email = `${unique('w')}@example.com`;
+  const ann = await enroll(hub, grocer, { email });
+  await enroll(hub, fuel, { email });
+  const periodStart = new Date();
+  await pause();
+  const bought = await purchase(hub, grocer, ann, '300.00');
+  await redeem(hub, fuel, ann, 250);
+  const gift = await hub.gql(`mutation($input: DonatePointsInput!) { donatePoints(input: $input) { userErrors { code } } }`,
+    { input: { idempotencyKey: unique('d'), causeId, points: 20 } }, ann.token);
+  expect(gift.data.donatePoints.userErrors).toEqual([]);
+  expect((await reverse(hub, grocer.token, bought.transaction.id, '100.00')).member).toEqual({ id: ann.id, balance: -70, debt: 70 });
+  expect((await purchase(hub, fuel, ann, '50.00')).member).toEqual({ id: ann.id, balance: 30, debt: 0 });
+  await pause();
+  const periodEnd = new Date();
+  const closed = await hub.gql(CLOSE, { input: { periodStart, periodEnd } }, hub.admin);
+  const run = closed.data.closeSettlementPeriod.run;
+  const id = (name: string) => ({ grocer: grocer.id, fuel: fuel.id, cause: causeId, operator: 'operator' })[name]!;
+  const byKey = (l: { kind: string; payer: string; payee: string }) => `${l.kind}|${l.payer}|${l.payee}`;
+  expect(run.lines.map((l: any) => ({ kind: l.kind, payer: l.payer.id, payee: l.payee.id, points: l.points, amount: l.amount.amount }))
+    .sort((a: any, b: any) => byKey(a).localeCompare(byKey(b))))
+    .toEqual(lines.map(([kind, payer, payee, points, amount]) => ({ kind, payer: id(payer), payee: id(payee), points, amount }))
+      .sort((a, b) => byKey(a).localeCompare(byKey(b))));
+  expect(Object.fromEntries(run.positions.map((p: any) => [p.party.id, p.amount.amount])))
+    .toEqual(Object.fromEntries(Object.entries(positions).map(([name, amount]) => [id(name), amount])));
+  // The grocer, the only payer, pays every receiver what it is owed.
+  expect(run.transfers.map((t: any) => `${t.from.id}>${t.to.id}:${t.amount.amount}`).sort())
+    .toEqual(Object.entries(positions).filter(([, amount]) => !amount.startsWith('-')).map(([name, amount]) => `${grocer.id}>${id(name)}:${amount}`).sort());
+  const report = (await hub.gql(ECONOMICS, { s: periodStart, e: periodEnd }, hub.admin)).data.operatorEconomics;
+  expect({ issuance: report.issuanceRevenue.amount, redemption: report.redemptionCost.amount, donation: report.donationCost.amount, margin: report.margin.amount })
+    .toEqual(economics);
+});
+
 it('a refund in CLEARING returns the issuance price its purchase paid, after updatePartnerTerms raised it; the debt is owed to the operator', async () => {
   await configure('CLEARING');
   const bob = await sharedMember();
