@@ -19,6 +19,7 @@ export interface ReferralSettings {
 @Entity('coalition')
 @Check('CHK_coalition_single_row', '"id" = 1')
 @Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
+@Check('CHK_coalition_settlement_model', `"settlement_model" IN ('BILATERAL', 'CLEARING')`)
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
   id: number;
