@@ -11,6 +11,7 @@ import { DonationValues1764430000000 } from './1764430000000-DonationValues';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
 import { Webhooks1764450000000 } from './1764450000000-Webhooks';
 import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
+import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
 import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
@@ -28,5 +29,6 @@ export const migrations = [
   AuditLog1764440000000,
   Webhooks1764450000000,
   RewardsCatalog1764460000000,
+  PendingPoints1764510000000,
   SettlementModels1764520000000,
 ];

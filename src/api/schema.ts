@@ -17,6 +17,7 @@ import { PartnerResolver } from '../modules/partner/partner.resolver';
 import { WebhookResolver } from '../modules/webhook/webhook.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { MemberRewardResolver, RewardResolver } from '../modules/reward/reward.resolver';
+import { MemberVoucherResolver, VoucherResolver } from '../modules/reward/voucher.resolver';
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -26,7 +27,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [AuthResolver, CoalitionResolver, PartnerResolver, MemberResolver, LedgerResolver, TransactionFieldResolver, LifecycleResolver, MemberPreferencesResolver,
       EarningResolver, MemberEngagementResolver, PartnerEarningResolver, SettlementResolver,
       ReportResolver, PartnerStatsResolver, AffiliateResolver, AffiliateFieldResolver, PartnerCommissionResolver,
-      CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver, RewardResolver, MemberRewardResolver],
+      CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver, RewardResolver, MemberRewardResolver, VoucherResolver, MemberVoucherResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     globalMiddlewares: [refuseNulCharacters],

@@ -1,6 +1,6 @@
 import { Dec } from '../../src/common/decimal';
 import { TestHub, startTestHub } from '../support/hub';
-import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
+import { TestMember, TestPartner, claimReward, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique, voidVoucher } from '../support/scenario';
 
 /**
  * A seeded random walk through the real GraphQL API — purchases, redemptions, returned rewards,
@@ -23,6 +23,10 @@ import { TestMember, TestPartner, createPartner, enroll, ledgerCheck, purchase, 
  *   (lot i is worth value(points of lots 1..i) − value(points of lots 1..i−1)); a donation worth
  *   0.00 is refused; a match of floor(points × ratio) is owed sponsor → cause, worth its own
  *   points × DONATION_VALUE rounded down;
+ * - a reward claimed consumes lots oldest first like a redemption; a lot another party issued is
+ *   owed issuer → the reward's partner (the operator for an operator reward), kind REWARD, at the
+ *   reward's value / points price; a void (by the member) or an expiry of its voucher (by the expiry
+ *   job) gives the lots their points back and negates those obligations, in its period;
  * - a line's money is the exact Σ points × rate, rounded half up once — for donations and matches
  *   the sum of their rounded-down values (docs/rules.md, Charity).
  */
@@ -45,6 +49,14 @@ const PARTNERS = [
 const DONATION_VALUE = '0.0035';
 const MATCH_SPONSOR = 2;
 const MATCH_RATIO = '0.5';
+
+/** Rewards claimed in the walk: a partner's own (index) or the operator's; value / price exact to 6 decimals, 4+ decimals so rounding matters. */
+const REWARDS: { partner: number | 'operator'; pointsPrice: number; value: string; rate: string }[] = [
+  { partner: 0, pointsPrice: 40, value: '0.30', rate: '0.0075' },
+  { partner: 1, pointsPrice: 25, value: '0.20', rate: '0.008' },
+  { partner: 3, pointsPrice: 16, value: '0.05', rate: '0.003125' },
+  { partner: 'operator', pointsPrice: 50, value: '0.35', rate: '0.007' },
+];
 
 const RUN_FIELDS = `id periodStart periodEnd lines { payer { type id } payee { type id } kind points amount { amount currency } }
   positions { party { type id } amount { amount } } transfers { from { type id } to { type id } amount { amount } }`;
@@ -81,12 +93,13 @@ interface Lot { issuer: number; remaining: number }
 interface Debt { creditor: number; remaining: number }
 interface MemberModel { member: TestMember; lots: Lot[]; debts: Debt[] }
 interface Obligation {
-  period: number; kind: 'REDEMPTION' | 'DEBT_RECOVERY' | 'DONATION' | 'MATCH'; payer: number; payee: number | 'cause'; points: number; rate: string;
+  period: number; kind: 'REDEMPTION' | 'DEBT_RECOVERY' | 'DONATION' | 'MATCH' | 'REWARD'; payer: number; payee: number | 'cause' | 'operator'; points: number; rate: string;
   /** Donations and matches: cents, rounded down. */
   valueMinor?: bigint;
 }
 interface PurchaseRecord { txId: string; m: MemberModel; partner: number; amountMinor: bigint; earned: number; lot?: Lot; refundedMinor: bigint; taken: number }
 interface RedemptionRecord { txId: string; m: MemberModel; partner: number; takes: { lot: Lot; points: number }[]; obligations: Obligation[]; returned: boolean }
+interface ClaimRecord { code: string; m: MemberModel; reward: number; takes: { lot: Lot; points: number }[]; obligations: Obligation[]; returned: boolean }
 
 const balanceOf = (m: MemberModel) => m.lots.reduce((s, l) => s + l.remaining, 0) - debtOf(m);
 const debtOf = (m: MemberModel) => m.debts.reduce((s, d) => s + d.remaining, 0);
@@ -152,6 +165,22 @@ class Model {
     return { m, partner, takes, obligations, returned: false };
   }
 
+  /** A claim of REWARDS[reward]: lots oldest first; other issuers' lots owed to the reward's partner (or the operator) at value / price. */
+  claim(m: MemberModel, reward: number): Omit<ClaimRecord, 'code'> {
+    const r = REWARDS[reward]!;
+    const { takes, missing } = this.consume(m, r.pointsPrice);
+    if (missing !== 0) throw new Error('the model claimed more than the balance');
+    const obligations = takes.flatMap((t) => {
+      if (t.lot.issuer === r.partner || t.points === 0) return [];
+      const o: Obligation = { period: this.period, kind: 'REWARD', payer: t.lot.issuer, payee: r.partner, points: t.points, rate: r.rate };
+      this.obligations.push(o);
+      return [o];
+    });
+    this.count(obligations.length ? 'reward claimed with other issuers’ points' : 'reward claimed with its partner’s own points');
+    if (obligations.some((o) => o.payee === 'operator')) this.count('operator reward');
+    return { m, reward, takes, obligations, returned: false };
+  }
+
   /** A donation's receipt in cents and its match (points, cents); undefined when it is worth nothing (refused). */
   donate(m: MemberModel, points: number): { valueMinor: bigint; matched: number } | undefined {
     const cents = (p: number) => BigInt(new Dec(p).times(DONATION_VALUE).times(100).floor().toFixed(0));
@@ -176,9 +205,9 @@ class Model {
     return { valueMinor: cents(points), matched };
   }
 
-  returnReward(r: RedemptionRecord): number {
+  returnReward(r: RedemptionRecord | ClaimRecord, what = 'returned reward'): number {
     r.returned = true;
-    this.count('returned reward');
+    this.count(what);
     for (const t of r.takes) t.lot.remaining += t.points;
     // The return reverses the very obligations of the redemption, at their rates, in this period.
     for (const o of r.obligations) this.obligations.push({ ...o, period: this.period, points: -o.points });
@@ -215,7 +244,7 @@ class Model {
   lines(period: number, partnerIds: string[], causeId: string): { kind: string; payer: string; payee: string; points: number; amountMinor: bigint }[] {
     const sums = new Map<string, { kind: string; payer: string; payee: string; points: number; exact: Dec }>();
     for (const o of this.obligations.filter((x) => x.period === period)) {
-      const payee = o.payee === 'cause' ? causeId : partnerIds[o.payee]!;
+      const payee = o.payee === 'cause' ? causeId : o.payee === 'operator' ? 'operator' : partnerIds[o.payee]!;
       const key = `${o.kind}|${partnerIds[o.payer]}|${payee}`;
       const line = sums.get(key) ?? { kind: o.kind, payer: partnerIds[o.payer]!, payee, points: 0, exact: new Dec(0) };
       line.points += o.points;
@@ -274,7 +303,16 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
   const model = new Model();
   const purchases: PurchaseRecord[] = [];
   const redemptions: RedemptionRecord[] = [];
+  const claims: ClaimRecord[] = [];
   const partnerIds = partners.map((p) => p.id);
+  const rewardIds: string[] = [];
+  for (const r of REWARDS) {
+    const token = r.partner === 'operator' ? hub.admin : partners[r.partner]!.token;
+    const res = await hub.gql(`mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id } userErrors { code message } } }`,
+      { input: { name: unique('Walk reward '), pointsPrice: r.pointsPrice, value: r.value } }, token);
+    expect(res.data.createReward.userErrors).toEqual([]);
+    rewardIds.push(res.data.createReward.reward.id);
+  }
 
   /** Each posting agrees with the model at once, so a divergence is reported where it starts. */
   const expectPosted = (step: string, payload: any, m: MemberModel, points: number) => {
@@ -317,7 +355,7 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
     const roll = random();
     if (roll < 0.32) return doPurchase(label);
     if (roll < 0.38) return donate(label);
-    if (roll < 0.68) {
+    if (roll < 0.60) {
       const m = pick(members);
       const partner = int(0, partners.length - 1);
       if (debtOf(m) > 0) {
@@ -335,7 +373,45 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
       redemptions.push({ ...record, txId: res.transaction.id });
       return;
     }
-    if (roll < 0.78) {
+    if (roll < 0.68) {
+      // A claim by the member itself: refused while in debt or short of points, nothing written.
+      const m = pick(members);
+      const reward = int(0, REWARDS.length - 1);
+      const price = REWARDS[reward]!.pointsPrice;
+      if (debtOf(m) > 0 || balanceOf(m) < price) {
+        const res = await claimReward(hub, m.member.token, rewardIds[reward]!);
+        const code = debtOf(m) > 0 ? 'MEMBER_IN_DEBT' : 'INSUFFICIENT_POINTS';
+        model.fired[`claim refused ${code}`] = (model.fired[`claim refused ${code}`] ?? 0) + 1;
+        expect({ label, errors: res.userErrors.map((e: { code: string }) => e.code), transaction: res.transaction }).toEqual({ label, errors: [code], transaction: null });
+        return;
+      }
+      const record = model.claim(m, reward);
+      const res = await claimReward(hub, m.member.token, rewardIds[reward]!);
+      expectPosted(`${label}: claim of reward ${reward} (${price} points)`, res, m, -price);
+      claims.push({ ...record, code: res.voucher.code });
+      return;
+    }
+    if (roll < 0.72 || roll < 0.74) {
+      const open = claims.filter((c) => !c.returned);
+      if (!open.length) return doPurchase(label);
+      const c = pick(open);
+      if (roll < 0.72) {
+        // The member voids its voucher.
+        const points = model.returnReward(c, 'voided voucher');
+        const res = await voidVoucher(hub, c.m.member.token, c.code);
+        expectPosted(`${label}: void of ${c.code}`, res, c.m, points);
+        return;
+      }
+      // The voucher reaches its expiry: the expiry job gives the points back.
+      const points = model.returnReward(c, 'expired voucher');
+      await hub.db.query(`UPDATE voucher SET expires_at = now() - interval '1 second' WHERE code = $1`, [c.code.replace(/-/g, '')]);
+      const ran = await hub.gql('mutation { runExpiry(input: {}) { expiredPoints userErrors { code } } }', {}, hub.admin);
+      expect({ label, ran: ran.data.runExpiry }).toEqual({ label, ran: { expiredPoints: 0, userErrors: [] } });
+      const after = await hub.gql('query($id: ID!) { member(id: $id) { id balance debt } }', { id: c.m.member.id }, hub.admin);
+      expect({ label, points, member: after.data.member }).toEqual({ label, points, member: { id: c.m.member.id, balance: balanceOf(c.m), debt: debtOf(c.m) } });
+      return;
+    }
+    if (roll < 0.80) {
       const open = redemptions.filter((r) => !r.returned);
       if (!open.length) return doPurchase(label);
       const r = pick(open);
@@ -348,7 +424,7 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
     if (!open.length) return doPurchase(label);
     const p = pick(open);
     const left = p.amountMinor - p.refundedMinor;
-    const partial = roll < 0.92;
+    const partial = roll < 0.93;
     const refundMinor = partial ? BigInt(int(1, Number(left))) : left;
     const points = model.refund(p, refundMinor);
     const res = await reverse(hub, partners[p.partner]!.token, p.txId, partial ? formatAmount(refundMinor) : undefined);
@@ -378,7 +454,9 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
 
   // The walk exercised every rule the runs settle.
   for (const rule of ['cross-partner redemption', 'returned reward', 'partial refund', 'completing refund', 'refund recovered from another partner’s lot',
-    'debt', 'debt paid by a new lot', 'debt paid by a restored lot', 'donation', 'donation across issuers', 'donation refused as worth nothing', 'match']) {
+    'debt', 'debt paid by a new lot', 'debt paid by a restored lot', 'donation', 'donation across issuers', 'donation refused as worth nothing', 'match',
+    'reward claimed with other issuers’ points', 'reward claimed with its partner’s own points', 'operator reward', 'voided voucher', 'expired voucher',
+    'claim refused MEMBER_IN_DEBT', 'claim refused INSUFFICIENT_POINTS']) {
     expect({ rule, fired: (model.fired[rule] ?? 0) > 0 }).toEqual({ rule, fired: true });
   }
 
@@ -390,8 +468,8 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
     const lines = serverLines(run);
     expect({ period, lines }).toEqual({ period, lines: model.lines(period, partnerIds, causeId) });
     expect(run.lines.every((l) => l.amount.currency === 'EUR' && l.payer.type === 'PARTNER'
-      && l.payee.type === (l.kind === 'DONATION' || l.kind === 'MATCH' ? 'CAUSE' : 'PARTNER'))).toBe(true);
-    expect(['REDEMPTION', 'DEBT_RECOVERY', 'DONATION', 'MATCH'].every((kind) => lines.some((l) => l.kind === kind))).toBe(true);
+      && l.payee.type === (l.kind === 'DONATION' || l.kind === 'MATCH' ? 'CAUSE' : l.payee.id === 'operator' ? 'OPERATOR' : 'PARTNER'))).toBe(true);
+    expect(['REDEMPTION', 'DEBT_RECOVERY', 'DONATION', 'MATCH', 'REWARD'].every((kind) => lines.some((l) => l.kind === kind))).toBe(true);
 
     // (b) Positions: receivable − payable from the run's rounded lines, summing to exactly zero.
     const fromLines = new Map<string, bigint>();

@@ -85,3 +85,19 @@ export async function ledgerRowCounts(hub: TestHub): Promise<Record<string, numb
   for (const t of tables) counts[t] = Number((await hub.db.query(`SELECT count(*)::int AS n FROM ${t}`))[0].n);
   return counts;
 }
+
+export const CLAIM_FIELDS = 'voucher { id code state } transaction { id type points } member { id balance debt } userErrors { code message field }';
+
+/** Claims a reward (the member's own token, or a partner's / the operator's with memberId in `extra`). */
+export async function claimReward(hub: TestHub, token: string, rewardId: string, extra: Record<string, unknown> = {}) {
+  const res = await hub.gql(`mutation($input: ClaimRewardInput!) { claimReward(input: $input) { ${CLAIM_FIELDS} } }`,
+    { input: { idempotencyKey: unique('k'), rewardId, ...extra } }, token);
+  return res.data!.claimReward;
+}
+
+/** Voids a voucher by its code. */
+export async function voidVoucher(hub: TestHub, token: string, code: string, idempotencyKey = unique('k')) {
+  const res = await hub.gql(`mutation($input: VoidVoucherInput!) { voidVoucher(input: $input) { voucher { id state } transaction { id type points } member { id balance debt }
+    userErrors { code message field } } }`, { input: { idempotencyKey, code } }, token);
+  return res.data!.voidVoucher;
+}

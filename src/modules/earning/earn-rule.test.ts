@@ -1,5 +1,5 @@
 import { Dec } from '../../common/decimal';
-import { EarnContext, EarnRule, NO_HISTORY, PromotionForEarn, PurchaseLine, checkRate, computeEarn, validateEarnRule } from './earn-rule';
+import { EarnContext, EarnRule, NO_HISTORY, PromotionForEarn, PurchaseLine, checkRate, computeEarn, purchaseAvailableAt, validateEarnRule } from './earn-rule';
 
 const rule = (overrides: Partial<EarnRule> = {}): EarnRule => ({
   pointsPerUnit: '1', minSpend: null, categoryMultipliers: [], maxPointsPerTransaction: null, maxPointsPerMemberPerDay: null,
@@ -98,6 +98,9 @@ describe('validateEarnRule', () => {
     ['pointsPerUnit with 7 decimal places', { pointsPerUnit: '1.1234567' }, ['pointsPerUnit'], /at most 6 decimal places/],
     ['pointsPerUnit over a million', { pointsPerUnit: '1000000.000001' }, ['pointsPerUnit'], /at most 1000000/],
     ['maxPointsPerTransaction 0', { maxPointsPerTransaction: 0 }, ['maxPointsPerTransaction'], /whole number from 1/],
+    ['pendingDays below 0', { pendingDays: -1 }, ['pendingDays'], /whole number from 0 to 365/],
+    ['pendingDays over 365', { pendingDays: 366 }, ['pendingDays'], /whole number from 0 to 365/],
+    ['pendingDays not whole', { pendingDays: 1.5 }, ['pendingDays'], /whole number from 0 to 365/],
     ['maxPointsPerTransaction not whole', { maxPointsPerTransaction: 1.5 }, ['maxPointsPerTransaction'], /whole number/],
     ['maxPointsPerMemberPerDay 0', { maxPointsPerMemberPerDay: 0 }, ['maxPointsPerMemberPerDay'], /whole number from 1/],
     ['firstPurchaseBonus below zero', { firstPurchaseBonus: -1 }, ['firstPurchaseBonus'], /whole number from 0/],
@@ -308,5 +311,24 @@ describe('computeEarn: the transaction cap, then what is left of the day cap', (
   it('says how much was earned already that day', () => {
     expect(earnCase({ maxPointsPerMemberPerDay: 100 }, { amount: '50.00' }, { pointsEarnedToday: 70 }).breakdown[1]!.detail)
       .toBe('capped at 100 points a day at this partner; 70 earned already that day');
+  });
+});
+
+describe('purchaseAvailableAt: pendingDays after the later of occurredAt and the posting time', () => {
+  const posted = new Date('2026-03-10T12:00:00.000Z');
+  it.each([
+    ['no window (rule stored before pendingDays)', undefined, posted, null],
+    ['pendingDays 0: available at posting', 0, posted, null],
+    ['30 days after posting', 30, posted, '2026-04-09T12:00:00.000Z'],
+    ['backdated 20 days: still 30 days after posting', 30, new Date('2026-02-18T12:00:00.000Z'), '2026-04-09T12:00:00.000Z'],
+    ['occurredAt 4 minutes ahead of the posting: from occurredAt', 1, new Date('2026-03-10T12:04:00.000Z'), '2026-03-11T12:04:00.000Z'],
+    ['365 days', 365, posted, '2027-03-10T12:00:00.000Z'],
+  ])('%s', (_name, pendingDays, occurredAt, expected) => {
+    expect(purchaseAvailableAt({ pendingDays }, occurredAt, posted)?.toISOString() ?? null).toBe(expected);
+  });
+
+  it('accepts 0 and 365', () => {
+    expect(validateEarnRule({ ...rule({}), pendingDays: 0 }, 2, ['r'])).toEqual([]);
+    expect(validateEarnRule({ ...rule({}), pendingDays: 365 }, 2, ['r'])).toEqual([]);
   });
 });

@@ -12,10 +12,28 @@ export interface EarnRule {
   everyNthVisit: number | null;
   visitBonus: number | null;
   pointsValidityDays: number;
+  /**
+   * The return window in days (docs/rules.md, Lots): a purchase's points are pending until
+   * max(occurredAt, postedAt) + pendingDays. Absent in rules stored before it existed: 0.
+   */
+  pendingDays?: number;
 }
 
 export const DEFAULT_POINTS_VALIDITY_DAYS = 365;
 export const MAX_POINTS_VALIDITY_DAYS = 3650;
+/** The longest return window a partner may set (docs/rules.md, Pending points). */
+export const MAX_PENDING_DAYS = 365;
+const DAY_MS = 86_400_000;
+
+/**
+ * When a purchase's points become available (docs/rules.md, Lots): `pendingDays` after the later of
+ * occurredAt and the posting time; null when the rule has no window (available at posting).
+ */
+export function purchaseAvailableAt(rule: Pick<EarnRule, 'pendingDays'>, occurredAt: Date, postedAt: Date): Date | null {
+  const days = rule.pendingDays ?? 0;
+  if (days === 0) return null;
+  return new Date(Math.max(occurredAt.getTime(), postedAt.getTime()) + days * DAY_MS);
+}
 /** Sanity bounds on configuration: beyond them a value is a typo, not a business choice. */
 const MAX_POINTS_PER_UNIT = new Dec(1_000_000);
 const MAX_MULTIPLIER = new Dec(1000);
@@ -114,6 +132,7 @@ export function validateEarnRule(rule: EarnRule, currencyExponent: number, path:
     checkCount(rule.everyNthVisit, [...path, 'everyNthVisit'], 1, 1000),
     checkCount(rule.visitBonus, [...path, 'visitBonus'], 1),
     checkCount(rule.pointsValidityDays, [...path, 'pointsValidityDays'], 1, MAX_POINTS_VALIDITY_DAYS),
+    checkCount(rule.pendingDays, [...path, 'pendingDays'], 0, MAX_PENDING_DAYS),
   ];
   if (rule.minSpend !== null) {
     const minSpend = new Dec(rule.minSpend);

@@ -53,7 +53,7 @@ export class EarningResolver {
   @Query(() => PurchaseQuote, { description: 'Exactly what recordPurchase would post now, without posting' })
   async quotePurchase(@Ctx() ctx: RequestContext, @Arg('input', () => RecordPurchaseInput) input: RecordPurchaseInput): Promise<PurchaseQuote> {
     const outcome = await quotePurchase(ctx, input);
-    return outcome.ok ? { ...outcome.value, userErrors: [] } : { points: 0, breakdown: [], userErrors: outcome.errors };
+    return outcome.ok ? { ...outcome.value, userErrors: [] } : { points: 0, breakdown: [], availableAt: null, userErrors: outcome.errors };
   }
 
   @Authorized(Role.ADMIN)

@@ -57,6 +57,9 @@ export class PurchaseQuote {
   @Field(() => [BreakdownLine])
   breakdown: BreakdownLine[];
 
+  @Field(() => Date, { nullable: true, description: "When the points would become available (UTC): the partner's pendingDays after the later of occurredAt and now; now when the partner has no return window. Null with userErrors" })
+  availableAt: Date | null;
+
   @Field(() => [UserError])
   userErrors: UserError[];
 }

@@ -1,6 +1,6 @@
 import type { ReferralSettings } from '../coalition/coalition.entity';
 import { Dec } from '../../common/decimal';
-import { milestoneBonus, nextMilestone, qualifiesForReferral } from './referral.rules';
+import { milestoneBonus, nextMilestone, qualifiesForReferral, referralCancelledByRefund } from './referral.rules';
 
 /** Referral settings as configureCoalition stores them: milestones sorted by referrals. */
 const SETTINGS: ReferralSettings = {
@@ -61,5 +61,18 @@ describe('qualifiesForReferral: amount reaches minimumPurchase and the purchase 
     ['50.00 earning 0 points (an excluded category), minimum 10.00: no', '10.00', '50.00', 0, false],
   ])('%s', (_why, minimumPurchase, amount, points, expected) => {
     expect(qualifiesForReferral({ ...SETTINGS, minimumPurchase }, new Dec(amount), points)).toBe(expected);
+  });
+});
+
+describe('referralCancelledByRefund: a refund completing the purchase while its points are pending', () => {
+  const now = new Date('2026-03-01T00:00:00Z');
+  it.each([
+    ['full refund inside the window', 1000n, 1000n, new Date(now.getTime() + 1), true],
+    ['partial refund inside the window', 1000n, 999n, new Date(now.getTime() + 1), false],
+    ['full refund at availableAt (the points are available)', 1000n, 1000n, now, false],
+    ['full refund after the window', 1000n, 1000n, new Date(now.getTime() - 1), false],
+    ['full refund of a purchase without a window', 1000n, 1000n, null, false],
+  ])('%s → %s', (_name, amount, refunded, availableAt, cancelled) => {
+    expect(referralCancelledByRefund(amount, refunded, availableAt, now)).toBe(cancelled);
   });
 });

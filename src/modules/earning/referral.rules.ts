@@ -22,3 +22,13 @@ export function milestoneBonus(settings: ReferralSettings, count: number): numbe
 export function nextMilestone(settings: ReferralSettings | null, count: number): { referrals: number; bonus: number } | null {
   return settings?.milestones.find((m) => m.referrals > count) ?? null;
 }
+
+/**
+ * Whether a refund cancels the referral its purchase rewarded (docs/rules.md, Referrals): it completes
+ * the refund of the purchase (`refundedMinor`, all refunds so far with this one, reaches
+ * `amountMinor`; minor units) while the purchase's points are still pending at `now` (`availableAt`
+ * after `now`; null: the purchase had no return window, so its bonuses were never pending).
+ */
+export function referralCancelledByRefund(amountMinor: bigint, refundedMinor: bigint, availableAt: Date | null, now: Date): boolean {
+  return refundedMinor >= amountMinor && availableAt !== null && availableAt.getTime() > now.getTime();
+}

@@ -107,3 +107,18 @@ export async function checkLedger(ctx: { db: DataSource }): Promise<string[]> {
   for (const r of runs) violations.push(`settlement run ${r.run_id}: ${r.problem}`);
   return violations;
 }
+
+/** At most this many pending lots are listed (earliest availability first); pendingPoints always counts them all. */
+export const MAX_PENDING_LOTS = 500;
+
+/**
+ * A member's lots still pending now (docs/rules.md, Lots), earliest availableAt first: what is left
+ * of each (points) and when it becomes available (UTC). Read over IDX_lot_pending against the
+ * reading instant; no issuer is shown, so a partner learns nothing of where else the member shops.
+ */
+export async function pendingLots(ctx: RequestContext, memberId: string): Promise<{ points: number; availableAt: Date }[]> {
+  const found = await rows<{ points: number; available_at: Date }>(ctx.db,
+    `SELECT remaining AS points, available_at FROM lot WHERE member_id = $1 AND remaining > 0 AND available_at IS NOT NULL AND available_at > now()
+     ORDER BY available_at, id LIMIT ${MAX_PENDING_LOTS}`, [memberId]);
+  return found.map((r) => ({ points: r.points, availableAt: r.available_at }));
+}

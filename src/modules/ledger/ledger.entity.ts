@@ -83,7 +83,9 @@ export class LedgerEntryEntity {
 
 @Entity('lot')
 @Index('IDX_lot_open', ['memberId', 'expiresAt', 'createdAt'], { where: '"remaining" > 0' })
+@Index('IDX_lot_pending', ['memberId', 'availableAt'], { where: '"remaining" > 0 AND "available_at" IS NOT NULL' })
 @Check('CHK_lot_remaining', '"remaining" >= 0 AND "remaining" <= "points"')
+@Check('CHK_lot_available', '"available_at" IS NULL OR "available_at" < "expires_at"')
 export class LotEntity {
   @PrimaryColumn({ name: 'member_id', type: 'uuid' })
   memberId: string;
@@ -108,6 +110,10 @@ export class LotEntity {
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
+
+  /** When the points become spendable (a return window); null: from creation (docs/rules.md, Lots). */
+  @Column({ name: 'available_at', type: 'timestamptz', nullable: true })
+  availableAt: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -6,10 +6,10 @@ function lot(id: string, partnerId: string | null, remaining: number, expiresDay
   return { id, transactionId: `t-${id}`, issuer: { partnerId }, points, remaining, expiresAt: day(expiresDay), createdAt: day(createdDay), isNew: false, dirty: false };
 }
 
-function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0): { book: MemberBook; changes: Changes } {
+function book(lots: LotState[], balance: number, debt = 0, debts: DebtState[] = [], now = day(0), expiredNotLoaded = 0, pendingNotLoaded = 0): { book: MemberBook; changes: Changes } {
   const changes = emptyChanges();
   const rates: Record<string, string> = { grocer: '0.01', fuel: '0.008' };
-  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded), changes };
+  return { book: new MemberBook('member', balance, debt, lots, debts, changes, (id) => rates[id]!, now, expiredNotLoaded, pendingNotLoaded), changes };
 }
 
 function sumsToZero(changes: Changes): boolean {
@@ -165,10 +165,71 @@ describe('MemberBook', () => {
     });
   });
 
+  describe('pending lots (a return window): availability judged against the posting time', () => {
+    // Posting at day 20: the grocer lot (purchase on day 15, 30-day window) becomes available on day 45; the fuel lot is available.
+    const pendingLot = (remaining = 50, points = remaining) => ({ ...lot('g1', 'grocer', remaining, 410, 15, points), availableAt: day(45) });
+    const setup = (now = day(20)) => book([pendingLot(), lot('f1', 'fuel', 30, 300, 1)], 80, 0, [], now);
+
+    it('are not available, not redeemed, not donated (also by an automatic donation from that lot)', () => {
+      const { book: b, changes } = setup();
+      expect(b).toMatchObject({ available: 30, pending: 50 });
+      expect(b.redeem('tx', 'fuel', 31)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 31, '0.01', 2)).toBe('INSUFFICIENT_POINTS');
+      expect(b.donate('d', 'cause', 1, '0.01', 2, 'g1')).toBe('INSUFFICIENT_POINTS');
+      expect(changes).toEqual(emptyChanges());
+      expect(b.redeem('tx', 'grocer', 30)).toBeUndefined();
+      expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'tx', lotId: 'f1', points: -30 }]);
+      expect(b).toMatchObject({ balance: 50, available: 0, pending: 50 });
+    });
+
+    it.each([
+      ['a millisecond before availableAt: pending', day(45).getTime() - 1, 30, 50],
+      ['at availableAt: available', day(45).getTime(), 80, 0],
+      ['a millisecond after: available', day(45).getTime() + 1, 80, 0],
+    ])('%s', (_name, at, available, pending) => {
+      const { book: b } = setup(new Date(at));
+      expect(b).toMatchObject({ available, pending });
+    });
+
+    it('count as pending when the book did not load them (pendingNotLoaded)', () => {
+      const { book: b } = book([], 80, 0, [], day(20), 0, 50);
+      expect(b).toMatchObject({ available: 30, pending: 50 });
+    });
+
+    it('a refund inside the window takes the points back from the pending lot: no debt, no obligation', () => {
+      const { book: b, changes } = setup();
+      b.takeBack('rev', { partnerId: 'grocer' }, 'g1', 20, 'debt', day(20));
+      expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'rev', lotId: 'g1', points: -20 }]);
+      expect(changes.obligations).toEqual([]);
+      expect(b).toMatchObject({ balance: 60, available: 30, pending: 30, debt: 0 });
+      expect(sumsToZero(changes)).toBe(true);
+    });
+
+    it('a new pending lot pays open debt first; what is left stays pending', () => {
+      const debt: DebtState = { id: 'd', transactionId: 'rev', creditorPartnerId: 'fuel', points: 30, remaining: 30, createdAt: day(1), isNew: false, dirty: false };
+      const { book: b, changes } = book([], -30, 30, [debt], day(20));
+      const l = b.credit('buy', 'l', { partnerId: 'grocer' }, 100, day(410), day(20), day(50))!;
+      expect(l).toMatchObject({ remaining: 70, availableAt: day(50) });
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'grocer', payeeId: 'fuel', points: 30 }]);
+      expect(b).toMatchObject({ balance: 70, debt: 0, available: 0, pending: 70 });
+    });
+
+    it('a reversal that other available lots cannot cover takes from pending lots before it makes debt', () => {
+      const { book: b, changes } = book([pendingLot(), lot('f1', 'fuel', 10, 300, 1)], 60, 0, [], day(20));
+      b.takeBack('rev', { partnerId: 'fuel' }, 'f1', 25, 'debt', day(20));
+      expect(changes.movements).toEqual([
+        { memberId: 'member', transactionId: 'rev', lotId: 'f1', points: -10 },
+        { memberId: 'member', transactionId: 'rev', lotId: 'g1', points: -15 },
+      ]);
+      expect(changes.obligations).toMatchObject([{ kind: ObligationKind.DEBT_RECOVERY, payerId: 'grocer', payeeId: 'fuel', points: 15 }]);
+      expect(b).toMatchObject({ balance: 35, debt: 0, available: 0, pending: 35 });
+    });
+  });
+
   it('restoring a redemption gives the same lots their points back and negates its obligations', () => {
     const g = lot('g1', 'grocer', 0, 10, 0, 50);
     const { book: b, changes } = book([g], 0);
-    b.restore('ret', 'fuel', [{ lotId: 'g1', points: -50 }], [
+    b.restore('ret', { partnerId: 'fuel' }, [{ lotId: 'g1', points: -50 }], [
       { memberId: 'member', transactionId: 'red', kind: ObligationKind.REDEMPTION, payerType: AccountType.PARTNER, payerId: 'grocer',
         payeeType: AccountType.PARTNER, payeeId: 'fuel', points: 50, rate: '0.008' },
     ]);
@@ -176,5 +237,48 @@ describe('MemberBook', () => {
     expect(b.balance).toBe(50);
     expect(changes.obligations).toMatchObject([{ transactionId: 'ret', points: -50, rate: '0.008' }]);
     expect(sumsToZero(changes)).toBe(true);
+  });
+
+  describe('consume: the one place points spent with a partner or the operator become obligations', () => {
+    it.each([
+      // beneficiary, lots (issuer, remaining), points, expected obligations [payer, payeeType, payee, points]
+      ['a partner reward: other issuers owe it, its own lot owes nothing', 'fuel', [['grocer', 30], ['fuel', 40], [null, 20]], 80,
+        [['grocer', AccountType.PARTNER, 'fuel', 30], [null, AccountType.PARTNER, 'fuel', 10]]],
+      ['an operator reward: partner lots owe the operator, the operator’s own lot nothing', null, [['grocer', 30], [null, 40], ['fuel', 20]], 90,
+        [['grocer', AccountType.OPERATOR, null, 30], ['fuel', AccountType.OPERATOR, null, 20]]],
+    ] as [string, string | null, [string | null, number][], number, [string | null, AccountType, string | null, number][]][])('%s', (_name, beneficiary, held, points, expected) => {
+      const lots = held.map(([issuer, remaining], i) => lot(`l${i}`, issuer, remaining, 100, i));
+      const { book: b, changes } = book(lots, held.reduce((sum, [, r]) => sum + r, 0));
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: beneficiary }, points, '0.0075')).toBeUndefined();
+      expect(changes.obligations.map((o) => [o.payerId, o.payeeType, o.payeeId, o.points])).toEqual(expected);
+      expect(changes.obligations.every((o) => o.kind === ObligationKind.REWARD && o.rate === '0.0075')).toBe(true);
+      expect(changes.entries).toMatchObject([{ accountType: AccountType.MEMBER, points: -points }, { accountType: beneficiary ? AccountType.PARTNER : AccountType.OPERATOR, accountId: beneficiary, points }]);
+      expect(sumsToZero(changes)).toBe(true);
+    });
+
+    it.each([
+      ['MEMBER_IN_DEBT', 10, 5],
+      ['INSUFFICIENT_POINTS', 0, 51],
+    ])('refuses with %s and changes nothing', (code, debt, points) => {
+      const g = lot('g1', 'grocer', 50, 100);
+      const { book: b, changes } = book([g], 50 - debt, debt);
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, points, '0.01')).toBe(code);
+      expect(changes).toEqual(emptyChanges());
+      expect(g.remaining).toBe(50);
+    });
+
+    it('never takes a lot past its expiry', () => {
+      const { book: b } = book([lot('old', 'grocer', 50, -1), lot('new', 'fuel', 20, 100)], 70);
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, 21, '0.01')).toBe('INSUFFICIENT_POINTS');
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: 'fuel' }, 20, '0.01')).toBeUndefined();
+    });
+
+    it('restoring an operator reward credits the member from the operator account', () => {
+      const g = lot('g1', 'grocer', 0, 10, 0, 50);
+      const { book: b, changes } = book([g], 0);
+      b.restore('void', { partnerId: null }, [{ lotId: 'g1', points: -50 }], []);
+      expect(changes.entries).toMatchObject([{ accountType: AccountType.MEMBER, points: 50 }, { accountType: AccountType.OPERATOR, accountId: null, points: -50 }]);
+      expect(b.balance).toBe(50);
+    });
   });
 });

@@ -23,6 +23,8 @@ export enum ObligationKind {
   DEBT_RECOVERY = 'DEBT_RECOVERY',
   /** CLEARING: a partner buys the points it issues from the operator (negative: a refund returns the price). */
   ISSUANCE = 'ISSUANCE',
+  /** A reward claimed: a consumed lot's issuer owes the reward's partner (or the operator) its value per point. */
+  REWARD = 'REWARD',
 }
 
 /** Who issued a lot: a partner, or the operator (partnerId null). */
@@ -38,6 +40,12 @@ export interface LotState {
   remaining: number;
   expiresAt: Date;
   createdAt: Date;
+  /**
+   * When the lot's points become spendable (a purchase's return window, docs/rules.md, Lots); until
+   * then they are pending: never consumed (except to pay debt), not in `available`. Null or absent:
+   * available from `createdAt`.
+   */
+  availableAt?: Date | null;
   isNew: boolean;
   dirty: boolean;
 }
@@ -108,15 +116,24 @@ export function isExpired(lot: LotState, now: Date): boolean {
 }
 
 /**
- * How `points` are taken from `lots` in consumption order; what the lots cannot cover is `missing`.
- * With `now`, lots past their expiry at `now` are left alone, whether or not the expiry job has run.
+ * Whether a lot's points are still pending at `now` (its availableAt is after `now`): judged against
+ * the instant, never a stored flag, so no job has to run for them to become available.
  */
-export function planConsumption(lots: readonly LotState[], points: number, now?: Date): { takes: { lot: LotState; points: number }[]; missing: number } {
+export function isPending(lot: Pick<LotState, 'availableAt'>, now: Date): boolean {
+  return lot.availableAt != null && lot.availableAt.getTime() > now.getTime();
+}
+
+/**
+ * How `points` are taken from `lots` in consumption order; what the lots cannot cover is `missing`.
+ * With `now`, lots past their expiry at `now` are left alone, whether or not the expiry job has run,
+ * and so are lots still pending at `now` unless `includePending` (paying a debt: owed either way).
+ */
+export function planConsumption(lots: readonly LotState[], points: number, now?: Date, includePending = false): { takes: { lot: LotState; points: number }[]; missing: number } {
   const takes: { lot: LotState; points: number }[] = [];
   let left = points;
   for (const lot of [...lots].sort(consumptionOrder)) {
     if (left === 0) break;
-    if (lot.remaining <= 0 || (now && isExpired(lot, now))) continue;
+    if (lot.remaining <= 0 || (now && (isExpired(lot, now) || (!includePending && isPending(lot, now))))) continue;
     const take = Math.min(lot.remaining, left);
     takes.push({ lot, points: take });
     left -= take;
@@ -143,8 +160,8 @@ export type RateOf = (partnerId: string) => string;
  * One member's points during a posting: balance, debt, open lots and debts. Its methods apply the
  * ledger rules and append the resulting rows to `changes`; the balance identity
  * balance = Σ lot.remaining − debt holds after each of them. `balance` is the stored figure (lots
- * past expiry that the job has not reached still count in it); `available` is what can be spent
- * at `now` (docs/rules.md, Available balance).
+ * past expiry that the job has not reached, and pending lots, still count in it); `available` is
+ * what can be spent at `now` (docs/rules.md, Available balance); `pending` what becomes spendable later.
  */
 export class MemberBook {
   readonly lots = new Map<string, LotState>();
@@ -168,6 +185,8 @@ export class MemberBook {
      * load the member's lots): they count in `balance` but not in `available`.
      */
     private readonly expiredNotLoaded = 0,
+    /** Likewise, points of this member's lots still pending at `now` that are not in `lots`. */
+    private readonly pendingNotLoaded = 0,
     /** The coalition's settlement model and partners' issuance prices in force (default BILATERAL). */
     settlement: { model: SettlementModel; issuancePrice: (partnerId: string) => string } = { model: SettlementModel.BILATERAL, issuancePrice: () => '0' },
   ) {
@@ -177,11 +196,18 @@ export class MemberBook {
     this.debts = [...debts].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
 
-  /** What the member can spend at `now`: the stored balance less what is left of lots past expiry. */
+  /** What the member can spend at `now`: the stored balance less what is left of lots past expiry and of lots still pending. */
   get available(): number {
     let expired = this.expiredNotLoaded;
     for (const lot of this.lots.values()) if (lot.remaining > 0 && isExpired(lot, this.now)) expired += lot.remaining;
-    return this.balance - expired;
+    return this.balance - expired - this.pending;
+  }
+
+  /** Points of the member's lots still pending at `now` (docs/rules.md, Lots): shown, not spendable. */
+  get pending(): number {
+    let pending = this.pendingNotLoaded;
+    for (const lot of this.lots.values()) if (lot.remaining > 0 && !isExpired(lot, this.now) && isPending(lot, this.now)) pending += lot.remaining;
+    return pending;
   }
 
   /** This book's movements by transaction and lot: a transaction moves a lot once (its primary key). */
@@ -228,45 +254,60 @@ export class MemberBook {
   }
 
   /**
-   * A credit (purchase, bonus): a new lot from `issuer`, which pays any debt first. In CLEARING a
-   * partner's lot owes the operator its issuance price (ISSUANCE, points × issuancePricePerPoint).
+   * A credit (purchase, bonus): a new lot from `issuer`, which pays any debt first — also when it is
+   * pending until `availableAt` (null: available now), since the member owes those points either way.
+   * In CLEARING a partner's lot owes the operator its issuance price (ISSUANCE, points × issuancePricePerPoint).
    */
-  credit(transactionId: string, lotId: string, issuer: Issuer, points: number, expiresAt: Date, now: Date): LotState | undefined {
+  credit(transactionId: string, lotId: string, issuer: Issuer, points: number, expiresAt: Date, now: Date, availableAt: Date | null = null): LotState | undefined {
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, points, issuerAccount(issuer)));
     this.balance += points;
     if (points === 0) return undefined;
-    const lot: LotState = { id: lotId, transactionId, issuer, points, remaining: points, expiresAt, createdAt: now, isNew: true, dirty: true };
+    const lot: LotState = { id: lotId, transactionId, issuer, points, remaining: points, expiresAt, createdAt: now, availableAt, isNew: true, dirty: true };
     this.lots.set(lot.id, lot);
     this.owe(transactionId, this.policy.issued(this.terms, issuer), points);
     this.payDebtFrom(transactionId, lot);
     return lot;
   }
 
-  /**
-   * A redemption at `partnerId`: lots in consumption order. BILATERAL: another issuer's lot is owed to
-   * the partner; CLEARING: the operator owes the partner for every point.
-   */
+  /** A redemption at `partnerId`: consume(REDEMPTION) at the partner's redemption value. */
   redeem(transactionId: string, partnerId: string, points: number): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
+    return this.consume(transactionId, ObligationKind.REDEMPTION, { partnerId }, points, this.terms.redemptionValue(partnerId));
+  }
+
+  /**
+   * Points spent in `beneficiary`'s favour (docs/rules.md, Redemption; Rewards): a redemption at a
+   * partner, a reward claimed from a partner or from the operator (partnerId null). Lots are taken
+   * in consumption order (never a lot past expiry, never below zero, never while in debt); each
+   * taken lot whose issuer is not the beneficiary becomes an obligation of `kind`, issuer →
+   * beneficiary, of its points at `rate` (money per point, exact decimal string). The settlement
+   * model of consumption lives here and only here. Errors: MEMBER_IN_DEBT, INSUFFICIENT_POINTS
+   * (nothing is changed then).
+   */
+  consume(transactionId: string, kind: ObligationKind.REDEMPTION | ObligationKind.REWARD, beneficiary: Issuer, points: number, rate: string)
+    : 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
     if (this.available < points) return 'INSUFFICIENT_POINTS';
     const { takes, missing } = planConsumption([...this.lots.values()], points, this.now);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
+    const to = issuerAccount(beneficiary);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
-      this.owe(transactionId, this.policy.consumed(this.terms, 'REDEMPTION', take.lot.issuer, { partnerId }, undefined), take.points);
+      this.owe(transactionId, this.policy.consumed(this.terms, kind, take.lot.issuer, beneficiary, rate), take.points);
     }
-    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, { type: AccountType.PARTNER, id: partnerId }));
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, to));
     this.balance -= points;
     return undefined;
   }
 
   /**
    * Takes `points` back for `issuer` (a reversed purchase or bonus; docs/rules.md, Taking points back):
-   * first from what is left of the transaction's own lot; then from the part of that lot that has
+   * first from what is left of the transaction's own lot, pending or not (a refund inside the return
+   * window: no debt, no obligation); then from the part of that lot that has
    * expired (still in the lot when the job has not reached it; else `swept`, the points the job
    * moved to breakage, given back from breakage by an EXPIRY transaction `swept.transactionId` of
    * +points: they count as taken back and cost nobody anything); then from other lots not expired,
-   * as debt recovery in the issuer's favour (CLEARING: owing nothing); whatever is still missing becomes
+   * available ones first, then pending ones (owed either way, as a new lot pays debt), as debt
+   * recovery in the issuer's favour (CLEARING: owing nothing); whatever is still missing becomes
    * debt owed to the issuer (CLEARING: to the operator). With `issuanceRate` (the money per point the
    * original transaction paid the operator for its points), every point taken back, wherever it comes
    * from, returns that price to the issuer: a negative ISSUANCE obligation, in either model.
@@ -291,8 +332,10 @@ export class MemberBook {
       this.move(transactionId, own, -unswept);
       left -= unswept;
     }
-    const { takes, missing } = planConsumption([...this.lots.values()], left, this.now);
-    for (const take of takes) {
+    const fromAvailable = planConsumption([...this.lots.values()], left, this.now);
+    const fromPending = planConsumption([...this.lots.values()].filter((lot) => isPending(lot, this.now)), fromAvailable.missing, this.now, true);
+    const missing = fromPending.missing;
+    for (const take of [...fromAvailable.takes, ...fromPending.takes]) {
       this.move(transactionId, take.lot, -take.points);
       this.owe(transactionId, this.policy.takenBack(this.terms, take.lot.issuer, issuer), take.points);
     }
@@ -318,7 +361,7 @@ export class MemberBook {
   donate(transactionId: string, causeId: string, points: number, rate: string, exponent: number, fromLotId?: string): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
     if (this.debt > 0) return 'MEMBER_IN_DEBT';
     const source = fromLotId ? [this.lots.get(fromLotId)!] : [...this.lots.values()];
-    const available = fromLotId ? (isExpired(source[0]!, this.now) ? 0 : source[0]!.remaining) : this.available;
+    const available = fromLotId ? (isExpired(source[0]!, this.now) || isPending(source[0]!, this.now) ? 0 : source[0]!.remaining) : this.available;
     if (available < points) return 'INSUFFICIENT_POINTS';
     const { takes, missing } = planConsumption(source, points, this.now);
     if (missing > 0) throw new Error(`ledger invariant broken: member ${this.memberId} balance ${this.balance} exceeds its lots`);
@@ -368,10 +411,13 @@ export class MemberBook {
   }
 
   /**
-   * Gives a redemption's points back (a returned reward): the same lots get them again, the
-   * obligations the redemption created are reversed, and restored points pay any debt first.
+   * Gives a redemption's or a claimed reward's points back (a returned reward, a voided or expired
+   * voucher): the same lots get them again (same issuer, same expiry: a lot past expiry meanwhile
+   * keeps them until the expiry job moves them to breakage), the obligations the consumption created
+   * are reversed (negative rows, posted now), and restored points pay any debt first. `beneficiary`:
+   * whom the points had been spent with (a partner, or the operator for an operator reward).
    */
-  restore(transactionId: string, partnerId: string, original: { lotId: string; points: number }[], originalObligations: ObligationRow[]): void {
+  restore(transactionId: string, beneficiary: Issuer, original: { lotId: string; points: number }[], originalObligations: ObligationRow[]): void {
     let total = 0;
     for (const movement of original) {
       const lot = this.lots.get(movement.lotId);
@@ -382,7 +428,7 @@ export class MemberBook {
     for (const o of originalObligations) {
       this.changes.obligations.push({ ...o, transactionId, points: -o.points });
     }
-    this.changes.entries.push(...memberEntries(this.memberId, transactionId, total, { type: AccountType.PARTNER, id: partnerId }));
+    this.changes.entries.push(...memberEntries(this.memberId, transactionId, total, issuerAccount(beneficiary)));
     this.balance += total;
     for (const movement of original) this.payDebtFrom(transactionId, this.lots.get(movement.lotId)!);
   }

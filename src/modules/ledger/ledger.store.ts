@@ -95,19 +95,20 @@ interface LotDbRow {
   points: number;
   remaining: number;
   expires_at: Date;
+  available_at: Date | null;
   created_at: Date;
 }
 
 /** Open lots of these members, plus the lots named in `alsoIds` even when empty. */
 export async function loadLots(q: QueryRunner, memberIds: string[], alsoIds: string[] = []): Promise<Map<string, LotState[]>> {
   const found = await rows<LotDbRow>(q,
-    `SELECT member_id, id, transaction_id, issuer_id, points, remaining, expires_at, created_at FROM lot
+    `SELECT member_id, id, transaction_id, issuer_id, points, remaining, expires_at, available_at, created_at FROM lot
      WHERE member_id = ANY($1::uuid[]) AND (remaining > 0 OR id = ANY($2::uuid[]))`, [memberIds, alsoIds]);
   const byMember = new Map<string, LotState[]>();
   for (const r of found) {
     const list = byMember.get(r.member_id) ?? [];
     list.push({ id: r.id, transactionId: r.transaction_id, issuer: { partnerId: r.issuer_id }, points: r.points, remaining: r.remaining,
-      expiresAt: r.expires_at, createdAt: r.created_at, isNew: false, dirty: false });
+      expiresAt: r.expires_at, createdAt: r.created_at, availableAt: r.available_at, isNew: false, dirty: false });
     byMember.set(r.member_id, list);
   }
   return byMember;
@@ -115,29 +116,34 @@ export async function loadLots(q: QueryRunner, memberIds: string[], alsoIds: str
 
 /**
  * A transaction's own lot (the one its credit created), with the points of it the expiry job moved to
- * breakage, net of those given back by refunds since (EXPIRY movements on it, sign flipped), and the
- * issuance price per point the transaction paid the operator for it (its ISSUANCE obligation; null
- * when it paid none: operator-issued, or posted under BILATERAL).
+ * breakage, net of those given back by refunds since (EXPIRY movements on it, sign flipped), when
+ * its points become available (null: at creation), and the issuance price per point the transaction
+ * paid the operator for it (its ISSUANCE obligation; null when it paid none: operator-issued, or
+ * posted under BILATERAL).
  */
-export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId: string): Promise<{ id: string; swept: number; issuanceRate: string | null } | undefined> {
-  const [found] = await rows<{ id: string; swept: number; issuance_rate: string | null }>(q,
-    `SELECT l.id, COALESCE(-(SELECT sum(mv.points) FROM lot_movement mv JOIN ledger_transaction t ON t.member_id = mv.member_id AND t.id = mv.transaction_id
+export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId: string)
+  : Promise<{ id: string; swept: number; availableAt: Date | null; issuanceRate: string | null } | undefined> {
+  const [found] = await rows<{ id: string; swept: number; availableAt: Date | null; issuance_rate: string | null }>(q,
+    `SELECT l.id, l.available_at AS "availableAt", COALESCE(-(SELECT sum(mv.points) FROM lot_movement mv JOIN ledger_transaction t ON t.member_id = mv.member_id AND t.id = mv.transaction_id
        WHERE mv.member_id = l.member_id AND mv.lot_id = l.id AND t.type = 'EXPIRY'), 0)::int AS swept,
        (SELECT o.rate::text FROM obligation o WHERE o.member_id = l.member_id AND o.transaction_id = l.transaction_id AND o.kind = 'ISSUANCE' AND o.points > 0
         LIMIT 1) AS issuance_rate
      FROM lot l WHERE l.member_id = $1 AND l.transaction_id = $2`, [memberId, transactionId]);
-  return found && { id: found.id, swept: found.swept, issuanceRate: found.issuance_rate };
+  return found && { id: found.id, swept: found.swept, availableAt: found.availableAt, issuanceRate: found.issuance_rate };
 }
 
 /**
- * Points of these members' lots past expiry at `at` that the expiry job has not moved yet: part of
- * the stored balance, not of what the member can spend. One index range (IDX_lot_open) per member.
+ * Points of these members' lots past expiry at `at` that the expiry job has not moved yet, and of
+ * their lots still pending at `at` (docs/rules.md, Lots): part of the stored balance, not of what
+ * the member can spend. One index range per member and kind (IDX_lot_open, IDX_lot_pending), both
+ * normally empty; members with neither are absent.
  */
-export async function loadExpiredPoints(q: QueryRunner, memberIds: string[], at: Date): Promise<Map<string, number>> {
-  const found = await rows<{ member_id: string; points: string }>(q,
-    `SELECT member_id, sum(remaining)::text AS points FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0 AND expires_at <= $2 GROUP BY member_id`,
+export async function loadExpiredPoints(q: QueryRunner, memberIds: string[], at: Date): Promise<Map<string, { expired: number; pending: number }>> {
+  const found = await rows<{ member_id: string; expired: string | null; pending: string | null }>(q,
+    `SELECT member_id, sum(remaining) FILTER (WHERE expires_at <= $2)::text AS expired, sum(remaining) FILTER (WHERE expires_at > $2 AND available_at > $2)::text AS pending
+     FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0 AND (expires_at <= $2 OR (available_at IS NOT NULL AND available_at > $2)) GROUP BY member_id`,
     [memberIds, at.toISOString()]);
-  return new Map(found.map((r) => [r.member_id, Number(r.points)]));
+  return new Map(found.map((r) => [r.member_id, { expired: Number(r.expired ?? 0), pending: Number(r.pending ?? 0) }]));
 }
 
 export async function loadOpenDebts(q: QueryRunner, memberIds: string[]): Promise<Map<string, DebtState[]>> {
@@ -287,10 +293,11 @@ export async function writePosting(q: QueryRunner, posting: Posting, postedAt: D
   if (newLots.length) {
     const p = arrays(newLots.map((l) => posting.lotOwner.get(l)), newLots.map((l) => l.id), newLots.map((l) => l.transactionId),
       newLots.map((l) => (l.issuer.partnerId ? 'PARTNER' : 'OPERATOR')), newLots.map((l) => l.issuer.partnerId), newLots.map((l) => l.points),
-      newLots.map((l) => l.remaining), newLots.map((l) => l.expiresAt.toISOString()), newLots.map((l) => l.createdAt.toISOString()));
-    parts.push(`nl AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
+      newLots.map((l) => l.remaining), newLots.map((l) => l.expiresAt.toISOString()), newLots.map((l) => l.createdAt.toISOString()),
+      newLots.map((l) => l.availableAt?.toISOString() ?? null));
+    parts.push(`nl AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at, available_at)
       SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::int[], ${p[6]}::int[],
-        ${p[7]}::timestamptz[], ${p[8]}::timestamptz[]))`);
+        ${p[7]}::timestamptz[], ${p[8]}::timestamptz[], ${p[9]}::timestamptz[]))`);
   }
   const changedLots = posting.lots.filter((l) => !l.isNew && l.dirty);
   if (changedLots.length) {

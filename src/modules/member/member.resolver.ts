@@ -4,11 +4,11 @@ import { Role } from '../../api/auth';
 import type { RequestContext } from '../../api/context';
 import { UserError, badRequest } from '../../api/errors';
 import { Connection, PageArgs } from '../../common/pagination';
-import { memberTransactions } from '../ledger/ledger-query.service';
+import { MAX_PENDING_LOTS, memberTransactions, pendingLots } from '../ledger/ledger-query.service';
 import { Transaction, TransactionConnection } from '../ledger/ledger.types';
 import { EnrollMemberInput } from './member.inputs';
 import { enrollMember, findMember, findMemberByIdentifier } from './member.service';
-import { Member } from './member.types';
+import { Member, PendingLot } from './member.types';
 import { SuppliedKind } from './member.entity';
 import { forgetLinkView, ownExternalRef, visibleIdentifier } from './member-view';
 
@@ -90,6 +90,11 @@ export class MemberResolver {
   @FieldResolver(() => String, { nullable: true, description: "The calling partner's own customer reference for the member (null for other callers)" })
   externalRef(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<string | null> {
     return ownExternalRef(ctx, member);
+  }
+
+  @FieldResolver(() => [PendingLot], { description: `Lots whose points are pending now, earliest availableAt first; they sum to pendingPoints (at most ${MAX_PENDING_LOTS} are listed)` })
+  pendingLots(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<PendingLot[]> {
+    return pendingLots(ctx, member.id);
   }
 
   @FieldResolver(() => TransactionConnection, { description: 'Newest first; a partner sees only the transactions it posted' })

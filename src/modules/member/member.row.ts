@@ -21,6 +21,8 @@ export interface MemberRow {
   created_at: Date;
   /** Points of lots past expiry not yet moved by the job (MEMBER_COLUMNS); absent: none. */
   expired_points?: string;
+  /** Points of lots still pending now (MEMBER_COLUMNS); absent: none. */
+  pending_points?: string;
 }
 
 /** The member row as stored: `balance` still includes lots past expiry the expiry job has not reached. */

@@ -27,8 +27,18 @@ export type { MemberRow };
  */
 export const EXPIRED_POINTS_SQL = `COALESCE((SELECT sum(x.remaining) FROM lot x WHERE x.member_id = m.id AND x.remaining > 0 AND x.expires_at <= now()), 0)::text`;
 
-/** The member row for reads: with `expired_points`, so toMember shows the balance available now (docs/rules.md, Available balance). */
-export const MEMBER_COLUMNS = `${MEMBER_STORED_COLUMNS}, ${EXPIRED_POINTS_SQL} AS expired_points`;
+/**
+ * Points of the member `m` still pending now (docs/rules.md, Lots): an index range over its open lots
+ * that have a return window and whose window has not ended (IDX_lot_pending), normally empty. Judged
+ * against the reading instant, so no job has to run for pending points to become available.
+ */
+export const PENDING_POINTS_SQL = `COALESCE((SELECT sum(x.remaining) FROM lot x WHERE x.member_id = m.id AND x.remaining > 0 AND x.available_at IS NOT NULL AND x.available_at > now()), 0)::text`;
+
+/**
+ * The member row for reads: with `expired_points` and `pending_points`, so toMember shows the balance
+ * available now and what is pending (docs/rules.md, Available balance).
+ */
+export const MEMBER_COLUMNS = `${MEMBER_STORED_COLUMNS}, ${EXPIRED_POINTS_SQL} AS expired_points, ${PENDING_POINTS_SQL} AS pending_points`;
 
 export function toMember(row: MemberRow): Member {
   return {
@@ -38,8 +48,10 @@ export function toMember(row: MemberRow): Member {
     email: row.email,
     phone: row.phone,
     birthDate: row.birth_date,
-    // What can be spent now: lots past expiry count for nothing, whether or not the job has run.
-    balance: Number(row.balance) - Number(row.expired_points ?? 0),
+    // What can be spent now: lots past expiry count for nothing, whether or not the job has run;
+    // pending lots count once their window has ended.
+    balance: Number(row.balance) - Number(row.expired_points ?? 0) - Number(row.pending_points ?? 0),
+    pendingPoints: Number(row.pending_points ?? 0),
     debt: Number(row.debt),
     tierName: row.tier,
     successfulReferrals: row.successful_referrals,

@@ -26,6 +26,9 @@ export class Member {
   @Field(() => Int, { description: 'Points owed after a reversal took back more than the member had' })
   debt: number;
 
+  @Field(() => Int, { description: 'Points earned but not yet available (a partner\'s return window): not in balance, never spent; see pendingLots' })
+  pendingPoints: number;
+
   @Field()
   createdAt: Date;
 
@@ -33,4 +36,13 @@ export class Member {
   tierName: string | null;
 
   successfulReferrals: number;
+}
+
+@ObjectType({ description: 'Points of one lot that are pending: not yet available, never spent until availableAt (a partner\'s return window)' })
+export class PendingLot {
+  @Field(() => Int, { description: 'What is left of the lot (a refund inside the window takes points back from it)' })
+  points: number;
+
+  @Field({ description: 'When these points become available (UTC); the lot expires its validity period after this' })
+  availableAt: Date;
 }

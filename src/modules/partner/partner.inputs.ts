@@ -42,8 +42,11 @@ export class EarnRuleInput {
   @Field(() => Int, { nullable: true })
   visitBonus?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Days a lot of points issued by this partner stays valid (default 365)' })
+  @Field(() => Int, { nullable: true, description: 'Days a lot of points issued by this partner stays valid (default 365), counted from when its points become available' })
   pointsValidityDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Return window, 0 to 365 days (default 0): a purchase\'s points are pending until this long after the later of occurredAt and posting' })
+  pendingDays?: number | null;
 }
 
 @InputType()

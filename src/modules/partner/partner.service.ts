@@ -15,7 +15,9 @@ import { CommissionPlanInput, CreatePartnerInput, EarnRuleInput, UpdateEarnRuleI
 import { CommissionPlan, CommissionPlanType, Partner } from './partner.types';
 
 export function toPartner(row: PartnerEntity): Partner {
-  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint), issuancePricePerPoint: formatRate(row.issuancePricePerPoint) };
+  // Rules stored before pendingDays existed have no return window.
+  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint), issuancePricePerPoint: formatRate(row.issuancePricePerPoint),
+    earnRule: { ...row.earnRule, pendingDays: row.earnRule.pendingDays ?? 0 } };
 }
 
 /** A partner's money per point (redemption value, issuance price): 0 to 1000 with at most 6 decimal places. */
@@ -32,6 +34,7 @@ function toEarnRule(input: EarnRuleInput): EarnRule {
     everyNthVisit: input.everyNthVisit ?? null,
     visitBonus: input.visitBonus ?? null,
     pointsValidityDays: input.pointsValidityDays ?? DEFAULT_POINTS_VALIDITY_DAYS,
+    pendingDays: input.pendingDays ?? 0,
   };
 }
 

@@ -53,6 +53,9 @@ export class EarnRuleType {
 
   @Field(() => Int)
   pointsValidityDays: number;
+
+  @Field(() => Int, { description: 'Return window in days: purchase points are pending this long after the later of occurredAt and posting' })
+  pendingDays: number;
 }
 
 @ObjectType('CommissionPlan')

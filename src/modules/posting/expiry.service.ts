@@ -29,6 +29,8 @@ export interface ExpiryResult {
   tierChanges: number;
   /** Members whose processing failed: logged, skipped, and tried again by the next run. */
   skippedMembers: number;
+  /** Vouchers still ISSUED at their expiry that this run expired (their points given back). */
+  expiredVouchers: number;
 }
 
 const NO_LOG: Logger = { info: () => undefined, error: () => undefined };
@@ -63,7 +65,7 @@ async function eachMemberSafely<T>(ids: string[], work: (ids: string[]) => Promi
  * is logged and skipped; the others are processed.
  */
 export async function runExpiry(db: DataSource, asOf: Date, log: Logger = NO_LOG): Promise<ExpiryResult> {
-  const result: ExpiryResult = { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, skippedMembers: 0 };
+  const result: ExpiryResult = { expiredPoints: 0n, expiredLots: 0, tierChanges: 0, skippedMembers: 0, expiredVouchers: 0 };
   const skipped = new Set<string>();
   const terms = await loadTerms(db, []);
   let after = '00000000-0000-0000-0000-000000000000';
@@ -93,10 +95,46 @@ export async function runExpiry(db: DataSource, asOf: Date, log: Logger = NO_LOG
       result.expiredLots += posting.value.expiredLots ?? 0;
     }
   }
+  // After the lots: a voucher's points go back to their lots, and a lot past expiry meanwhile keeps
+  // them until the next run moves them to breakage (docs/rules.md, Vouchers).
+  result.expiredVouchers = await expireVouchers(db, terms, asOf, log, (id) => skipped.add(id));
   const tiers = await settleTiers(db, terms.coalition.tiers, log, (id) => skipped.add(id));
   result.tierChanges = tiers;
   result.skippedMembers = skipped.size;
   return result;
+}
+
+/**
+ * Expires every voucher still ISSUED at its expiry at `asOf` (docs/rules.md, Vouchers): each one a
+ * REVERSAL of its claim posted by the reward step (points back to the lots they came from, REWARD
+ * obligations reversed, voucher EXPIRED, voucher.expired), keyed `voucher-expiry:<voucher id>` so
+ * a run that overlaps another posts it once. A member locked by a posting is skipped and picked up
+ * by the next run. Returns the number expired.
+ */
+async function expireVouchers(db: DataSource, terms: Awaited<ReturnType<typeof loadTerms>>, asOf: Date, log: Logger, onSkip: (id: string) => void): Promise<number> {
+  let expired = 0;
+  let after = { memberId: '00000000-0000-0000-0000-000000000000', id: '00000000-0000-0000-0000-000000000000' };
+  for (;;) {
+    const due = await rows<{ member_id: string; id: string; transaction_id: string }>(db,
+      `SELECT member_id, id, transaction_id FROM voucher WHERE state = 'ISSUED' AND expires_at <= $1 AND (member_id, id) > ($2::uuid, $3::uuid)
+       ORDER BY member_id, id LIMIT ${CHUNK}`, [asOf.toISOString(), after.memberId, after.id]);
+    if (!due.length) break;
+    const last = due[due.length - 1]!;
+    after = { memberId: last.member_id, id: last.id };
+    for (const v of due) {
+      const done = await eachMemberSafely([v.member_id], async () => {
+        const request: PostingRequest = {
+          kind: TransactionType.REVERSAL, memberId: v.member_id, partnerId: null, originalId: v.transaction_id, refundMinor: null,
+          voucher: { id: v.id, to: 'EXPIRED' }, idempotencyKey: `voucher-expiry:${v.id}`, requestHash: v.id,
+        };
+        const outcome = await inTransaction(db, async (q) => ({ ok: true as const,
+          value: await new PostingRun(q, terms, { caller: SYSTEM_CALLER, linkPartnerId: null, skipLocked: true }).run([request]) }));
+        return outcome.ok && outcome.value[0]!.ok ? 1 : 0;
+      }, log, 'expiry job, vouchers', onSkip);
+      expired += done.reduce((sum: number, n) => sum + n, 0);
+    }
+  }
+  return expired;
 }
 
 /**

@@ -9,17 +9,18 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from '../ledger/ledger.rules';
 import {
   Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot,
-  DonationRow, findByKeys, lockMembers, reversalTotals, writePosting,
+  DonationRow, LockedMember, findByKeys, lockMembers, reversalTotals, writePosting,
 } from '../ledger/ledger.store';
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
 import { loadCauses } from '../charity/donation.store';
+import { Claims, emptyClaims, loadClaims } from '../reward/claim.store';
 import { postingEffectEvents, transactionPostedEvents } from './transaction.events';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
 import { POSTING_STEPS } from './steps';
-import { SYSTEM_CALLER } from './steps/referral.step';
+import { SYSTEM_CALLER, referralBonusKey } from './steps/referral.step';
 
 export { SYSTEM_CALLER };
 export type { RunOptions };
@@ -30,6 +31,8 @@ export interface RawPosted {
   transaction: TransactionRow;
   member: Member;
   earned?: EarnResult;
+  /** A purchase: when its points become available (the posting time when there is no return window). */
+  availableAt?: Date;
   expiredLots?: number;
   donation?: DonationRow;
 }
@@ -56,14 +59,15 @@ export class PostingRun implements StepScope {
   history: History = NO_HISTORY_ROWS;
   private lots = new Map<string, LotState[]>();
   private debts = new Map<string, DebtState[]>();
-  /** Members whose open lots were loaded; for the others, the points of their lots past expiry now. */
+  /** Members whose open lots were loaded; for the others, the points of their lots past expiry now and still pending now. */
   private lotsLoaded = new Set<string>();
-  private expiredNotLoaded = new Map<string, number>();
+  private expiredNotLoaded = new Map<string, { expired: number; pending: number }>();
   private originals = new Map<PostingRequest, ReversalOriginal>();
   /** In-batch additions to the history, so two purchases in one batch see each other. */
   private readonly batchCounts = new Map<string, number>();
   causes = new Map<string, CauseRow>();
-  readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [] };
+  claims: Claims = emptyClaims();
+  readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [], events: [] };
 
   constructor(private readonly q: QueryRunner, readonly terms: PostingTerms, readonly options: RunOptions,
     private readonly steps: readonly PostingStep[] = POSTING_STEPS) {
@@ -104,7 +108,12 @@ export class PostingRun implements StepScope {
   }
 
   private async load(requests: PostingRequest[]): Promise<void> {
-    const referrers = requests.flatMap((r) => (r.kind === TransactionType.PURCHASE && this.terms.referrers.has(r.memberId) ? [this.terms.referrers.get(r.memberId)!] : []));
+    // A purchase may reward a referral, a refund cancel one: either way the referrer is locked with the member.
+    const referrers = requests.flatMap((r) => {
+      const referrer = r.kind === TransactionType.PURCHASE ? this.terms.referrers.get(r.memberId)
+        : r.kind === TransactionType.REVERSAL ? this.terms.rewardedReferrers.get(r.memberId) : undefined;
+      return referrer ? [referrer] : [];
+    });
     const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
     const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
     const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
@@ -117,19 +126,27 @@ export class PostingRun implements StepScope {
       if (r.kind !== TransactionType.REVERSAL || !locked.get(r.memberId)?.linked) continue;
       const row = await findTransaction(this.q, r.memberId, r.originalId);
       if (!row) continue;
-      const consumption = row.type === TransactionType.REDEMPTION ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
+      const consumption = row.type === TransactionType.REDEMPTION || row.type === TransactionType.REWARD ? await loadConsumption(this.q, r.memberId, r.originalId) : undefined;
       const commissions = row.type === TransactionType.PURCHASE ? await loadCommissions(this.q, r.memberId, r.originalId) : [];
       const ownLot = row.type === TransactionType.PURCHASE || row.type === TransactionType.BONUS || row.type === TransactionType.REFERRAL
         ? await loadOwnLot(this.q, r.memberId, r.originalId) : undefined;
-      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions, ownLot });
+      const referral = row.type === TransactionType.PURCHASE ? await this.pendingReferral(r.memberId, row, ownLot, locked) : undefined;
+      this.originals.set(r, { row, totals: await reversalTotals(this.q, r.memberId, r.originalId), consumption, commissions, ownLot, referral });
     }
     const needs = this.needs(requests, { now: this.now, terms: this.terms, options: this.options, member: (id) => locked.get(id), original: (r) => this.originals.get(r) });
     if (needs.causes.size && !this.options.dryRun) this.causes = await loadCauses(this.q, [...needs.causes]);
-    const lotMembers = [...new Set(requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId))];
+    if ((needs.rewards.size || needs.vouchers.length) && !this.options.dryRun) {
+      const claiming = [...new Set(requests.filter((r) => r.kind === TransactionType.REWARD && locked.get(r.memberId)?.linked).map((r) => r.memberId))];
+      this.claims = await loadClaims(this.q, [...needs.rewards].sort(), claiming, needs.vouchers, this.now);
+    }
+    const referralBonuses = [...this.originals.values()].flatMap((o) => o.referral?.bonuses ?? []);
+    const lotMembers = [...new Set([...requests.filter((r) => r.kind !== TransactionType.PURCHASE && r.kind !== TransactionType.BONUS).map((r) => r.memberId),
+      ...referralBonuses.map((b) => b.row.member_id)])];
     const lotIds = [...this.originals.values()].flatMap((o) => [...(o.consumption?.movements.map((m) => m.lotId) ?? []), ...(o.ownLot ? [o.ownLot.id] : [])]);
+    lotIds.push(...referralBonuses.flatMap((b) => (b.ownLotId ? [b.ownLotId] : [])));
     if (lotMembers.length) this.lots = await loadLots(this.q, lotMembers, lotIds);
     this.lotsLoaded = new Set(lotMembers);
-    // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired now.
+    // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired or pending now.
     const unloaded = memberIds.filter((id) => !this.lotsLoaded.has(id) && locked.has(id));
     if (unloaded.length && !this.options.dryRun) this.expiredNotLoaded = await loadExpiredPoints(this.q, unloaded, this.now);
     this.debts = await loadOpenDebts(this.q, memberIds.filter((id) => Number(locked.get(id)?.debt ?? 0) > 0));
@@ -143,6 +160,33 @@ export class PostingRun implements StepScope {
   }
 
   /**
+   * The referral a purchase being refunded rewarded, while the purchase's points are still pending
+   * (docs/rules.md, Referrals): the purchase rewarded it when the member's referral_rewarded_at is its
+   * posting time. Brings the REFERRAL bonuses it paid (keys `referral:<purchase>:<kind>`, posted by the
+   * hub) that are not reversed yet, with their own lots, so a full refund can cancel them. Undefined
+   * otherwise (no extra reads for a purchase that rewarded nothing or whose window has ended).
+   */
+  private async pendingReferral(memberId: string, purchase: TransactionRow, ownLot: ReversalOriginal['ownLot'],
+    locked: Map<string, LockedMember>): Promise<ReversalOriginal['referral']> {
+    const member = locked.get(memberId);
+    const rewardedAt = member?.referral_rewarded_at;
+    if (!rewardedAt || rewardedAt.getTime() !== purchase.posted_at.getTime()) return undefined;
+    if (!ownLot?.availableAt || ownLot.availableAt.getTime() <= this.now.getTime()) return undefined;
+    const referrerId = this.terms.rewardedReferrers.get(memberId);
+    const lockedReferrer = referrerId && locked.has(referrerId) ? referrerId : null;
+    const pairs = [{ memberId, key: referralBonusKey(purchase.id, 'referee') }];
+    if (lockedReferrer) pairs.push(...(['referrer', 'milestone'] as const).map((kind) => ({ memberId: lockedReferrer, key: referralBonusKey(purchase.id, kind) })));
+    const found = await findByKeys(this.q, SYSTEM_CALLER, pairs);
+    const bonuses: NonNullable<ReversalOriginal['referral']>['bonuses'] = [];
+    for (const row of found.values()) {
+      if ((await reversalTotals(this.q, row.member_id, row.id)).count > 0) continue;
+      const lot = await loadOwnLot(this.q, row.member_id, row.id);
+      bonuses.push({ row, ownLotId: lot?.id });
+    }
+    return { referrerId: lockedReferrer, bonuses };
+  }
+
+  /**
    * What the steps need loaded for these requests, batched: only what this batch's rules need, so a
    * plain purchase at a plain partner reads nothing more. Bonus limits are the core's own need.
    */
@@ -151,6 +195,8 @@ export class PostingRun implements StepScope {
     const needs: Needs = {
       history: { counts: [], days: [], qualifying: [], bonuses: [], asOf: this.now },
       causes: new Set(),
+      rewards: new Set(),
+      vouchers: [],
       counts: (memberId, partnerId) => {
         const key = `${memberId}|${partnerId}`;
         if (pairs.has(key)) return;
@@ -173,6 +219,10 @@ export class PostingRun implements StepScope {
     return this.members.get(memberId);
   }
 
+  original(r: PostingRequest): ReversalOriginal | undefined {
+    return this.originals.get(r);
+  }
+
   partner(partnerId: string): PartnerTerms | undefined {
     return this.partners.get(partnerId);
   }
@@ -190,7 +240,8 @@ export class PostingRun implements StepScope {
     if (!book) {
       const row = this.members.get(memberId)!.row;
       book = new MemberBook(memberId, Number(row.balance), Number(row.debt), this.lots.get(memberId) ?? [], this.debts.get(memberId) ?? [], this.changes,
-        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId) ?? 0,
+        (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId)?.expired ?? 0,
+        this.expiredNotLoaded.get(memberId)?.pending ?? 0,
         { model: this.terms.coalition.settlementModel, issuancePrice: (partnerId) => this.partners.get(partnerId)!.issuance_price_per_point });
       this.books.set(memberId, book);
     }
@@ -204,9 +255,9 @@ export class PostingRun implements StepScope {
     };
   }
 
-  expiry(partnerId: string | null): Date {
+  expiry(partnerId: string | null, availableAt: Date | null = null): Date {
     const days = partnerId ? this.partners.get(partnerId)!.earn_rule.pointsValidityDays : DEFAULT_POINTS_VALIDITY_DAYS;
-    return new Date(this.now.getTime() + days * DAY_MS);
+    return new Date((availableAt ?? this.now).getTime() + days * DAY_MS);
   }
 
   /** A member's balance is an Int on the API: a credit that would carry it past 2,147,483,647 is refused. */
@@ -246,6 +297,7 @@ export class PostingRun implements StepScope {
     switch (r.kind) {
       case TransactionType.PURCHASE:
       case TransactionType.DONATION:
+      case TransactionType.REWARD:
         throw new Error(`no posting step posts ${r.kind}`);
       case TransactionType.BONUS: {
         const limit = r.partnerId ? this.partners.get(r.partnerId)?.bonus_limits.find((l) => l.action === r.action) : undefined;
@@ -329,9 +381,12 @@ export class PostingRun implements StepScope {
         if (r.refundMinor !== null) return fail(userError(ErrorCode.INVALID_INPUT, 'Redemptions reverse whole: leave amount out', ['input', 'amount']));
         if (totals.count > 0) return fail(userError(ErrorCode.ALREADY_REVERSED, 'This redemption has been reversed', ['input', 'transactionId']));
         if (this.overflows(r.memberId, -row.points)) return this.tooManyPoints();
-        book.restore(tx.id, row.partner_id!, original.consumption!.movements, original.consumption!.obligations);
+        book.restore(tx.id, { partnerId: row.partner_id }, original.consumption!.movements, original.consumption!.obligations);
         return ok({ transaction: this.record({ ...tx, points: -row.points }) });
       }
+      case TransactionType.REWARD:
+        // A claim is returned with its voucher (voidVoucher, the expiry job), which the reward step posts.
+        return fail(userError(ErrorCode.INVALID_INPUT, 'A claimed reward is returned by voiding its voucher', ['input', 'transactionId']));
       default: {
         const why = row.type === TransactionType.REVERSAL ? 'A reversal cannot itself be reversed'
           : row.type === TransactionType.DONATION ? 'Donations are final' : 'Expired points cannot be given back by a reversal';
@@ -368,15 +423,16 @@ export class PostingRun implements StepScope {
     }
     const currency = { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent };
     posting.events = [...transactionPostedEvents(this.written, currency), ...postingEffectEvents({ now: this.now, commissions: posting.commissions,
-      changedCommissions: posting.changedCommissions, donations: posting.donations, tierChanges, actingPartnerId: this.options.linkPartnerId }, currency)];
+      changedCommissions: posting.changedCommissions, donations: posting.donations, tierChanges, actingPartnerId: this.options.linkPartnerId }, currency),
+      ...this.effects.events];
     return posting;
   }
 
-  /** The member as the API shows it after this posting: `balance` is what it can spend now. */
+  /** The member as the API shows it after this posting: `balance` is what it can spend now, `pendingPoints` what it will later. */
   private memberOut(memberId: string): Member {
     const state = this.members.get(memberId)!;
     const book = this.book(memberId);
-    return toMember({ ...state.row, balance: String(book.available), expired_points: '0', debt: String(book.debt),
+    return toMember({ ...state.row, balance: String(book.available + book.pending), expired_points: '0', pending_points: String(book.pending), debt: String(book.debt),
       tier: state.tier, successful_referrals: state.successfulReferrals, referral_rewarded_at: state.referralRewardedAt });
   }
 }

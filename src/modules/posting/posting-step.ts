@@ -3,7 +3,8 @@ import type { Outcome } from '../../api/errors';
 import type { EarnResult } from '../earning/earn-rule';
 import type { History, HistoryQuery } from '../earning/earn-history.store';
 import type { MemberBook, LotState } from '../ledger/ledger.rules';
-import type { CampaignRow, CommissionRow, DonationRow, LockedMember, TransactionRow } from '../ledger/ledger.store';
+import type { CampaignRow, CommissionRow, DonationRow, LockedMember, OutboxRow, TransactionRow } from '../ledger/ledger.store';
+import type { Claims } from '../reward/claim.store';
 import type { TransactionType } from '../ledger/ledger.types';
 import type { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 
@@ -33,7 +34,9 @@ export interface MemberState {
 }
 
 /** What one request produced: its transaction, and what the API shows of it. */
-export type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number; donation?: DonationRow };
+export type Applied = { transaction: TransactionRow; earned?: EarnResult; expiredLots?: number; donation?: DonationRow;
+  /** A purchase: when its points become available (the posting time when there is no return window). */
+  availableAt?: Date };
 
 /** What a step's `post` made of a request; `purchased` when it posted a purchase the later steps act on. */
 export interface Posted {
@@ -56,6 +59,8 @@ export interface Effects {
   donations: DonationRow[];
   /** Campaigns locked for matching, with their matched points when locked. */
   campaigns: (CampaignRow & { lockedAt: number })[];
+  /** Outbox events a step adds (voucher.issued, club.joined, ...), written with the posting. */
+  events: OutboxRow[];
 }
 
 /** What the runner offers a step while it applies a batch (one member lock, one transaction). */
@@ -67,7 +72,11 @@ export interface StepScope {
   /** Earlier transactions the steps asked for (needs.history); empty rows for what nobody asked. */
   readonly history: History;
   readonly causes: Map<string, CauseRow>;
+  /** Rewards claimed (locked), the claiming members' standing, vouchers returned (locked); and what claims write. */
+  readonly claims: Claims;
   readonly effects: Effects;
+  /** The original transaction of a reversal request (with its consumption for a redemption or a reward). */
+  original(r: PostingRequest): ReversalOriginal | undefined;
   member(memberId: string): MemberState | undefined;
   partner(partnerId: string): PartnerTerms | undefined;
   /** The member's book: balance, lots, debts; every change it makes becomes entries, movements, obligations. */
@@ -76,8 +85,8 @@ export interface StepScope {
   newTransaction(r: { memberId: string; idempotencyKey: string; requestHash: string; partnerId: string | null }, type: TransactionType, caller?: string): TransactionRow;
   /** Adds a transaction to the batch (and to the idempotency keys seen). */
   record(row: TransactionRow): TransactionRow;
-  /** When points credited now for this partner (null: the hub) expire. */
-  expiry(partnerId: string | null): Date;
+  /** When points credited now for this partner (null: the hub) expire: its validity period after they become available (`availableAt`, null: now). */
+  expiry(partnerId: string | null, availableAt?: Date | null): Date;
   /** Whether crediting `points` would carry the member's balance past MAX_INT32. */
   overflows(memberId: string, points: number): boolean;
   /** In-batch counters (so two requests of one batch see each other); keys are the step's own. */
@@ -100,6 +109,10 @@ export interface Needs {
   history: HistoryQuery;
   /** Causes (loadCauses): donated to, asked or automatic. */
   causes: Set<string>;
+  /** Rewards claimed (loadClaims, locked after the members). */
+  rewards: Set<string>;
+  /** Vouchers returned (voided or expired), locked after their members. */
+  vouchers: { memberId: string; voucherId: string }[];
   /** Asks for the visit counts of a member at a partner (once per pair). */
   counts(memberId: string, partnerId: string): void;
 }

@@ -15,20 +15,21 @@ export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<M
 
 /**
  * What a posting reads before its transaction, in one round trip: the coalition settings, the
- * partners' terms, their promotions overlapping [from, to], and which of the members are referred
- * and not yet rewarded (their referrers must be locked too).
+ * partners' terms, their promotions overlapping [from, to], and which of the members are referred,
+ * rewarded or not (their referrers must be locked too: a purchase may reward the referral, a refund
+ * cancel it).
  */
 export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], memberIds: string[] = [],
   window: { from: Date; to: Date } = { from: new Date(), to: new Date() }, affiliateCodes: string[] = []): Promise<PostingTerms> {
   const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null;
-    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string }[] | null;
+    promotions: Record<string, unknown>[] | null; referrals: { id: string; referred_by_member_id: string; rewarded: boolean }[] | null;
     affiliates: { id: string; code: string }[] | null }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
             (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, issuance_price_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
             (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, min_spend::text
               FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
-            (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id FROM member
-              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL AND referral_rewarded_at IS NULL) r) AS referrals,
+            (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id, referral_rewarded_at IS NOT NULL AS rewarded FROM member
+              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL) r) AS referrals,
             (SELECT json_agg(a) FROM (SELECT id, code FROM affiliate WHERE code = ANY($5::text[])) a) AS affiliates`,
     [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString(), affiliateCodes]);
   const c = row!.coalition;
@@ -43,7 +44,8 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
       id: p.id as string, partnerId: p.partner_id as string, name: p.name as string, startsAt: new Date(p.starts_at as string), endsAt: new Date(p.ends_at as string),
       multiplier: trim(p.multiplier), bonusPoints: p.bonus_points as number | null, categories: p.categories as string[], tiers: p.tiers as string[], minSpend: trim(p.min_spend),
     })),
-    referrers: new Map((row!.referrals ?? []).map((r) => [r.id, r.referred_by_member_id])),
+    referrers: new Map((row!.referrals ?? []).filter((r) => !r.rewarded).map((r) => [r.id, r.referred_by_member_id])),
+    rewardedReferrers: new Map((row!.referrals ?? []).filter((r) => r.rewarded).map((r) => [r.id, r.referred_by_member_id])),
     affiliates: new Map((row!.affiliates ?? []).map((a) => [a.code, a.id])),
   };
 }

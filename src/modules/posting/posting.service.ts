@@ -103,11 +103,12 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
  * Posts a batch of requests for one caller in one database transaction (see PostingRun); failed
  * requests come back as their user errors and write nothing.
  */
-async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow }>[]> {
+async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false,
+  linkPartnerId: string | null = linkScope(ctx)): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow; availableAt?: Date }>[]> {
   const currency = { code: terms.coalition.currency, exponent: terms.coalition.currencyExponent };
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
-  const options = { caller: callerLabel(ctx.caller!), linkPartnerId: linkScope(ctx), dryRun };
+  const options = { caller: callerLabel(ctx.caller!), linkPartnerId, dryRun };
   const outcome = await inTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
     (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT));
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
@@ -117,7 +118,8 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
     if (!r.ok) return r;
     const result = results[next++]!;
     if (!result.ok) return result;
-    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned, donation: result.value.donation });
+    return ok({ transaction: toTransaction(result.value.transaction, currency), member: result.value.member, earned: result.value.earned, donation: result.value.donation,
+      availableAt: result.value.availableAt });
   });
 }
 
@@ -163,6 +165,8 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
 export interface Quote {
   points: number;
   breakdown: BreakdownLine[];
+  /** When the points would become available: the partner's return window after the later of occurredAt and now; now when it has none. */
+  availableAt: Date;
 }
 
 /**
@@ -173,7 +177,7 @@ export async function quotePurchase(ctx: RequestContext, input: RecordPurchaseIn
   const { requests, terms } = await purchaseRequests(ctx, [input], false);
   const [result] = await post(ctx, requests, terms, true);
   if (!result!.ok) return result!;
-  return ok({ points: result!.value.transaction.points, breakdown: result!.value.transaction.breakdown });
+  return ok({ points: result!.value.transaction.points, breakdown: result!.value.transaction.breakdown, availableAt: result!.value.availableAt! });
 }
 
 /**
@@ -236,7 +240,8 @@ export async function reverseTransaction(ctx: RequestContext, input: ReverseTran
   const ids = decodeTransactionId(input.transactionId);
   if (!ids) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
   const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
-  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : []);
+  // With the member: a refund may cancel its referral, so its referrer is locked too (loadTerms.rewardedReferrers).
+  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : [], [ids.memberId]);
   let refundMinor: bigint | null = null;
   if (input.amount != null) {
     const { currencyExponent } = terms.coalition;
@@ -274,4 +279,38 @@ export async function donatePoints(ctx: RequestContext, input: { idempotencyKey:
 async function findDonationOf(ctx: RequestContext, memberId: string, transactionId: string): Promise<DonationRow | undefined> {
   const [row] = await rows<DonationRow>(ctx.db, 'SELECT * FROM donation WHERE member_id = $1 AND transaction_id = $2', [memberId, transactionId]);
   return row;
+}
+
+/**
+ * Claims a reward for a member (docs/rules.md, Rewards: claims) as a REWARD posting (the reward step):
+ * idempotent by key per caller and member like every posting. A partner claims at its till for a
+ * member linked to it, its own rewards only (others NOT_FOUND); the member and the operator any
+ * reward. Errors: NOT_FOUND (member, reward), the claim refusals (reward step), IDEMPOTENCY_KEY_REUSED.
+ */
+export async function postClaim(ctx: RequestContext, input: { idempotencyKey: string; rewardId: string; memberId: string }): Promise<Outcome<Posted>> {
+  if (!isUuid(input.memberId)) return memberNotFound(['input', 'memberId']);
+  if (!isUuid(input.rewardId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such reward', ['input', 'rewardId']));
+  const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
+  const request: PostingRequest = {
+    kind: TransactionType.REWARD, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId, rewardId: input.rewardId,
+    requestHash: requestHash(TransactionType.REWARD, { memberId: input.memberId, rewardId: input.rewardId }),
+  };
+  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, []));
+  return result!;
+}
+
+/**
+ * Returns a claimed reward with its voucher (voidVoucher): a REVERSAL of the claim's REWARD
+ * transaction posted by the reward step, idempotent by key. The caller's right to the voucher is
+ * checked before (the voucher's member, the reward's partner, the operator), so the member need not
+ * be linked to the partner. Errors: VOUCHER_NOT_REDEEMABLE (not ISSUED), IDEMPOTENCY_KEY_REUSED.
+ */
+export async function postVoucherReturn(ctx: RequestContext, input: { idempotencyKey: string; memberId: string; transactionId: string; voucherId: string }): Promise<Outcome<Posted>> {
+  const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
+  const request: PostingRequest = {
+    kind: TransactionType.REVERSAL, memberId: input.memberId, idempotencyKey: input.idempotencyKey, partnerId, originalId: input.transactionId, refundMinor: null,
+    voucher: { id: input.voucherId, to: 'VOIDED' }, requestHash: requestHash('VOUCHER_VOID', { voucherId: input.voucherId }),
+  };
+  const [result] = await post(ctx, [ok(request)], await loadTerms(ctx.db, []), false, null);
+  return result!;
 }

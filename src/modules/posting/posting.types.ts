@@ -19,7 +19,10 @@ export type PostingRequest = RequestBase & (
   | { kind: TransactionType.PURCHASE; amount: Dec; amountMinor: bigint; occurredAt: Date; lines: PurchaseLine[] | null; affiliateId: string | null }
   | { kind: TransactionType.BONUS; action: BonusAction; points: number; description: string | null }
   | { kind: TransactionType.REDEMPTION; points: number; description: string | null }
-  | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null }
+  | { kind: TransactionType.REVERSAL; originalId: string; refundMinor: bigint | null;
+      /** A claimed reward returned: the voucher that ends (VOIDED by a caller, EXPIRED by the expiry job); the reward step posts it. */
+      voucher?: { id: string; to: 'VOIDED' | 'EXPIRED' } }
+  | { kind: TransactionType.REWARD; rewardId: string }
   | { kind: TransactionType.EXPIRY; asOf: Date }
   | { kind: TransactionType.DONATION; causeId: string; points: number }
 );
@@ -49,6 +52,11 @@ export interface PostingTerms {
   promotions: PromotionRow[];
   /** Referred members who have not yet made the first purchase that rewards their referrer. */
   referrers: Map<string, string>;
+  /**
+   * Referred members whose referral was rewarded, with their referrers: a refund of the rewarding
+   * purchase inside its return window cancels the referral, so the referrer is locked with it.
+   */
+  rewardedReferrers: Map<string, string>;
   /** Affiliate ids by the codes the requests carry. */
   affiliates: Map<string, string>;
 }
@@ -61,8 +69,15 @@ export interface ReversalOriginal {
   /** For a purchase: its commissions, the first one and any clawbacks. */
   commissions: import('../ledger/ledger.store').CommissionRow[];
   /**
-   * For a purchase or bonus: its own lot, the points of it the expiry job moved to breakage (net), and
-   * the issuance price per point it paid the operator (null: it paid none).
+   * For a purchase or bonus: its own lot, the points of it the expiry job moved to breakage (net), when
+   * it becomes available (null: at creation), and the issuance price per point it paid the operator
+   * (null: it paid none).
    */
-  ownLot?: { id: string; swept: number; issuanceRate: string | null };
+  ownLot?: { id: string; swept: number; availableAt: Date | null; issuanceRate: string | null };
+  /**
+   * For a purchase that rewarded the member's referral and whose points are still pending: the
+   * referrer (null when not locked) and the REFERRAL bonuses it earned that are not reversed yet,
+   * each with its own lot (docs/rules.md, Referrals: a full refund cancels them).
+   */
+  referral?: { referrerId: string | null; bonuses: { row: TransactionRow; ownLotId: string | undefined }[] };
 }

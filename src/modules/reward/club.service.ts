@@ -7,6 +7,7 @@ import { Dec, formatRate, toMoney } from '../../common/decimal';
 import { isUuid, uuidv7 } from '../../common/ids';
 import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
+import { recordEvents } from '../webhook/webhook.store';
 import { getCoalition } from '../coalition/coalition.service';
 import { checkRate } from '../earning/earn-rule';
 import { findMember } from '../member/member.service';
@@ -171,6 +172,12 @@ export async function grantClubMembership(ctx: RequestContext, input: GrantClubM
       VALUES ($1, $2, $3, 'PAID', $4, $5, $6, $7, $8, $9)`,
     [input.memberId, id, input.clubId, paid.value.toString(), label, input.idempotencyKey, requestHash, startsAt, expiresAt]);
     await audit(ctx, q, { action: 'club.membershipGranted', subjectType: 'MEMBER', subjectId: input.memberId, partnerId: club.partner_id, input });
+    // club.joined, in the same transaction: the operator, and the partners linked to the member (a partner club: its partner, when linked).
+    const links = await rows<{ partner_id: string }>(q, 'SELECT partner_id FROM member_partner_link WHERE member_id = $1', [input.memberId]);
+    const receivers = links.map((l) => l.partner_id).filter((p) => club.partner_id === null || p === club.partner_id);
+    const data = { memberId: input.memberId, clubId: input.clubId, expiresAt: expiresAt.toISOString(), source: MembershipSource.PAID };
+    await recordEvents(q, [{ memberId: input.memberId, type: 'club.joined', occurredAt: now, partnerIds: receivers, affiliateIds: [], data,
+      views: Object.fromEntries(receivers.map((p) => [`partner:${p}`, data])) }]);
     return ok<MembershipRow>({ club_id: input.clubId, expires_at: expiresAt, source: MembershipSource.PAID, paid_amount_minor: paid.value.toString() });
   }, (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT));
   if (!outcome.ok) return outcome;

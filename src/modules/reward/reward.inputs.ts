@@ -2,7 +2,7 @@ import { ArrayMaxSize, IsOptional, Length, MaxLength, Min, MinLength } from 'cla
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
 import { PageArgs } from '../../common/pagination';
-import { RewardKind } from './reward.types';
+import { RewardKind, VoucherState } from './reward.types';
 
 @InputType()
 export class CreateRewardInput {
@@ -187,4 +187,45 @@ export class GrantClubMembershipInput {
 
   @Field(() => DecimalScalar, { description: 'The money the member paid for this period (0 for a free grant)' })
   paidAmount: string;
+}
+
+@InputType()
+export class ClaimRewardInput {
+  @Field({ description: 'Unique per caller and member: the same key with the same input returns the first result' })
+  @Length(1, 200)
+  idempotencyKey: string;
+
+  @Field(() => ID)
+  @MaxLength(64)
+  rewardId: string;
+
+  @Field(() => ID, { nullable: true, description: 'A partner (at its till, a member linked to it) or the operator: the member; a member: omitted (itself)' })
+  @IsOptional()
+  @MaxLength(64)
+  memberId?: string | null;
+}
+
+@InputType()
+export class RedeemVoucherInput {
+  @Field({ description: 'As printed or read out: case, dashes and spaces do not matter' })
+  @MaxLength(64)
+  code: string;
+}
+
+@InputType()
+export class VoidVoucherInput {
+  @Field({ description: 'Unique per caller and member: the same key with the same input returns the first result' })
+  @Length(1, 200)
+  idempotencyKey: string;
+
+  @Field()
+  @MaxLength(64)
+  code: string;
+}
+
+@ArgsType()
+export class VouchersArgs extends PageArgs {
+  @Field(() => VoucherState, { nullable: true })
+  @IsOptional()
+  state?: VoucherState | null;
 }

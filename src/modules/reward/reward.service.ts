@@ -162,6 +162,17 @@ export async function findReward(ctx: RequestContext, id: string): Promise<Rewar
 }
 
 /**
+ * Rewards by id, whoever may see them otherwise: for ids reached through something the caller
+ * holds (its voucher, a voucher of its own reward). One query.
+ */
+export async function rewardsByIds(ctx: RequestContext, ids: string[]): Promise<Map<string, Reward>> {
+  const valid = [...new Set(ids.filter(isUuid))];
+  if (!valid.length) return new Map();
+  const found = await rows<RewardRow>(ctx.db, `SELECT ${REWARD_COLUMNS} FROM reward r WHERE r.id = ANY($1::uuid[])`, [valid]);
+  return new Map((await toRewards(ctx, found)).map((r) => [r.id, r]));
+}
+
+/**
  * The member's next reward (Member.nextReward): the cheapest active reward in its window the member
  * is eligible for but cannot yet afford, with the points still needed (reward.rules chooseNextReward).
  */

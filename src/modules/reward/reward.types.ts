@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { UserError } from '../../api/errors';
 import { DecimalScalar } from '../../api/scalars';
 import { ConnectionType } from '../../common/pagination';
-import { Money } from '../ledger/ledger.types';
+import { Money, Transaction } from '../ledger/ledger.types';
 import { Member } from '../member/member.types';
 import { PartnerRef } from '../partner/partner.types';
 
@@ -169,6 +169,78 @@ export class CreateClubPayload {
 export class GrantClubMembershipPayload {
   @Field(() => ClubMembership, { nullable: true })
   membership: ClubMembership | null;
+
+  @Field(() => Member, { nullable: true })
+  member: Member | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
+@ObjectType({ description: 'A voucher a claim issued: its reward’s partner redeems it once at its till' })
+export class Voucher {
+  @Field(() => ID)
+  id: string;
+
+  @Field({ description: 'Grouped for reading aloud (XXXX-XXXX-XXXX-X); matched without case, dashes or spaces' })
+  code: string;
+
+  @Field(() => VoucherState)
+  state: VoucherState;
+
+  @Field(() => Reward)
+  reward: Reward;
+
+  @Field({ description: 'The operator: the member id; the member: its member code; the reward’s partner: the member code masked to its last 3 digits' })
+  member: string;
+
+  @Field()
+  issuedAt: Date;
+
+  @Field()
+  expiresAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  redeemedAt: Date | null;
+}
+
+@ObjectType()
+export class VoucherConnection extends ConnectionType(Voucher, 'Voucher') {}
+
+@ObjectType()
+export class ClaimRewardPayload {
+  @Field(() => Voucher, { nullable: true, description: 'VOUCHER rewards' })
+  voucher: Voucher | null;
+
+  @Field(() => ClubMembership, { nullable: true, description: 'MEMBERSHIP rewards: the membership as it stands after the claim' })
+  membership: ClubMembership | null;
+
+  @Field(() => Transaction, { nullable: true })
+  transaction: Transaction | null;
+
+  @Field(() => Member, { nullable: true })
+  member: Member | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
+@ObjectType()
+export class RedeemVoucherPayload {
+  @Field(() => Voucher, { nullable: true })
+  voucher: Voucher | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
+@ObjectType()
+export class VoidVoucherPayload {
+  @Field(() => Voucher, { nullable: true })
+  voucher: Voucher | null;
+
+  @Field(() => Transaction, { nullable: true, description: 'The REVERSAL that gave the points back' })
+  transaction: Transaction | null;
 
   @Field(() => Member, { nullable: true })
   member: Member | null;

@@ -5,6 +5,7 @@ import { lockCampaigns } from '../../charity/donation.store';
 import { receiptNumber } from '../../charity/receipt';
 import type { DonationRow, TransactionRow } from '../../ledger/ledger.store';
 import { TransactionType } from '../../ledger/ledger.types';
+import { isPending } from '../../ledger/ledger.rules';
 import type { Applied, PostingStep, StepScope } from '../posting-step';
 import { SYSTEM_CALLER } from './referral.step';
 
@@ -35,7 +36,8 @@ export function donate(s: StepScope, memberId: string, tx: TransactionRow, cause
  * A member's automatic donation on a purchase: autoDonationPoints (the member's percent of the
  * points, rounded down, at most what the purchase's lot holds) to the member's cause, from that lot,
  * as a DONATION of the hub keyed `auto-donation:<purchase id>`. Skipped below minimumDonationPoints,
- * while the member is in debt, for an inactive cause, and on a quote. Needs: the cause. Never fails.
+ * while the member is in debt, for an inactive cause, on a quote, and when the purchase's points
+ * are pending (a return window: pending points are never spent, and a donation is final). Needs: the cause. Never fails.
  */
 export const autoDonationStep: PostingStep = {
   name: 'auto-donation',
@@ -46,7 +48,7 @@ export const autoDonationStep: PostingStep = {
   purchased(s, { member, row: purchase, lot, earned }) {
     const percent = member.row.auto_donation_percent;
     const causeId = member.row.auto_donation_cause_id;
-    if (!percent || !causeId || !lot || s.options.dryRun || !s.causes.get(causeId)?.active) return;
+    if (!percent || !causeId || !lot || s.options.dryRun || !s.causes.get(causeId)?.active || isPending(lot, s.now)) return;
     const points = autoDonationPoints(earned.points, percent, lot.remaining);
     // Below the smallest donation worth a minor unit, the automatic donation is skipped.
     const minimum = minimumDonationPoints(s.terms.coalition.donationValuePerPoint, s.terms.coalition.currencyExponent);

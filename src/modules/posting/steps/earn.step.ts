@@ -1,7 +1,7 @@
 import { ErrorCode, fail, ok, userError } from '../../../api/errors';
 import { MAX_INT32 } from '../../../common/decimal';
 import { uuidv7 } from '../../../common/ids';
-import { computeEarn, reachesMinSpend } from '../../earning/earn-rule';
+import { computeEarn, purchaseAvailableAt, reachesMinSpend } from '../../earning/earn-rule';
 import { utcDay } from '../../earning/earn-history.store';
 import { TransactionType } from '../../ledger/ledger.types';
 import type { Applied, Posted, PostingStep, StepScope } from '../posting-step';
@@ -12,8 +12,9 @@ type Purchase = PostingRequest & { kind: TransactionType.PURCHASE };
 /**
  * Earning (docs/rules.md, Earning): a purchase earns computeEarn's points under the partner's rule, the
  * member's tier and the promotions running at occurredAt, with visits, visit bonuses and the daily
- * cap counted over the history plus this batch. Credits one lot that expires after the partner's
- * pointsValidityDays. Needs: visit counts (first-purchase and every-Nth-visit rules), day points
+ * cap counted over the history plus this batch. Credits one lot, pending until the partner's
+ * pendingDays after the later of occurredAt and the posting (purchaseAvailableAt; none: available
+ * now), that expires the partner's pointsValidityDays after it becomes available. Needs: visit counts (first-purchase and every-Nth-visit rules), day points
  * (daily cap). Errors: NOT_FOUND (partner), INVALID_INPUT (more than MAX_INT32 points),
  * LIMIT_EXCEEDED (balance past MAX_INT32).
  */
@@ -53,13 +54,14 @@ function purchase(s: StepScope, r: Purchase): Posted {
   if (earned.points > MAX_INT32) return { outcome: fail(userError(ErrorCode.INVALID_INPUT, 'This purchase would earn more points than one transaction can hold', ['input', 'amount'])) };
   if (s.overflows(r.memberId, earned.points)) return { outcome: fail(userError(ErrorCode.LIMIT_EXCEEDED, `A member's balance may not exceed ${MAX_INT32} points`, ['input', 'points'])) };
   const tx = s.newTransaction(r, TransactionType.PURCHASE);
-  const lot = s.book(r.memberId).credit(tx.id, uuidv7(s.now.getTime()), { partnerId }, earned.points, s.expiry(partnerId), s.now);
+  const availableAt = purchaseAvailableAt(rule, r.occurredAt, s.now);
+  const lot = s.book(r.memberId).credit(tx.id, uuidv7(s.now.getTime()), { partnerId }, earned.points, s.expiry(partnerId, availableAt), s.now, availableAt);
   // Only visits count (docs/rules.md, Earning): a purchase below minSpend is not one.
   const visit = reachesMinSpend(rule, r.amount);
   if (visit) s.add(countKey, 1);
   if (earned.breakdown.some((b) => b.rule === 'VISIT_BONUS')) s.add(visitKey, 1);
   s.add(dayKey, earned.points);
   const row = s.record({ ...tx, points: earned.points, amount_minor: r.amountMinor.toString(), breakdown: earned.breakdown, occurred_at: r.occurredAt });
-  const applied: Applied = { transaction: row, earned };
+  const applied: Applied = { transaction: row, earned, availableAt: availableAt ?? s.now };
   return { outcome: ok(applied), purchased: { request: r, member, partner: terms, row, lot, earned, firstVisit: visit && visitsBefore === 0 } };
 }
