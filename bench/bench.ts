@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -261,6 +262,52 @@ async function settlementBench(pool: Pool, port: number, jwtSecret: string, allP
   return out.join('\n');
 }
 
+/**
+ * (f) recordPurchase with three webhook endpoints subscribed to `transaction.posted` (receivers on
+ * loopback in a child process, answering 200 at once), measured like (a) right after it, on the same
+ * server: f/a is what the outbox write and the in-server delivery worker cost a posting (target
+ * ≥ 0.9). Then the delivery lag, event committed → receiver got it, p50/p99 over every delivery of
+ * the phase, waiting (at most 120 s) for the backlog to drain (target p99 < 2 s). Prints the machine's
+ * load average around it: the numbers are only as good as the machine is quiet. Self-contained: it
+ * creates its endpoints before and deletes them after, so later phases deliver nothing.
+ */
+async function webhookPhase(pool: Pool, port: number, jwtSecret: string, purchase: (label: string) => Promise<PhaseResult>, a: PhaseResult): Promise<PhaseResult> {
+  const receivers = fork(resolve(__dirname, 'webhook-receivers.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const ask = <T>(message: string) => new Promise<T>((answer) => { receivers.once('message', (m) => answer(m as T)); receivers.send(message); });
+  try {
+    const { ports } = await new Promise<{ ports: number[] }>((ready) => receivers.once('message', (m) => ready(m as { ports: number[] })));
+    // (a)'s events are fanned out before the endpoints exist, so they are not delivered to them.
+    for (let i = 0; i < 600 && Number((await pool.query('SELECT count(*) AS n FROM event_pending')).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const admin = signToken(jwtSecret, { role: Role.ADMIN }, 3600);
+    const endpoints: string[] = [];
+    for (const p of ports) {
+      const data = await graphql(port, admin, 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } userErrors { message } } }',
+        { input: { url: `http://127.0.0.1:${p}/hooks`, eventTypes: ['transaction.posted'] } });
+      if (data.createWebhookEndpoint.userErrors.length) throw new Error(JSON.stringify(data.createWebhookEndpoint.userErrors));
+      endpoints.push(data.createWebhookEndpoint.endpoint.id);
+    }
+    const loadBefore = loadavg();
+    const f = await purchase('(f) recordPurchase, 3 webhook endpoints on transaction.posted');
+    const expected = f.events * ports.length;
+    const drainStarted = performance.now();
+    let count = 0;
+    while ((count = (await ask<{ count: number }>('count')).count) < expected && performance.now() - drainStarted < 120_000) await new Promise((r) => setTimeout(r, 200));
+    const drained = (performance.now() - drainStarted) / 1000;
+    const { lags } = await ask<{ lags: number[] }>('report');
+    const sorted = lags.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+    for (const id of endpoints) await graphql(port, admin, 'mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id });
+    const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+    console.log(`(f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]
+(f) lag  event committed → receiver got it:           p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms   [p99 < 2000]
+         ${count} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after the phase; load average before ${load(loadBefore)}, after ${load(loadavg())}`);
+    if (count < expected) f.errors += expected - count;
+    return f;
+  } finally {
+    receivers.disconnect();
+    receivers.kill('SIGTERM');
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
   const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
@@ -294,7 +341,7 @@ async function main(): Promise<void> {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server, to see where a phase's time goes.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     server = spawn(process.execPath, [...profile, resolve(__dirname, '../src/main.js')], {
-      env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', RATE_LIMIT_MAX_COST: '0', DB_POOL_SIZE: String(CONNECTIONS + 8) },
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', RATE_LIMIT_MAX_COST: '0', WEBHOOK_ALLOW_PRIVATE: 'true', DB_POOL_SIZE: String(CONNECTIONS + 8) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitForHealth(port, server);
@@ -322,6 +369,7 @@ async function main(): Promise<void> {
     });
     await purchaseVia((c) => c, 'warm-up (not counted): recordPurchase');
     const a = await purchaseVia((c) => c, '(a) recordPurchase, GraphQL over HTTP');
+    const f = await webhookPhase(pool, port, jwtSecret, (label) => purchaseVia((c) => c, label), a);
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
@@ -453,7 +501,7 @@ async function main(): Promise<void> {
 
     const settlement = await settlementBench(pool, port, jwtSecret, partners);
 
-    const errors = [a, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
       body: JSON.stringify({ query: '{ ledgerCheck { ok violations } }' }),

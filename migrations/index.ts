@@ -11,6 +11,7 @@ import { DonationValues1764430000000 } from './1764430000000-DonationValues';
 import { AuditLog1764440000000 } from './1764440000000-AuditLog';
 import { Webhooks1764450000000 } from './1764450000000-Webhooks';
 import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
+import { EventReminders1764480000000 } from './1764480000000-EventReminders';
 import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
 import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
 
@@ -29,6 +30,7 @@ export const migrations = [
   AuditLog1764440000000,
   Webhooks1764450000000,
   RewardsCatalog1764460000000,
+  EventReminders1764480000000,
   PendingPoints1764510000000,
   SettlementModels1764520000000,
 ];

@@ -17,6 +17,10 @@ export interface Config {
   logLevel: 'silent' | 'error' | 'info';
   /** How often this server runs the expiry job; 0: never (several servers may all run it). */
   expiryIntervalSeconds: number;
+  /** How often this server stores approvals of commissions whose hold ended (commission.approved); 0: never. */
+  commissionApprovalIntervalSeconds: number;
+  /** How often this server writes points.expiring reminders; 0: never (several servers may all run it). */
+  expiryReminderIntervalSeconds: number;
   /** How long after a period's end it may be closed: postings still in flight at the end must have committed. */
   settlementGraceSeconds: number;
   /** METRICS_PORT: /metrics on this port only; unset: on the API port. */
@@ -90,6 +94,8 @@ export function loadConfig(): Config {
     exposeErrors: nodeEnv === 'development',
     logLevel,
     expiryIntervalSeconds: intFromEnv('EXPIRY_INTERVAL_SECONDS', 3600, 0, 31 * 86400),
+    commissionApprovalIntervalSeconds: intFromEnv('COMMISSION_APPROVAL_INTERVAL_SECONDS', 60, 0, 86400),
+    expiryReminderIntervalSeconds: intFromEnv('EXPIRY_REMINDER_INTERVAL_SECONDS', 3600, 0, 86400),
     settlementGraceSeconds: intFromEnv('SETTLEMENT_GRACE_SECONDS', 60, 0, 86400),
     metricsPort: process.env.METRICS_PORT ? intFromEnv('METRICS_PORT', 0, 0, 65535) : undefined,
     webhookAllowPrivate: process.env.WEBHOOK_ALLOW_PRIVATE === 'true',

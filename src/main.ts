@@ -5,6 +5,11 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { startExpiryScheduler } from './modules/posting/expiry.service';
 import { startWebhookWorker } from './modules/webhook/webhook.worker';
+import { startRepeatingJob } from './common/repeating-job';
+import { clock } from './common/clock';
+import { countJobRun } from './api/metrics';
+import { approveDueCommissions } from './modules/affiliate/commission-approval.service';
+import { writeExpiryReminders } from './modules/posting/expiry-reminder.service';
 
 /** npm start: config → database (embedded or DATABASE_URL) → migrations → GraphQL on PORT. */
 async function main(): Promise<void> {
@@ -23,6 +28,10 @@ async function main(): Promise<void> {
   }
   const started = app;
   const stopExpiry = startExpiryScheduler(database.dataSource, config.expiryIntervalSeconds, log);
+  const stopApprovals = startRepeatingJob('commission-approval', config.commissionApprovalIntervalSeconds,
+    () => approveDueCommissions(database.dataSource, clock.now()), log, countJobRun);
+  const stopReminders = startRepeatingJob('expiry-reminder', config.expiryReminderIntervalSeconds,
+    () => writeExpiryReminders(database.dataSource, clock.now()), log, countJobRun);
   const stopWebhooks = startWebhookWorker(database.dataSource, config.webhookPollMs, { allowPrivate: config.webhookAllowPrivate, log });
   console.log([
     '',
@@ -40,6 +49,8 @@ async function main(): Promise<void> {
     log.info(`${signal}: stopping`);
     try {
       stopExpiry();
+      await stopApprovals();
+      await stopReminders();
       await stopWebhooks();
       await started.close();
       await database.close();

@@ -509,4 +509,4 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
 
   // (f) The ledger check is clean, settlement runs included.
   expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
-});
+}, 240_000); // a long walk: alone it takes ~25 s; next to another suite on two cores, far longer

@@ -66,6 +66,7 @@ export async function startTestHub(options: { poolSize?: number; log?: Logger; c
   const config: Config = {
     port: 0, databaseUrl, dataDir: '/nonexistent', jwtSecret: randomBytes(32).toString('hex'), nodeEnv: 'test',
     dbPoolSize: poolSize, exposeErrors: false, logLevel: 'silent', expiryIntervalSeconds: 0, settlementGraceSeconds: 0,
+    commissionApprovalIntervalSeconds: 0, expiryReminderIntervalSeconds: 0,
     webhookAllowPrivate: true, webhookPollMs: 0,
     // Cost buckets too big for any test to spend (the throttle is tested with a small one).
     introspection: true, rateLimitMaxCost: 1_000_000_000, rateLimitRestoreRate: 1_000_000_000,

@@ -25,7 +25,8 @@ export class AffiliateEntity {
 
 /**
  * A commission on a purchase, stored with the member. PENDING until `approves_at` (then APPROVED,
- * by time), PAID by the settlement run that paid it, REVERSED by a full refund before approval.
+ * by time: readers derive it; the approval job stores it with `commission.approved`), PAID by the
+ * settlement run that paid it, REVERSED by a full refund before approval.
  * A refund after approval adds a negative row (`clawback_of`).
  */
 @Entity('commission')
@@ -33,6 +34,7 @@ export class AffiliateEntity {
 @Index('IDX_commission_affiliate', ['affiliateId', 'id'])
 @Index('IDX_commission_partner', ['partnerId', 'id'])
 @Index('IDX_commission_unsettled', ['approvesAt'], { where: '"settlement_run_id" IS NULL' })
+@Index('IDX_commission_to_approve', ['approvesAt'], { where: `"status" = 'PENDING' AND "settlement_run_id" IS NULL` })
 export class CommissionEntity {
   @PrimaryColumn({ name: 'member_id', type: 'uuid' })
   memberId: string;

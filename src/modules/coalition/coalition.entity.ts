@@ -19,6 +19,7 @@ export interface ReferralSettings {
 @Entity('coalition')
 @Check('CHK_coalition_single_row', '"id" = 1')
 @Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
+@Check('CHK_coalition_expiry_reminder_days', '"expiry_reminder_days" BETWEEN 1 AND 365')
 @Check('CHK_coalition_settlement_model', `"settlement_model" IN ('BILATERAL', 'CLEARING')`)
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
@@ -46,6 +47,9 @@ export class CoalitionEntity {
   @Column({ name: 'max_backdate_days', type: 'integer', default: 30 })
   maxBackdateDays: number;
 
+  /** Days before its lots expire that a member is reminded (`points.expiring`; docs/rules.md, Events and webhooks). */
+  @Column({ name: 'expiry_reminder_days', type: 'integer', default: 30 })
+  expiryReminderDays: number;
   /** BILATERAL or CLEARING (docs/rules.md, Redemption and settlement): applies to events posted after a change. */
   @Column({ name: 'settlement_model', type: 'varchar', length: 10, default: SettlementModel.BILATERAL })
   settlementModel: SettlementModel;

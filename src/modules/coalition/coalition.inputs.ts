@@ -72,6 +72,10 @@ export class ConfigureCoalitionInput {
   @IsOptional()
   maxBackdateDays?: number | null;
 
+  @Field(() => Int, { nullable: true, description: 'How many days before points expire the member is reminded (points.expiring), 1 to 365; omitted: unchanged (initially 30)' })
+  @IsOptional()
+  expiryReminderDays?: number | null;
+
   @Field(() => SettlementModel, { nullable: true, description: 'BILATERAL or CLEARING; applies to events posted after the change; omitted: unchanged (initially BILATERAL)' })
   @IsOptional()
   @IsEnum(SettlementModel)

@@ -8,6 +8,8 @@ const MAX_BONUS = 1_000_000_000;
 
 /** Every problem with coalition settings; empty when they are valid. */
 export const MAX_BACKDATE_DAYS_LIMIT = 3650;
+/** The longest reminder lead (days) before points expire. */
+export const MAX_EXPIRY_REMINDER_DAYS = 365;
 
 export function validateCoalitionSettings(input: ConfigureCoalitionInput): UserError[] {
   const errors: (UserError | undefined)[] = [];
@@ -49,6 +51,10 @@ export function validateCoalitionSettings(input: ConfigureCoalitionInput): UserE
   const backdate = input.maxBackdateDays;
   if (backdate != null && (!Number.isInteger(backdate) || backdate < 1 || backdate > MAX_BACKDATE_DAYS_LIMIT)) {
     errors.push(userError(ErrorCode.INVALID_INPUT, `maxBackdateDays must be a whole number from 1 to ${MAX_BACKDATE_DAYS_LIMIT}`, [...path, 'maxBackdateDays']));
+  }
+  const reminder = input.expiryReminderDays;
+  if (reminder != null && (!Number.isInteger(reminder) || reminder < 1 || reminder > MAX_EXPIRY_REMINDER_DAYS)) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, `expiryReminderDays must be a whole number from 1 to ${MAX_EXPIRY_REMINDER_DAYS}`, [...path, 'expiryReminderDays']));
   }
   return errors.filter((e): e is UserError => e !== undefined);
 }

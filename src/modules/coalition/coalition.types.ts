@@ -66,6 +66,9 @@ export class Coalition {
   @Field(() => Int, { description: 'How many days in the past a purchase may have occurred' })
   maxBackdateDays: number;
 
+  @Field(() => Int, { description: 'How many days before points expire the member is reminded (points.expiring)' })
+  expiryReminderDays: number;
+
   @Field(() => SettlementModel, { description: 'Who pays whom for points: BILATERAL (issuer → redeemer) or CLEARING (partners buy points from the operator, which pays redemptions)' })
   settlementModel: SettlementModel;
 }

@@ -269,6 +269,48 @@ describe('computeEarn: tier multiplier', () => {
   });
 });
 
+const club = (name: string, earnMultiplier: string) => ({ id: `club-${name}`, name, earnMultiplier });
+
+describe('computeEarn: club multipliers (multiply the exact base, rounded down once, a line each)', () => {
+  it.each<EarnCase>([
+    ['a ×2 club doubles the base', {}, { amount: '10.00' }, { clubs: [club('VIP', '2')] }, 20, [['BASE', 10], ['CLUB_MULTIPLIER', 10]]],
+    ['tier × club: 3.33 × Silver 1.5 = 4.995, × 1.5 = 7.4925 → 7 (not floor(4) × 1.5 = 6)', {}, { amount: '3.33' },
+      { tier: SILVER, clubs: [club('Sneakers', '1.5')] }, 7, [['BASE', 4], ['CLUB_MULTIPLIER', 3]]],
+    ['19.99 × 1.25 × Silver 1.5 × club 1.2 = 44.9775 → 44', { pointsPerUnit: '1.25' }, { amount: '19.99' },
+      { tier: SILVER, clubs: [club('Runners', '1.2')] }, 44, [['BASE', 37], ['CLUB_MULTIPLIER', 7]]],
+    ['two clubs multiply, by name: 10 × 1.5 = 15 (+5), × 1.1 = 16.5 (+1)', {}, { amount: '10.00' },
+      { clubs: [club('Z-club', '1.1'), club('A-club', '1.5')] }, 16, [['BASE', 10], ['CLUB_MULTIPLIER', 5], ['CLUB_MULTIPLIER', 1]]],
+    ['rounded once: 0.99 earns 0 alone, × club 2 = 1.98 → 1', {}, { amount: '0.99' }, { clubs: [club('VIP', '2')] }, 1, [['BASE', 0], ['CLUB_MULTIPLIER', 1]]],
+    ['a ×1 club (early access only) adds no line', {}, { amount: '10.00' }, { clubs: [club('Early', '1')] }, 10, [['BASE', 10]]],
+    ['bonuses are not multiplied by a club', { firstPurchaseBonus: 50 }, { amount: '10.00' }, { clubs: [club('VIP', '2')] }, 70,
+      [['BASE', 10], ['CLUB_MULTIPLIER', 10], ['FIRST_PURCHASE_BONUS', 50]]],
+    ['below minSpend a club adds nothing', { minSpend: '20.00' }, { amount: '10.00' }, { clubs: [club('VIP', '2')] }, 0, [['MIN_SPEND', 0]]],
+    ['the transaction cap applies after the clubs', { maxPointsPerTransaction: 15 }, { amount: '10.00' }, { clubs: [club('VIP', '2')] }, 15,
+      [['BASE', 10], ['CLUB_MULTIPLIER', 10], ['MAX_PER_TRANSACTION', -5]]],
+    ['with lines and a promotion: 10 fuel × 2 × promo 3 = 60, × club 1.5 = 90', { categoryMultipliers: [{ category: 'fuel', multiplier: '2' }] },
+      { amount: '10.00', lines: [line('10.00', 'fuel')] }, { promotions: [promo({ multiplier: '3' })], clubs: [club('VIP', '1.5')] }, 90,
+      [['BASE', 60], ['CLUB_MULTIPLIER', 30]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+
+  it('names the club, its multiplier and the exact running product', () => {
+    expect(earnCase({}, { amount: '3.33' }, { tier: SILVER, clubs: [club('Sneakers', '1.5')] }).breakdown[1]!.detail)
+      .toBe('club Sneakers × 1.5: 4.995 × 1.5 = 7.4925, rounded down');
+  });
+});
+
+describe('computeEarn: club-only promotions', () => {
+  const members = promo({ name: 'Members double', multiplier: '2', clubs: ['club-VIP'] });
+  it.each<EarnCase>([
+    ['applies to a member of the club', {}, { amount: '10.00' }, { promotions: [members], clubs: [club('VIP', '1')] }, 20, [['BASE', 20]]],
+    ['not to a member of no club', {}, { amount: '10.00' }, { promotions: [members] }, 10, [['BASE', 10]]],
+    ['not to a member of another club', {}, { amount: '10.00' }, { promotions: [members], clubs: [club('Other', '1')] }, 10, [['BASE', 10]]],
+    ['one of its clubs is enough', {}, { amount: '10.00' }, { promotions: [promo({ bonusPoints: 7, clubs: ['club-A', 'club-VIP'] })], clubs: [club('VIP', '1')] }, 17,
+      [['BASE', 10], ['PROMOTION_BONUS', 7]]],
+    ['with tiers too, both must match', {}, { amount: '10.00' }, { promotions: [promo({ bonusPoints: 7, clubs: ['club-VIP'], tiers: ['Gold'] })], tier: SILVER, clubs: [club('VIP', '1')] }, 15,
+      [['BASE', 15]]],
+  ])('%s', (_why, overrides, purchase, context, points, steps) => checkCase(overrides, purchase, context, points, steps));
+});
+
 describe('computeEarn: first-purchase and punch-card bonuses', () => {
   it.each<EarnCase>([
     ['the first purchase at the partner gets the first-purchase bonus', { firstPurchaseBonus: 50 }, { amount: '10.00' }, { visitsBefore: 0 },

@@ -88,13 +88,28 @@ export interface PromotionForEarn {
   categories: string[];
   /** Empty: every tier (and members without one). */
   tiers: string[];
+  /** Ids of clubs; empty or absent: every member. Otherwise the member must be in one of them at the purchase time. */
+  clubs?: string[];
   minSpend: string | null;
+}
+
+/**
+ * A club membership that counts for this purchase: the member is in the club at the purchase's
+ * occurredAt, and the club is a coalition club or the purchasing partner's own (docs/rules.md, Clubs).
+ */
+export interface ClubForEarn {
+  id: string;
+  name: string;
+  /** Exact decimal, ≥ 1. */
+  earnMultiplier: string;
 }
 
 /** What the engine needs to know of the member and its history; all default to a first-time, tierless member. */
 export interface EarnContext {
   tier: { name: string; earnMultiplier: string } | null;
   promotions: PromotionForEarn[];
+  /** The member's clubs that count at this partner at the purchase time (their multipliers and club-only promotions); absent: none. */
+  clubs?: ClubForEarn[];
   /** Visits the member made at this partner before this one: purchases that reached minSpend and are not fully refunded. */
   visitsBefore: number;
   /** Punch-card bonuses among those visits (a fully refunded visit gave its bonus back with it). */
@@ -156,8 +171,9 @@ export function validateEarnRule(rule: EarnRule, currencyExponent: number, path:
   return errors.filter((e): e is UserError => e !== undefined);
 }
 
-function promotionApplies(promotion: PromotionForEarn, total: Dec, tier: string | null): boolean {
+function promotionApplies(promotion: PromotionForEarn, total: Dec, tier: string | null, clubIds: string[]): boolean {
   if (promotion.minSpend !== null && total.lt(promotion.minSpend)) return false;
+  if (promotion.clubs?.length && !promotion.clubs.some((c) => clubIds.includes(c))) return false;
   return promotion.tiers.length === 0 || (tier !== null && promotion.tiers.includes(tier));
 }
 
@@ -173,10 +189,35 @@ function categoryMultiplier(rule: EarnRule, category: string | null): string {
 }
 
 /**
+ * The club multipliers on the exact base `exact` (points, unrounded): one CLUB_MULTIPLIER line per
+ * club whose multiplier is not 1, each worth what it adds once the running product is rounded down,
+ * so the lines and BASE add up to floor(exact × every multiplier) — rounded down once. Returns the
+ * points the lines add.
+ */
+function clubLines(exact: Dec, clubs: ClubForEarn[], breakdown: BreakdownLine[]): number {
+  let before = exact;
+  let added = 0;
+  for (const club of clubs) {
+    const multiplier = new Dec(club.earnMultiplier);
+    if (multiplier.eq(1)) continue;
+    const after = before.times(multiplier);
+    const points = after.floor().minus(before.floor()).toNumber();
+    breakdown.push({ rule: 'CLUB_MULTIPLIER', points, detail: `club ${club.name} × ${multiplier.toFixed()}: ${before.toFixed()} × ${multiplier.toFixed()} = ${after.toFixed()}, rounded down` });
+    added += points;
+    before = after;
+  }
+  return added;
+}
+
+/**
  * Points a purchase earns (docs/rules.md, Earning), as one pure function:
  * 1. each line: amount × pointsPerUnit × category multiplier × the largest multiplier among the
- *    matching promotions × tier multiplier, exactly;
- * 2. base = floor(sum of lines) when the total reaches minSpend, else 0;
+ *    matching promotions (a club-only promotion matches members of one of its clubs) × tier
+ *    multiplier, exactly;
+ * 2. base = floor(sum of lines) when the total reaches minSpend, else 0; then each club's
+ *    multiplier (context.clubs, by name) multiplies the exact sum, as its own CLUB_MULTIPLIER line
+ *    worth floor(sum × the multipliers so far) − floor(sum × the ones before): the total is the
+ *    exact product rounded down once, and the lines add up to it;
  * 3. plus each matching promotion's bonus points (a line of an excluded category, multiplier 0,
  *    makes no promotion apply), and, when the purchase is a visit (it reaches minSpend), the
  *    first-purchase bonus (no visit before) and the punch-card bonus (the visits, this one
@@ -188,7 +229,8 @@ export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: 
   const breakdown: BreakdownLine[] = [];
   const tierName = context.tier?.name ?? null;
   const tierMultiplier = new Dec(context.tier?.earnMultiplier ?? 1);
-  const applicable = context.promotions.filter((p) => promotionApplies(p, purchase.amount, tierName));
+  const clubs = [...(context.clubs ?? [])].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const applicable = context.promotions.filter((p) => promotionApplies(p, purchase.amount, tierName, clubs.map((c) => c.id)));
   const lines = purchase.lines?.length ? purchase.lines : [{ category: null, amount: purchase.amount }];
   const plain = lines.length === 1 && lines[0]!.category === null && tierMultiplier.eq(1) && !applicable.some((p) => p.multiplier !== null);
 
@@ -199,6 +241,7 @@ export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: 
     const exact = purchase.amount.times(rule.pointsPerUnit);
     points = exact.floor().toNumber();
     breakdown.push({ rule: 'BASE', points, detail: `${purchase.amount.toFixed()} × ${rule.pointsPerUnit} points per unit = ${exact.toFixed()}, rounded down` });
+    points += clubLines(exact, clubs, breakdown);
   } else {
     let sum = new Dec(0);
     const parts: string[] = [];
@@ -215,6 +258,7 @@ export function computeEarn(rule: EarnRule, purchase: PurchaseForEarn, context: 
     }
     points = sum.floor().toNumber();
     breakdown.push({ rule: 'BASE', points, detail: `${parts.join('; ')}; total ${sum.toFixed()}, rounded down` });
+    points += clubLines(sum, clubs, breakdown);
   }
 
   for (const promotion of applicable) {

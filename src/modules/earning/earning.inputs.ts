@@ -41,7 +41,7 @@ export class CreatePromotionInput {
   @Field(() => DecimalScalar, { nullable: true })
   minSpend?: string | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Members of one of these clubs only (stored; matched when the posting pipeline applies clubs)' })
+  @Field(() => [ID], { nullable: true, description: 'Members of one of these clubs only, at the purchase time (coalition clubs or the partner’s own)' })
   @IsOptional()
   @ArrayMaxSize(20)
   @MaxLength(64, { each: true })

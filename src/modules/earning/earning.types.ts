@@ -36,7 +36,7 @@ export class Promotion {
   @Field(() => DecimalScalar, { nullable: true })
   minSpend: string | null;
 
-  @Field(() => [ID], { description: 'Club ids; empty: every member' })
+  @Field(() => [ID], { description: 'Club ids; empty: every member. Otherwise a member of one of them at the purchase time' })
   clubs: string[];
 }
 

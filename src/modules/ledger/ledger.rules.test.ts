@@ -176,6 +176,7 @@ describe('MemberBook', () => {
       expect(b.redeem('tx', 'fuel', 31)).toBe('INSUFFICIENT_POINTS');
       expect(b.donate('d', 'cause', 31, '0.01', 2)).toBe('INSUFFICIENT_POINTS');
       expect(b.donate('d', 'cause', 1, '0.01', 2, 'g1')).toBe('INSUFFICIENT_POINTS');
+      expect(b.consume('claim', ObligationKind.REWARD, { partnerId: null }, 31, '0.01')).toBe('INSUFFICIENT_POINTS');
       expect(changes).toEqual(emptyChanges());
       expect(b.redeem('tx', 'grocer', 30)).toBeUndefined();
       expect(changes.movements).toEqual([{ memberId: 'member', transactionId: 'tx', lotId: 'f1', points: -30 }]);

@@ -12,6 +12,10 @@ import { PostingRun, SYSTEM_CALLER } from './posting-run';
 import { PostingRequest } from './posting.types';
 import { QUALIFYING_POINTS_SQL } from '../earning/earn-history.store';
 import { nextTier } from '../earning/tier.rules';
+import { tierChangedEvent } from '../earning/tier.events';
+import { loadMemberLinks } from '../member/member-links.store';
+import { recordEvents } from '../webhook/webhook.store';
+import { clock } from '../../common/clock';
 
 /** The operator's run of the expiry job: `asOf` between 2000 and now. */
 export async function runExpiryAsOf(ctx: { db: DataSource; config: Pick<Config, 'logLevel'> }, asOf: Date): Promise<Outcome<ExpiryResult>> {
@@ -167,11 +171,15 @@ async function settleTierChunk(db: DataSource, tiers: Parameters<typeof nextTier
       [lockedIds.map((m) => m.id)]) : [];
     const changed = members.flatMap((m) => {
       const tier = nextTier(m.tier, Number(m.qualifying), tiers, true);
-      return tier === m.tier ? [] : [{ id: m.id, tier }];
+      return tier === m.tier ? [] : [{ id: m.id, from: m.tier, tier }];
     });
     if (changed.length) {
       await rows(q, `UPDATE member SET tier = v.tier FROM unnest($1::uuid[], $2::text[]) AS v(id, tier) WHERE member.id = v.id`,
         [changed.map((c) => c.id), changed.map((c) => c.tier)]);
+      // Downgrades are tier changes like any other: tier.changed to the operator and every linked partner, in this transaction.
+      const links = await loadMemberLinks(q, changed.map((c) => c.id));
+      const at = clock.now();
+      await recordEvents(q, changed.map((c) => tierChangedEvent(c.id, c.from, c.tier, (links.get(c.id) ?? []).map((l) => l.partnerId), at)));
     }
     return { ok: true as const, value: changed.length };
   });

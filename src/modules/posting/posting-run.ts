@@ -16,6 +16,7 @@ import { loadCommissions } from '../affiliate/commission.store';
 import { loadCauses } from '../charity/donation.store';
 import { Claims, emptyClaims, loadClaims } from '../reward/claim.store';
 import { postingEffectEvents, transactionPostedEvents } from './transaction.events';
+import { MemberLink, loadMemberLinks } from '../member/member-links.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
 import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
@@ -83,7 +84,10 @@ export class PostingRun implements StepScope {
     for (const step of this.steps) await step.finish?.(this, this.q);
     if (!this.options.dryRun) {
       await this.replayRacedKeys(requests, results);
-      await writePosting(this.q, this.posting(), this.now);
+      // tier.changed goes to every partner linked to the member: read the links only when a tier changed.
+      const tierChanged = [...this.members].filter(([, state]) => state.tier !== state.row.tier).map(([id]) => id);
+      const links = tierChanged.length ? await loadMemberLinks(this.q, tierChanged) : new Map<string, MemberLink[]>();
+      await writePosting(this.q, this.posting(links), this.now);
     }
     return results.map((result) => (result.ok ? ok({ ...result.value, member: this.memberOut(result.memberId) }) : result));
   }
@@ -193,7 +197,7 @@ export class PostingRun implements StepScope {
   private needs(requests: PostingRequest[], view: NeedView): Needs {
     const pairs = new Set<string>();
     const needs: Needs = {
-      history: { counts: [], days: [], qualifying: [], bonuses: [], asOf: this.now },
+      history: { counts: [], days: [], qualifying: [], bonuses: [], memberships: [], clubIds: new Set(), asOf: this.now },
       causes: new Set(),
       rewards: new Set(),
       vouchers: [],
@@ -395,12 +399,12 @@ export class PostingRun implements StepScope {
     }
   }
 
-  private posting(): Posting {
+  private posting(links: Map<string, MemberLink[]>): Posting {
     const posting: Posting = { transactions: this.written, changes: this.changes, lots: [], lotOwner: new Map(), debts: [], members: [],
       commissions: this.effects.commissions, changedCommissions: this.effects.changedCommissions, donations: this.effects.donations,
       campaigns: this.effects.campaigns.filter((c) => c.matched_points !== c.lockedAt).map((c) => ({ id: c.id, matchedPoints: c.matched_points })),
       events: [] };
-    const tierChanges: { memberId: string; from: string | null; to: string | null }[] = [];
+    const tierChanges: { memberId: string; from: string | null; to: string | null; partnerIds: string[] }[] = [];
     for (const book of this.books.values()) {
       for (const lot of book.lots.values()) {
         if (lot.isNew || lot.dirty) {
@@ -419,7 +423,7 @@ export class PostingRun implements StepScope {
         || state.successfulReferrals !== row.successful_referrals || state.referralRewardedAt !== row.referral_rewarded_at) {
         posting.members.push({ id, balance, debt, tier: state.tier, successfulReferrals: state.successfulReferrals, referralRewardedAt: state.referralRewardedAt });
       }
-      if (state.tier !== row.tier) tierChanges.push({ memberId: id, from: row.tier, to: state.tier });
+      if (state.tier !== row.tier) tierChanges.push({ memberId: id, from: row.tier, to: state.tier, partnerIds: (links.get(id) ?? []).map((l) => l.partnerId) });
     }
     const currency = { code: this.terms.coalition.currency, exponent: this.terms.coalition.currencyExponent };
     posting.events = [...transactionPostedEvents(this.written, currency), ...postingEffectEvents({ now: this.now, commissions: posting.commissions,

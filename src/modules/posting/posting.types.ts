@@ -45,11 +45,22 @@ export interface PartnerTerms {
   commission_plan: CommissionPlan | null;
 }
 
-/** What a posting reads before its transaction: settings, partner terms, promotions, pending referrals. */
+/** A club whose multiplier or promotions may count at the batch's partners: a coalition club (partnerId null) or one of theirs. */
+export interface ClubTerms {
+  id: string;
+  partnerId: string | null;
+  name: string;
+  /** Exact decimal, ≥ 1. */
+  earnMultiplier: string;
+}
+
+/** What a posting reads before its transaction: settings, partner terms, promotions, clubs, pending referrals. */
 export interface PostingTerms {
   coalition: Coalition;
   partners: Map<string, PartnerTerms>;
   promotions: PromotionRow[];
+  /** The coalition clubs and the batch's partners' clubs, by id (reference data, like promotions; memberships are read under the lock). */
+  clubs: Map<string, ClubTerms>;
   /** Referred members who have not yet made the first purchase that rewards their referrer. */
   referrers: Map<string, string>;
   /**

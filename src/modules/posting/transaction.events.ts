@@ -1,6 +1,7 @@
 import { formatMinorUnits } from '../../common/decimal';
 import { encodeTransactionId, uuidv7 } from '../../common/ids';
 import type { CommissionRow, DonationRow, OutboxRow, TransactionRow } from '../ledger/ledger.store';
+import { tierChangedEvent } from '../earning/tier.events';
 
 /**
  * `transaction.posted` for each transaction a posting writes (every type: purchase, redemption,
@@ -29,14 +30,16 @@ export function transactionPostedEvents(written: TransactionRow[], currency: { c
  * The other events a posting writes with its rows: `donation.made` (the operator only: a member's
  * donations are private to it and the operator), `commission.created` / `commission.reversed` (the
  * commission's partner, with the member's id, and its affiliate, with no member identifier at all),
- * and `tier.changed` (the operator, and the partner whose posting changed it).
+ * and `tier.changed` (the operator, and every partner linked to the member — the partner whose
+ * posting changed it among them — each with the same payload: the member's id and the two tiers).
  */
 export function postingEffectEvents(effects: {
   now: Date;
   commissions: CommissionRow[];
   changedCommissions: CommissionRow[];
   donations: DonationRow[];
-  tierChanges: { memberId: string; from: string | null; to: string | null }[];
+  /** `partnerIds`: the partners linked to the member. */
+  tierChanges: { memberId: string; from: string | null; to: string | null; partnerIds: string[] }[];
   actingPartnerId: string | null;
 }, currency: { code: string; exponent: number }): OutboxRow[] {
   const money = (minor: string) => ({ amount: formatMinorUnits(BigInt(minor), currency.exponent), currency: currency.code });
@@ -50,7 +53,8 @@ export function postingEffectEvents(effects: {
       value: money(d.value_minor), receiptNumber: d.receipt_number, automatic: d.automatic }, {}));
   }
   const commission = (c: CommissionRow, type: string) => {
-    const common = { commissionId: c.id, amount: money(c.amount_minor), status: c.status, approvesAt: c.approves_at.toISOString(), clawbackOf: c.clawback_of };
+    const common = { commissionId: c.id, amount: money(c.amount_minor), status: c.status, approvesAt: c.approves_at.toISOString(), clawbackOf: c.clawback_of,
+      settlementRunId: c.settlement_run_id };
     out.push(event(c.member_id, type, [c.partner_id], [c.affiliate_id], { ...common, memberId: c.member_id, partnerId: c.partner_id, affiliateId: c.affiliate_id }, {
       [`partner:${c.partner_id}`]: { ...common, memberId: c.member_id, affiliateId: c.affiliate_id },
       [`affiliate:${c.affiliate_id}`]: { ...common, partnerId: c.partner_id },
@@ -59,9 +63,8 @@ export function postingEffectEvents(effects: {
   for (const c of effects.commissions) commission(c, 'commission.created');
   for (const c of effects.changedCommissions) if (c.status === 'REVERSED') commission(c, 'commission.reversed');
   for (const t of effects.tierChanges) {
-    const data = { memberId: t.memberId, from: t.from, to: t.to };
-    const partner = effects.actingPartnerId;
-    out.push(event(t.memberId, 'tier.changed', partner ? [partner] : [], [], data, partner ? { [`partner:${partner}`]: data } : {}));
+    const e = tierChangedEvent(t.memberId, t.from, t.to, [...new Set([...t.partnerIds, ...(effects.actingPartnerId ? [effects.actingPartnerId] : [])])], effects.now);
+    out.push(event(t.memberId, e.type, e.partnerIds, [], e.data, e.views));
   }
   return out;
 }

@@ -19,7 +19,7 @@ export class PartnerStats {
   @Field(() => Int, { description: 'Members linked to the partner by the end of the period' })
   membersLinked: number;
 
-  @Field(() => Int, { description: 'Linked members with a purchase or redemption at the partner in the 90 days before the end' })
+  @Field(() => Int, { description: 'Linked members with a purchase, redemption or reward claim at the partner in the 90 days before the end' })
   activeMembers: number;
 
   @Field(() => BigIntScalar, { description: 'Points the partner issued (purchases and bonuses) in the period' })
@@ -28,7 +28,7 @@ export class PartnerStats {
   @Field(() => BigIntScalar, { description: 'Points taken back by refunds and bonus reversals in the period' })
   pointsReversed: bigint;
 
-  @Field(() => BigIntScalar, { description: 'Points redeemed at the partner in the period, net of returns' })
+  @Field(() => BigIntScalar, { description: 'Points redeemed at the partner and spent on its rewards in the period, net of returns (voided or expired vouchers)' })
   pointsRedeemed: bigint;
 
   @Field(() => BigIntScalar, { description: "The partner's points that expired in the period" })
@@ -54,6 +54,18 @@ export class PartnerStats {
 
   @Field(() => DecimalScalar, { description: 'retainedMembers / members active in the previous period, rounded half up to at most 4 decimals' })
   retention: string;
+
+  @Field(() => Int, { description: "Claims of the partner's rewards posted in the period (each REWARD transaction; returned ones included)" })
+  rewardClaims: number;
+
+  @Field(() => BigIntScalar, { description: "Points spent on the partner's rewards in the period, net of returns: the part of pointsRedeemed that is claims" })
+  pointsClaimed: bigint;
+
+  @Field(() => Int, { description: "Vouchers of the partner's rewards redeemed at its till in the period" })
+  vouchersRedeemed: number;
+
+  @Field(() => Int, { description: "Vouchers of the partner's rewards issued and not yet redeemed, voided or expired (now): goods it still owes at its till" })
+  outstandingVouchers: number;
 }
 
 @ObjectType({ description: 'Unexpired points an issuer still owes members, and their money value' })

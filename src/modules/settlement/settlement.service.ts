@@ -9,6 +9,8 @@ import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { audit } from '../audit/audit.service';
 import { settlementClosedEvent } from './settlement.events';
 import { recordEvents } from '../webhook/webhook.store';
+import { approveBeforePayment } from '../affiliate/commission-approval.service';
+import { commissionEvent } from '../affiliate/commission.events';
 import { getCoalition } from '../coalition/coalition.service';
 import { CloseSettlementPeriodInput } from './settlement.inputs';
 import { LineTotal, PartyKey, SettledLine, netPositions, partyKey, settleLines, settleTransfers, statementCsv } from './settlement.rules';
@@ -18,6 +20,19 @@ import {
 
 /** Serializes closes, so two operators closing at once cannot both pass the overlap check. */
 const CLOSE_LOCK = 'coalition-hub:settlement-close';
+
+/** A commission the run marked PAID, as the commission source returns it (json: timestamps as strings). */
+interface PaidCommission {
+  member_id: string;
+  id: string;
+  partner_id: string;
+  affiliate_id: string;
+  amount_minor: string;
+  status: string;
+  approves_at: string;
+  clawback_of: string | null;
+  settlement_run_id: string | null;
+}
 
 /**
  * Where settlement lines come from. Each source yields (kind, payer, payee, points, exact money in
@@ -38,9 +53,12 @@ const LINE_SOURCES: { sql: string; params: (run: { start: Date; end: Date; id: s
   {
     sql: `WITH paid AS (UPDATE commission SET settlement_run_id = $2, status = 'PAID'
         WHERE settlement_run_id IS NULL AND status <> 'REVERSED' AND approves_at < $1 AND created_at < $1
-        RETURNING partner_id, affiliate_id, amount_minor)
+        RETURNING member_id, id, partner_id, affiliate_id, amount_minor, status, approves_at, clawback_of, settlement_run_id)
       SELECT 'COMMISSION' AS kind, 'PARTNER' AS payer_type, partner_id AS payer_id, 'AFFILIATE' AS payee_type, affiliate_id AS payee_id,
-        '0' AS points, (sum(amount_minor)::numeric / $3)::text AS exact FROM paid GROUP BY partner_id, affiliate_id`,
+        '0' AS points, (sum(amount_minor)::numeric / $3)::text AS exact,
+        json_agg(json_build_object('member_id', member_id, 'id', id, 'partner_id', partner_id, 'affiliate_id', affiliate_id, 'amount_minor', amount_minor::text,
+          'status', status, 'approves_at', approves_at, 'clawback_of', clawback_of, 'settlement_run_id', settlement_run_id) ORDER BY member_id, id) AS paid
+      FROM paid GROUP BY partner_id, affiliate_id`,
     params: (run) => [run.end, run.id, 10 ** run.exponent],
   },
 ];
@@ -87,7 +105,11 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
       return fail(userError(ErrorCode.PERIOD_OVERLAPS, `The period overlaps the closed run ${overlap.id} [${overlap.period_start.toISOString()}, ${overlap.period_end.toISOString()})`, ['input']));
     }
     const runId = uuidv7();
-    const totals: { kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: string; exact: string }[] = [];
+    const currency = { code: coalition.currency, exponent: coalition.currencyExponent };
+    // Commissions this run pays whose approval the job has not stored yet are approved first (events in that order).
+    await approveBeforePayment(q, end, currency);
+    const totals: { kind: string; payer_type: string; payer_id: string | null; payee_type: string; payee_id: string | null; points: string; exact: string;
+      paid?: PaidCommission[] | null }[] = [];
     for (const source of LINE_SOURCES) {
       totals.push(...await rows<typeof totals[number]>(q, source.sql, source.params({ start, end, id: runId, exponent: coalition.currencyExponent })));
     }
@@ -113,7 +135,8 @@ export async function closeSettlementPeriod(ctx: RequestContext, input: CloseSet
     [run.id, seq(transfers), transfers.map((t) => t.from.type), transfers.map((t) => t.from.id), transfers.map((t) => t.to.type), transfers.map((t) => t.to.id),
       transfers.map((t) => t.amountMinor.toString())]);
     await audit(ctx, q, { action: 'settlement.closed', subjectType: 'SETTLEMENT_RUN', subjectId: run.id, input });
-    await recordEvents(q, [settlementClosedEvent(run, positions, transfers.length)]);
+    const paid = totals.flatMap((t) => t.paid ?? []).map((c) => commissionEvent('commission.paid', { ...c, approves_at: new Date(c.approves_at) }, currency, run.closed_at));
+    await recordEvents(q, [...paid, settlementClosedEvent(run, positions, transfers.length)]);
     return ok(toRun(run));
   }, (error) => isUniqueViolation(error, 'UQ_settlement_run_period'));
 }

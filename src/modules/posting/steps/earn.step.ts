@@ -1,21 +1,24 @@
 import { ErrorCode, fail, ok, userError } from '../../../api/errors';
 import { MAX_INT32 } from '../../../common/decimal';
 import { uuidv7 } from '../../../common/ids';
-import { computeEarn, purchaseAvailableAt, reachesMinSpend } from '../../earning/earn-rule';
+import { ClubForEarn, computeEarn, purchaseAvailableAt, reachesMinSpend } from '../../earning/earn-rule';
 import { utcDay } from '../../earning/earn-history.store';
 import { TransactionType } from '../../ledger/ledger.types';
 import type { Applied, Posted, PostingStep, StepScope } from '../posting-step';
-import type { PostingRequest } from '../posting.types';
+import type { ClubTerms, PostingRequest, PostingTerms } from '../posting.types';
 
 type Purchase = PostingRequest & { kind: TransactionType.PURCHASE };
 
 /**
  * Earning (docs/rules.md, Earning): a purchase earns computeEarn's points under the partner's rule, the
- * member's tier and the promotions running at occurredAt, with visits, visit bonuses and the daily
- * cap counted over the history plus this batch. Credits one lot, pending until the partner's
- * pendingDays after the later of occurredAt and the posting (purchaseAvailableAt; none: available
- * now), that expires the partner's pointsValidityDays after it becomes available. Needs: visit counts (first-purchase and every-Nth-visit rules), day points
- * (daily cap). Errors: NOT_FOUND (partner), INVALID_INPUT (more than MAX_INT32 points),
+ * member's tier, the clubs it is in at occurredAt (coalition clubs and the partner's own: their
+ * multipliers, club-only promotions) and the promotions running at occurredAt, with visits, visit
+ * bonuses and the daily cap counted over the history plus this batch. Credits one lot, pending until
+ * the partner's pendingDays after the later of occurredAt and the posting (purchaseAvailableAt;
+ * none: available now), that expires the partner's pointsValidityDays after it becomes available.
+ * Needs: visit counts (first-purchase and every-Nth-visit rules), day points (daily cap), the
+ * member's membership periods when a club counts at the partner (they ride the history statement,
+ * read after the lock). Errors: NOT_FOUND (partner), INVALID_INPUT (more than MAX_INT32 points),
  * LIMIT_EXCEEDED (balance past MAX_INT32).
  */
 export const earnStep: PostingStep = {
@@ -25,11 +28,33 @@ export const earnStep: PostingStep = {
     const rule = view.terms.partners.get(r.partnerId!)?.earn_rule;
     if (rule?.firstPurchaseBonus || rule?.everyNthVisit) needs.counts(r.memberId, r.partnerId!);
     if (rule?.maxPointsPerMemberPerDay) needs.history.days.push({ memberId: r.memberId, partnerId: r.partnerId!, day: utcDay(r.occurredAt) });
+    const clubs = clubsThatCount(view.terms, r);
+    if (clubs.length) {
+      needs.history.memberships.push({ memberId: r.memberId, since: r.occurredAt });
+      for (const c of clubs) needs.history.clubIds.add(c);
+    }
   },
   post(s, r) {
     return r.kind === TransactionType.PURCHASE ? purchase(s, r) : undefined;
   },
 };
+
+/** The partner's promotions running at the purchase's occurredAt. */
+function activePromotions(terms: PostingTerms, r: Purchase) {
+  return terms.promotions.filter((p) => p.partnerId === r.partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
+}
+
+/**
+ * The clubs whose membership could change this purchase's points: coalition clubs and the partner's
+ * own with a multiplier above 1, and the clubs its running promotions are restricted to. None (no
+ * clubs, or only ×1 clubs no promotion names): the memberships are not read at all.
+ */
+function clubsThatCount(terms: PostingTerms, r: Purchase): string[] {
+  const ids = new Set<string>();
+  for (const c of terms.clubs.values()) if ((c.partnerId === null || c.partnerId === r.partnerId) && c.earnMultiplier !== '1') ids.add(c.id);
+  for (const p of activePromotions(terms, r)) for (const c of p.clubs ?? []) ids.add(c);
+  return [...ids];
+}
 
 function purchase(s: StepScope, r: Purchase): Posted {
   const member = s.member(r.memberId)!;
@@ -41,12 +66,16 @@ function purchase(s: StepScope, r: Purchase): Posted {
   const day = utcDay(r.occurredAt);
   const dayKey = `day|${r.memberId}|${partnerId}|${day.toISOString()}`;
   const tier = s.terms.coalition.tiers.find((t) => t.name === member.tier) ?? null;
-  const promotions = s.terms.promotions.filter((p) => p.partnerId === partnerId && p.startsAt <= r.occurredAt && r.occurredAt < p.endsAt);
+  const promotions = activePromotions(s.terms, r);
+  const clubs = s.history.clubsAt(r.memberId, r.occurredAt).map((id) => s.terms.clubs.get(id))
+    .filter((c): c is ClubTerms => c !== undefined && (c.partnerId === null || c.partnerId === partnerId))
+    .map((c): ClubForEarn => ({ id: c.id, name: c.name, earnMultiplier: c.earnMultiplier }));
   const visitKey = `visit-bonus|${r.memberId}|${partnerId}`;
   const visitsBefore = s.history.visits(r.memberId, partnerId) + s.count(countKey);
   const earned = computeEarn(rule, { amount: r.amount, lines: r.lines ?? undefined }, {
     tier,
     promotions,
+    clubs,
     visitsBefore,
     visitBonusesBefore: s.history.visitBonuses(r.memberId, partnerId) + s.count(visitKey),
     pointsEarnedToday: s.history.dayPoints(r.memberId, partnerId, day) + s.count(dayKey),
