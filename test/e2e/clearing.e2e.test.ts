@@ -280,6 +280,43 @@ it('audits the model change and the new terms', async () => {
   expect(entries.some((e: any) => e.action === 'partner.termsUpdated' && e.subjectId === alpha.id && JSON.parse(e.input).issuancePricePerPoint === '0.012')).toBe(true);
 });
 
+it('a reward claim in CLEARING is paid by the operator to the reward\'s partner, whoever issued the points; its void reverses it; an operator reward owes nothing', async () => {
+  await configure('CLEARING');
+  const CLAIM = `mutation($input: ClaimRewardInput!) { claimReward(input: $input) { voucher { code } transaction { id points } member { balance } userErrors { code } } }`;
+  const VOID = `mutation($input: VoidVoucherInput!) { voidVoucher(input: $input) { transaction { id } member { balance } userErrors { code } } }`;
+  const createReward = async (token: string, input: Record<string, unknown>) => {
+    const res = await hub.gql(`mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id } userErrors { code } } }`,
+      { input: { name: unique('Reward '), ...input } }, token);
+    expect(res.data.createReward.userErrors).toEqual([]);
+    return res.data.createReward.reward.id as string;
+  };
+  const cinema = await createReward(gamma.token, { pointsPrice: 120, value: '1.80' }); // 0.015 a point, paid to gamma
+  const mug = await createReward(hub.admin, { pointsPrice: 30, value: '0.45' }); // an operator reward
+  const fay = await sharedMember();
+  expect((await purchase(hub, alpha, fay, '100.00')).transaction.points).toBe(100); // alpha buys 100 at 0.012
+  expect((await purchase(hub, gamma, fay, '50.00')).transaction.points).toBe(50); // gamma buys 50 at 0.015
+  const claim = async (rewardId: string) => (await hub.gql(CLAIM, { input: { idempotencyKey: unique('k'), rewardId } }, fay.token)).data.claimReward;
+  const ticket = await claim(cinema);
+  expect(ticket.userErrors).toEqual([]);
+  expect(ticket.member.balance).toBe(30);
+  // Operator → gamma for all 120 points (one obligation per lot consumed: 100 alpha, 20 gamma) — gamma's own points
+  // included, since the operator sold them to gamma.
+  const total = (rows: { points: number }[]) => rows.reduce((sum, o) => sum + o.points, 0);
+  const claimed = await obligationsOf(ticket.transaction.id);
+  expect(claimed.every((o) => o.kind === 'REWARD' && o.payer === 'OPERATOR' && o.payee === gamma.id && o.rate === '0.015')).toBe(true);
+  expect(total(claimed)).toBe(120);
+  const gift = await claim(mug);
+  expect(gift.userErrors).toEqual([]);
+  expect(await obligationsOf(gift.transaction.id)).toEqual([]);
+  // Voiding the ticket returns the points and the obligation, in the period it is posted.
+  const voided = (await hub.gql(VOID, { input: { idempotencyKey: unique('k'), code: ticket.voucher.code } }, fay.token)).data.voidVoucher;
+  expect(voided.userErrors).toEqual([]);
+  expect(voided.member.balance).toBe(120);
+  const returned = await obligationsOf(voided.transaction.id);
+  expect(returned.every((o) => o.kind === 'REWARD' && o.payer === 'OPERATOR' && o.payee === gamma.id && o.rate === '0.015')).toBe(true);
+  expect(total(returned)).toBe(-120);
+});
+
 it('leaves the ledger check clean', async () => {
   expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
 });
