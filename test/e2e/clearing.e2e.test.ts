@@ -317,6 +317,28 @@ it('a reward claim in CLEARING is paid by the operator to the reward\'s partner,
   expect(total(returned)).toBe(-120);
 });
 
+it('breakage in CLEARING: expired points are the operator\'s, valued at the issuance price they were bought at', async () => {
+  await configure('CLEARING');
+  const periodStart = new Date();
+  await pause();
+  const gus = await sharedMember();
+  const earned = await purchase(hub, gamma, gus, '80.00'); // gamma buys 80 at 0.015: 1.20
+  expect(earned.transaction.points).toBe(80);
+  await redeem(hub, beta, gus, 30); // operator → beta 30 × 0.008 = 0.24
+  // The 50 points left pass their expiry; the expiry job moves them to breakage.
+  const transactionId = decodeTransactionId(earned.transaction.id)!.transactionId;
+  await hub.db.query(`UPDATE lot SET expires_at = now() - interval '1 minute' WHERE member_id = $1 AND transaction_id = $2`, [gus.id, transactionId]);
+  const expired = await hub.gql('mutation { runExpiry(input: {}) { expiredPoints userErrors { code } } }', {}, hub.admin);
+  expect(expired.data.runExpiry).toMatchObject({ userErrors: [] });
+  expect(expired.data.runExpiry.expiredPoints).toBeGreaterThanOrEqual(50);
+  await pause();
+  const periodEnd = new Date();
+  const economics = (await hub.gql(ECONOMICS, { s: periodStart, e: periodEnd }, hub.admin)).data.operatorEconomics;
+  // Issuance 1.20, redemption 0.24, breakage 50 points bought at 0.015 = 0.75 (already in the issuance revenue: margin 0.96).
+  expect(economics).toMatchObject({ issuanceRevenue: { amount: '1.20' }, redemptionCost: { amount: '0.24' }, breakagePoints: 50,
+    breakageValue: { amount: '0.75' }, margin: { amount: '0.96' } });
+});
+
 it('leaves the ledger check clean', async () => {
   expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
 });
