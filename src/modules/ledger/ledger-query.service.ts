@@ -114,11 +114,16 @@ export const MAX_PENDING_LOTS = 500;
 /**
  * A member's lots still pending now (docs/rules.md, Lots), earliest availableAt first: what is left
  * of each (points) and when it becomes available (UTC). Read over IDX_lot_pending against the
- * reading instant; no issuer is shown, so a partner learns nothing of where else the member shops.
+ * reading instant. The operator and the member itself see every pending lot; a partner only the lots
+ * it issued (another partner's pending lot would tell of a purchase there), so for a partner the list
+ * may sum to less than pendingPoints, which stays the member's total as balance does.
  */
 export async function pendingLots(ctx: RequestContext, memberId: string): Promise<{ points: number; availableAt: Date }[]> {
+  const caller = ctx.caller;
+  const issuer = caller?.role === Role.PARTNER ? caller.partnerId : null;
   const found = await rows<{ points: number; available_at: Date }>(ctx.db,
     `SELECT remaining AS points, available_at FROM lot WHERE member_id = $1 AND remaining > 0 AND available_at IS NOT NULL AND available_at > now()
-     ORDER BY available_at, id LIMIT ${MAX_PENDING_LOTS}`, [memberId]);
+       AND ($2::uuid IS NULL OR (issuer_type = 'PARTNER' AND issuer_id = $2))
+     ORDER BY available_at, id LIMIT ${MAX_PENDING_LOTS}`, [memberId, issuer]);
   return found.map((r) => ({ points: r.points, availableAt: r.available_at }));
 }

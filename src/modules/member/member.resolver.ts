@@ -92,7 +92,7 @@ export class MemberResolver {
     return ownExternalRef(ctx, member);
   }
 
-  @FieldResolver(() => [PendingLot], { description: `Lots whose points are pending now, earliest availableAt first; they sum to pendingPoints (at most ${MAX_PENDING_LOTS} are listed)` })
+  @FieldResolver(() => [PendingLot], { description: `Lots whose points are pending now, earliest availableAt first (at most ${MAX_PENDING_LOTS} are listed); for the operator and the member they sum to pendingPoints, a partner sees only the lots it issued` })
   pendingLots(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<PendingLot[]> {
     return pendingLots(ctx, member.id);
   }

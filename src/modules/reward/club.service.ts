@@ -121,7 +121,9 @@ export async function activeClubIds(ctx: RequestContext, memberId: string, now: 
 
 /**
  * The member's active club memberships (Member.clubs), by club name: per club the period that ends
- * last, while it lies ahead. Visible wherever the member is (itself, its linked partners, the operator).
+ * last, while it lies ahead. The operator and the member itself see every club; a partner only the
+ * coalition clubs and its own (another partner's club, and what was paid for it, is that partner's
+ * business: docs/rules.md, Clubs).
  */
 export async function memberClubs(ctx: RequestContext, memberId: string): Promise<ClubMembership[]> {
   const found = await rows<MembershipRow>(ctx.db, `
@@ -129,7 +131,10 @@ export async function memberClubs(ctx: RequestContext, memberId: string): Promis
       FROM club_membership WHERE member_id = $1 ORDER BY club_id, expires_at DESC, id DESC) latest
     WHERE expires_at > $2`, [memberId, clock.now()]);
   const clubs = await loadClubs(ctx, found.map((r) => r.club_id));
-  const out = await Promise.all(found.filter((r) => clubs.has(r.club_id)).map((r) => toMembership(ctx, r, clubs.get(r.club_id)!)));
+  const caller = ctx.caller;
+  const partnerId = caller?.role === Role.PARTNER ? caller.partnerId : null;
+  const seen = (club: ClubRow) => partnerId === null || club.partner_id === null || club.partner_id === partnerId;
+  const out = await Promise.all(found.filter((r) => clubs.has(r.club_id) && seen(clubs.get(r.club_id)!)).map((r) => toMembership(ctx, r, clubs.get(r.club_id)!)));
   return out.sort((a, b) => a.club.name.localeCompare(b.club.name) || a.club.id.localeCompare(b.club.id));
 }
 

@@ -61,12 +61,12 @@ export class RewardResolver {
 
 @Resolver(() => Member)
 export class MemberRewardResolver {
-  @FieldResolver(() => [ClubMembership], { description: 'Active club memberships' })
+  @FieldResolver(() => [ClubMembership], { description: 'Active club memberships; a partner sees the coalition clubs and its own only' })
   clubs(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<ClubMembership[]> {
     return memberClubs(ctx, member.id);
   }
 
-  @FieldResolver(() => NextReward, { nullable: true, description: 'The cheapest reward the member is eligible for but cannot yet afford, with the points still needed' })
+  @FieldResolver(() => NextReward, { nullable: true, description: 'The cheapest reward the member is eligible for but cannot yet afford, with the points still needed; for a partner, among its own rewards only' })
   nextReward(@Ctx() ctx: RequestContext, @Root() member: Member): Promise<NextReward | null> {
     return nextReward(ctx, member);
   }

@@ -174,13 +174,17 @@ export async function rewardsByIds(ctx: RequestContext, ids: string[]): Promise<
 
 /**
  * The member's next reward (Member.nextReward): the cheapest active reward in its window the member
- * is eligible for but cannot yet afford, with the points still needed (reward.rules chooseNextReward).
+ * is eligible for but cannot yet afford, with the points still needed (reward.rules chooseNextReward),
+ * among the rewards the caller may see (visibleRewards: a partner its own only, so another partner's
+ * catalog and the club memberships it hinges on stay hidden).
  */
 export async function nextReward(ctx: RequestContext, member: Member): Promise<NextReward | null> {
   const now = clock.now();
+  const params: unknown[] = [now, member.balance];
   const candidates = await rows<RewardRow>(ctx.db, `SELECT ${REWARD_COLUMNS} FROM reward r
     WHERE r.active AND (r.starts_at IS NULL OR r.starts_at <= $1) AND (r.ends_at IS NULL OR r.ends_at > $1) AND r.points_price > $2
-    ORDER BY r.points_price, r.id LIMIT ${MAX_CATALOG}`, [now, member.balance]);
+      AND ${visibleRewards(ctx, params)}
+    ORDER BY r.points_price, r.id LIMIT ${MAX_CATALOG}`, params);
   const standingOf = await standings(ctx, member, candidates.map((r) => r.id));
   const next = chooseNextReward(candidates.map((r) => ({ ...terms(r), row: r })), (r) => standingOf(r.id), now);
   if (!next) return null;
