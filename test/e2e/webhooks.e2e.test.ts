@@ -314,7 +314,12 @@ it('server-side request forgery: without WEBHOOK_ALLOW_PRIVATE, http and loopbac
   hub.config.webhookAllowPrivate = false;
   try {
     for (const url of ['http://example.com/hooks', 'https://127.0.0.1/x', 'https://localhost/x', 'https://10.1.2.3/x', 'https://169.254.169.254/latest/meta-data',
-      'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://192.168.0.10/x', 'https://user:pw@example.com/x']) {
+      'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://192.168.0.10/x', 'https://user:pw@example.com/x',
+      // IANA special-purpose blocks that are not globally reachable: TEST-NET-1/2/3, benchmarking, reserved, limited broadcast,
+      // deprecated 6to4 relay; IPv6 discard-only, IPv4-translated (to 127.0.0.1), benchmarking, documentation (3fff::/20), SRv6.
+      'https://192.0.2.1/x', 'https://198.51.100.7/x', 'https://203.0.113.9/x', 'https://198.19.255.1/x', 'https://240.0.0.1/x',
+      'https://255.255.255.255/x', 'https://192.88.99.1/x', 'https://[100::1]/x', 'https://[::ffff:0:7f00:1]/x', 'https://[2001:2::1]/x',
+      'https://[3fff::1]/x', 'https://[5f00::1]/x']) {
       const res = await hub.gql(CREATE, { input: { url, eventTypes: ['*'] } }, hub.admin);
       expect({ url, errors: res.data.createWebhookEndpoint.userErrors.map((e: { code: string; field: string[] }) => [e.code, e.field.join('.')]) })
         .toEqual({ url, errors: [['INVALID_INPUT', 'input.url']] });

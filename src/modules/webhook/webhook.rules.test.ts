@@ -27,6 +27,9 @@ it.each([
   ['169.254.169.254', true], ['100.64.0.1', true], ['0.0.0.0', true], ['224.0.0.1', true], ['8.8.8.8', false], ['93.184.216.34', false],
   ['::1', true], ['::', true], ['fe80::1', true], ['fd00:ec2::254', true], ['fc00::1', true], ['::ffff:127.0.0.1', true], ['::ffff:8.8.8.8', false],
   ['2606:4700:4700::1111', false], ['not an address', true],
+  ['192.0.2.1', true], ['198.51.100.7', true], ['203.0.113.9', true], ['198.19.255.1', true], ['198.20.0.1', false], ['240.0.0.1', true],
+  ['255.255.255.255', true], ['192.88.99.1', true], ['100::1', true], ['::ffff:0:7f00:1', true], ['::ffff:0:808:808', true], ['::ffff:7f00:1', true],
+  ['::ffff:808:808', false], ['2001:2::1', true], ['3fff::1', true], ['5f00::1', true], ['2001:4860:4860::8888', false], ['2a00:1450:4001::1', false],
   ['::127.0.0.1', true], ['2002:7f00:1::', true], ['fec0::1', true], ['64:ff9b:1::a9fe:a9fe', true], ['64:ff9b::a9fe:a9fe', true], ['2001:0:4136:e378::1', true],
 ])('address %s is forbidden: %s', (address, forbidden) => {
   expect(isForbiddenAddress(address)).toBe(forbidden);

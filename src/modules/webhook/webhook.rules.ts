@@ -78,15 +78,34 @@ export function signatureMatches(secret: string, id: string, timestampSeconds: n
   });
 }
 
-/** Loopback, private, link-local (cloud metadata 169.254.169.254 among them), shared, multicast and unspecified ranges. */
+/**
+ * The IANA special-purpose address registries' blocks that are not globally reachable (RFC 6890 and
+ * successors; https://www.iana.org/assignments/iana-ipv4-special-registry and iana-ipv6-special-registry),
+ * plus multicast and deprecated relay/identifier blocks: a webhook target is a public unicast host.
+ * IPv4: this network 0/8, private 10/8, 172.16/12, 192.168/16, shared (CGN) 100.64/10, loopback 127/8,
+ * link-local 169.254/16 (cloud metadata 169.254.169.254 among them), IETF protocol assignments
+ * 192.0.0/24, documentation TEST-NET-1/2/3 192.0.2/24, 198.51.100/24, 203.0.113/24, deprecated 6to4
+ * relay anycast 192.88.99/24, benchmarking 198.18/15, multicast 224/4, reserved 240/4 (limited
+ * broadcast 255.255.255.255 among them).
+ */
+const FORBIDDEN_V4: readonly (readonly [string, number])[] = [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8],
+  ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
+  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]];
+/**
+ * IPv6: unspecified, loopback and IPv4-compatible (::/96, e.g. [::127.0.0.1]), IPv4-translated
+ * (::ffff:0:0:0/96, RFC 2765: reaches the embedded IPv4), NAT64 (well-known 64:ff9b::/96 and
+ * local-use 64:ff9b:1::/48, RFC 8215), discard-only 100::/64 and dummy 100:0:0:1::/64, IETF
+ * protocol assignments 2001::/23 (Teredo 2001::/32, benchmarking 2001:2::/48, ORCHID among them),
+ * documentation 2001:db8::/32 and 3fff::/20, 6to4 2002::/16 (embeds an IPv4 address), SRv6 SIDs
+ * 5f00::/16, unique-local fc00::/7, link-local fe80::/10, site-local fec0::/10 (deprecated),
+ * multicast ff00::/8. IPv4-mapped addresses (::ffff:a.b.c.d) are judged as their IPv4.
+ */
+const FORBIDDEN_V6: readonly (readonly [string, number])[] = [['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48],
+  ['100::', 64], ['100:0:0:1::', 64], ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['3fff::', 20], ['5f00::', 16],
+  ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]];
 const FORBIDDEN = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv4');
-// IPv6: unspecified, loopback and IPv4-compatible (::/96, e.g. [::127.0.0.1]), unique-local, link-local,
-// site-local (deprecated), multicast, NAT64 (well-known and local-use, RFC 8215: they reach IPv4 inside),
-// 6to4 (2002::/16 embeds an IPv4 address), Teredo (2001::/32), documentation.
-for (const [net, prefix] of [['::', 96], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48],
-  ['2002::', 16], ['2001::', 32], ['2001:db8::', 32]] as const) FORBIDDEN.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of FORBIDDEN_V4) FORBIDDEN.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of FORBIDDEN_V6) FORBIDDEN.addSubnet(net, prefix, 'ipv6');
 
 /** True for an address a webhook must never reach in production (IPv4-mapped IPv6 judged as its IPv4). */
 export function isForbiddenAddress(address: string): boolean {

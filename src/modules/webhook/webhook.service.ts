@@ -68,7 +68,7 @@ export async function addressProblem(host: string): Promise<string | null> {
     return `url's host ${host} does not resolve`;
   }
   const bad = addresses.find(isForbiddenAddress);
-  return bad ? `url's host resolves to ${bad}, a loopback, private, link-local or metadata address` : null;
+  return bad ? `url's host resolves to ${bad}, a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address` : null;
 }
 
 function eventTypesProblem(types: string[]): string | null {

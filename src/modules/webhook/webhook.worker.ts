@@ -100,7 +100,7 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
       if (error) return callback(error, '', 0);
       const list = addresses as unknown as LookupAddress[];
       const bad = allowPrivate ? undefined : list.find((a) => isForbiddenAddress(a.address));
-      if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a loopback, private, link-local or metadata address`), { code: 'EADDRNOTALLOWED' }), '', 0);
+      if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`), { code: 'EADDRNOTALLOWED' }), '', 0);
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
     });
@@ -115,7 +115,7 @@ async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<At
   const url = new URL(d.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // A literal address never goes through the lookup: check it here.
-  if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return done(null, `not sent: ${host} is a loopback, private, link-local or metadata address`, null);
+  if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return done(null, `not sent: ${host} is a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`, null);
   const timestamp = Math.floor(now.getTime() / 1000);
   const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.previous_secret] : [])];
   const body = Buffer.from(d.body, 'utf8');
