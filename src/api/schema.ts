@@ -2,7 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth';
-import { refuseNulCharacters } from './text-guard';
+import { guardFreeText } from './text-guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { CoalitionResolver } from '../modules/coalition/coalition.resolver';
 import { SettlementResolver } from '../modules/settlement/settlement.resolver';
@@ -30,7 +30,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       CharityResolver, MemberDonationResolver, AuditResolver, WebhookResolver, RewardResolver, MemberRewardResolver, VoucherResolver, MemberVoucherResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
-    globalMiddlewares: [refuseNulCharacters],
+    globalMiddlewares: [guardFreeText],
     // Explicit: validation is off by default in type-graphql 2.0.
     validate: { forbidUnknownValues: false, skipMissingProperties: false, stopAtFirstError: false, validationError: { target: false, value: false } },
   });

@@ -1,29 +1,120 @@
+import { GraphQLOutputType, getNamedType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
 import { MiddlewareFn } from 'type-graphql';
-import { badRequest } from './errors';
+import { ErrorCode, UserError, badRequest, userError } from './errors';
 
-/** The bidirectional overrides and isolates that make text read other than it is stored ("Trojan Source"). */
-const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 /**
- * Free-text fields shown to others (names and descriptions on statements, receipts, public causes).
- * Identifiers and codes have their own, stricter checks that answer with userErrors.
+ * Free-text fields shown to others (names and descriptions on statements, receipts, catalogs,
+ * public causes, webhook endpoint lists), at any depth of the arguments (`input.name`,
+ * `input.tiers.0.name`, `input.description`). Identifiers and codes have their own, stricter checks.
  */
-const DISPLAYED_TEXT = new Set(['name', 'description']);
+const FREE_TEXT = new Set(['name', 'description']);
+/** Multi-line fields: tab, line feed and carriage return stay allowed in them (descriptions only). */
+const MULTI_LINE = new Set(['description']);
 
-function hasNul(value: unknown, key = ''): boolean {
-  if (typeof value === 'string') return value.includes('\u0000') || (DISPLAYED_TEXT.has(key) && BIDI_CONTROL.test(value));
-  if (Array.isArray(value)) return value.some((v) => hasNul(v, key));
-  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.entries(value).some(([k, v]) => hasNul(v, k));
+/**
+ * What free text may not hold: C0 controls (U+0000–U+001F), DEL (U+007F) and C1 controls
+ * (U+0080–U+009F) — \p{Cc} — so no bell, backspace or ANSI escape (ESC [ 31m) reaches a terminal,
+ * CSV file or log; every format character (\p{Cf}: zero-width space/joiner/non-joiner U+200B–U+200D,
+ * LRM/RLM, the bidirectional embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069 of
+ * "Trojan Source", word joiner and invisible operators U+2060–U+2064, BOM U+FEFF, soft hyphen U+00AD,
+ * Arabic letter mark U+061C, tag characters …), and the Hangul fillers that render as blanks
+ * (U+115F, U+1160, U+3164, U+FFA0). A name then reads as it is stored.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u115F\u1160\u3164\uFFA0]/u;
+const ALLOWED_IN_MULTI_LINE = new Set(['\t', '\n', '\r']);
+
+/** A free-text argument that holds a refused character: where (argument path) and which. */
+export interface TextProblem {
+  field: string[];
+  message: string;
+}
+
+function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * The first refused character of one free-text value (docs/rules.md, Requests and limits, Free
+ * text), or null. `multiLine` allows tab, line feed and carriage return. Message names the field
+ * (its last path segment), the code point and its position (1-based, in code points).
+ */
+export function freeTextProblem(value: string, field: string[], multiLine: boolean): TextProblem | null {
+  let position = 0;
+  for (const ch of value) {
+    position += 1;
+    if (INVISIBLE.test(ch) && !(multiLine && ALLOWED_IN_MULTI_LINE.has(ch))) {
+      const allowed = multiLine ? ' (tab, line feed and carriage return are allowed)' : '';
+      return { field, message: `${field[field.length - 1]} may not contain control characters or invisible formatting characters${allowed}: ${codePoint(ch)} at position ${position}` };
+    }
+  }
+  return null;
+}
+
+function findTextProblem(value: unknown, path: string[]): TextProblem | null {
+  const key = path[path.length - 1] ?? '';
+  if (typeof value === 'string') return FREE_TEXT.has(key) ? freeTextProblem(value, path, MULTI_LINE.has(key)) : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      // A list of strings keeps its field's name (tags); a list of objects numbers its items.
+      const found = findTextProblem(value[i], typeof value[i] === 'string' ? path : [...path, String(i)]);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findTextProblem(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.values(value).some(hasNul);
   return false;
 }
 
 /**
- * PostgreSQL text cannot hold a NUL character, and bidirectional override and isolate controls
- * (U+202A–U+202E, U+2066–U+2069) let a name read differently from what it is (in statements, CSV
- * files, receipts): refuse both in any argument of a root field with a clear error. Nested fields
- * are skipped, so the check costs one walk of the arguments a request.
+ * The payload a mutation answers with when its input is refused before it runs: `userErrors` and
+ * every other field empty (null; a non-null list [], Boolean false, number 0). Null when the
+ * mutation's payload has no userErrors or a non-null field that cannot be left empty.
  */
-export const refuseNulCharacters: MiddlewareFn = ({ args, info }, next) => {
+function refusedPayload(type: GraphQLOutputType, errors: UserError[]): Record<string, unknown> | null {
+  const named = getNamedType(type);
+  if (!isObjectType(named) || !named.getFields().userErrors) return null;
+  const payload: Record<string, unknown> = { userErrors: errors };
+  for (const field of Object.values(named.getFields())) {
+    if (field.name === 'userErrors' || !isNonNullType(field.type)) continue;
+    const inner = field.type.ofType;
+    if (isListType(inner)) payload[field.name] = [];
+    else if (isScalarType(inner) && inner.name === 'Boolean') payload[field.name] = false;
+    else if (isScalarType(inner) && ['Int', 'Float', 'BigInt'].includes(inner.name)) payload[field.name] = 0;
+    else return null;
+  }
+  return payload;
+}
+
+/**
+ * One guard for all free text entering the hub, on every root field (nested fields are skipped,
+ * so it costs one walk of the arguments a request):
+ * - a `name` or `description` anywhere in the arguments holding a control or invisible formatting
+ *   character (see INVISIBLE; tab/LF/CR allowed in descriptions): a mutation answers INVALID_INPUT in
+ *   its userErrors, naming the field (e.g. ["input", "name"]), and runs not at all (nothing written);
+ *   a query is a BAD_USER_INPUT error;
+ * - PostgreSQL text cannot hold NUL: NUL in any other argument is a BAD_USER_INPUT error.
+ */
+export const guardFreeText: MiddlewareFn = async ({ args, info }, next) => {
   const root = info.parentType.name;
-  if ((root === 'Query' || root === 'Mutation') && hasNul(args)) throw badRequest('Text may not contain the NUL character (\\u0000) and names and descriptions may not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069)');
+  if (root !== 'Query' && root !== 'Mutation') return next();
+  const problem = findTextProblem(args, []);
+  if (problem) {
+    const payload = root === 'Mutation' ? refusedPayload(info.returnType, [userError(ErrorCode.INVALID_INPUT, problem.message, problem.field)]) : null;
+    if (payload) return payload;
+    throw badRequest(`${problem.field.join('.')}: ${problem.message}`);
+  }
+  if (hasNul(args)) throw badRequest('Text may not contain the NUL character (\\u0000)');
   return next();
 };

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsOptional, Length, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
 import { PageArgs } from '../../common/pagination';
@@ -11,8 +11,7 @@ export class CreateRewardInput {
   @MaxLength(64)
   partnerId?: string | null;
 
-  @Field()
-  @MinLength(1)
+  @Field({ description: 'Not blank (INVALID_INPUT); at most 200 characters' })
   @MaxLength(200)
   name: string;
 
@@ -153,8 +152,7 @@ export class CreateClubInput {
   @MaxLength(64)
   partnerId?: string | null;
 
-  @Field()
-  @MinLength(1)
+  @Field({ description: 'Not blank (INVALID_INPUT); at most 200 characters' })
   @MaxLength(200)
   name: string;
 
@@ -166,8 +164,7 @@ export class CreateClubInput {
   @Field(() => DecimalScalar)
   earnMultiplier: string;
 
-  @Field(() => Int)
-  @Min(1)
+  @Field(() => Int, { description: '1 to 36,500 (INVALID_INPUT otherwise)' })
   membershipDays: number;
 }
 
