@@ -1,5 +1,6 @@
 import { GraphQLOutputType, getNamedType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
 import { MiddlewareFn } from 'type-graphql';
+import { refusedTextCharacter } from '../common/text';
 import { ErrorCode, UserError, badRequest, userError } from './errors';
 
 /**
@@ -11,43 +12,23 @@ const FREE_TEXT = new Set(['name', 'description']);
 /** Multi-line fields: tab, line feed and carriage return stay allowed in them (descriptions only). */
 const MULTI_LINE = new Set(['description']);
 
-/**
- * What free text may not hold: C0 controls (U+0000–U+001F), DEL (U+007F) and C1 controls
- * (U+0080–U+009F) — \p{Cc} — so no bell, backspace or ANSI escape (ESC [ 31m) reaches a terminal,
- * CSV file or log; every format character (\p{Cf}: zero-width space/joiner/non-joiner U+200B–U+200D,
- * LRM/RLM, the bidirectional embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069 of
- * "Trojan Source", word joiner and invisible operators U+2060–U+2064, BOM U+FEFF, soft hyphen U+00AD,
- * Arabic letter mark U+061C, tag characters …), and the Hangul fillers that render as blanks
- * (U+115F, U+1160, U+3164, U+FFA0). A name then reads as it is stored.
- */
-const INVISIBLE = /[\p{Cc}\p{Cf}\u115F\u1160\u3164\uFFA0]/u;
-const ALLOWED_IN_MULTI_LINE = new Set(['\t', '\n', '\r']);
-
 /** A free-text argument that holds a refused character: where (argument path) and which. */
 export interface TextProblem {
   field: string[];
   message: string;
 }
 
-function codePoint(ch: string): string {
-  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
 /**
  * The first refused character of one free-text value (docs/rules.md, Requests and limits, Free
- * text), or null. `multiLine` allows tab, line feed and carriage return. Message names the field
- * (its last path segment), the code point and its position (1-based, in code points).
+ * text; which characters: common/text refusedTextCharacter), or null. `multiLine` allows tab, line
+ * feed and carriage return. The message names the field (its last path segment), the code point
+ * and its position (1-based, in code points).
  */
 export function freeTextProblem(value: string, field: string[], multiLine: boolean): TextProblem | null {
-  let position = 0;
-  for (const ch of value) {
-    position += 1;
-    if (INVISIBLE.test(ch) && !(multiLine && ALLOWED_IN_MULTI_LINE.has(ch))) {
-      const allowed = multiLine ? ' (tab, line feed and carriage return are allowed)' : '';
-      return { field, message: `${field[field.length - 1]} may not contain control characters or invisible formatting characters${allowed}: ${codePoint(ch)} at position ${position}` };
-    }
-  }
-  return null;
+  const found = refusedTextCharacter(value, multiLine);
+  if (!found) return null;
+  const allowed = multiLine ? ' (tab, line feed and carriage return are allowed)' : '';
+  return { field, message: `${field[field.length - 1]} may not contain control characters or invisible formatting characters${allowed}: ${found.codePoint} at position ${found.position}` };
 }
 
 function findTextProblem(value: unknown, path: string[]): TextProblem | null {

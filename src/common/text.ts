@@ -17,3 +17,28 @@ export function invisibleCharacter(text: string): string | undefined {
   const found = INVISIBLE.exec(text);
   return found ? `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
+
+/**
+ * What free text (names and descriptions, docs/rules.md, Requests and limits, Free text) may not
+ * hold: every control character (C0 U+0000–U+001F, DEL U+007F, C1 U+0080–U+009F), every Unicode
+ * format character (the zero-width and bidirectional characters above among them), the combining
+ * grapheme joiner U+034F, Hangul fillers and Khmer inherent vowels, which render as nothing.
+ * Unlike identifiers, variation selectors stay allowed (emoji presentation, as in ❤️).
+ */
+const FREE_TEXT_REFUSED = /[\p{Cc}\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u3164\uFFA0]/u;
+const MULTI_LINE_ALLOWED = new Set(['\t', '\n', '\r']);
+
+/**
+ * The first character free text may not hold, as its code point ("U+0007") and 1-based position in
+ * code points, or undefined. `multiLine` (descriptions) allows tab, line feed and carriage return.
+ */
+export function refusedTextCharacter(text: string, multiLine: boolean): { codePoint: string; position: number } | undefined {
+  let position = 0;
+  for (const ch of text) {
+    position += 1;
+    if (FREE_TEXT_REFUSED.test(ch) && !(multiLine && MULTI_LINE_ALLOWED.has(ch))) {
+      return { codePoint: `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, position };
+    }
+  }
+  return undefined;
+}
