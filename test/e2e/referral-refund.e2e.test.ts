@@ -146,3 +146,19 @@ describe('a partial refund of the qualifying purchase while the bonuses are pend
     expect(await referrals(ann)).toBe(1);
   });
 });
+
+describe('concurrency', () => {
+  it('two partial refunds at once, each keeping the net at the minimum alone (15.00 − 5.00 − 5.00): the second cancels the bonuses, once', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1', pendingDays: 14 });
+    const { ann, bob } = await referredPair(shop);
+    const first = await purchase(hub, shop, bob, '15.00');
+    const results = await Promise.all([reverse(hub, shop.token, first.transaction.id, '5.00'), reverse(hub, shop.token, first.transaction.id, '5.00')]);
+    expect(results.map((r) => r.userErrors)).toEqual([[], []]);
+    expect(results.map((r) => r.transaction.points).sort()).toEqual([-5, -5]);
+    expect(await seen(bob)).toEqual({ balance: 0, debt: 0, pendingPoints: 5, pendingLots: [{ points: 5 }] });
+    expect(await seen(ann)).toEqual({ balance: 0, debt: 0, pendingPoints: 0, pendingLots: [] });
+    expect(await referrals(ann)).toBe(0);
+    expect(await referralTransactions(bob)).toEqual([{ type: 'REFERRAL', points: 100 }, { type: 'REVERSAL', points: -100 }]);
+    expect(await referralTransactions(ann)).toEqual([{ type: 'REFERRAL', points: 200 }, { type: 'REVERSAL', points: -200 }]);
+  });
+});
