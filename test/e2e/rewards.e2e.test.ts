@@ -91,6 +91,8 @@ describe('catalog: create, update, scoping between partners', () => {
     expect(renamed.data.updateReward).toMatchObject({ reward: { value: { amount: '10.00' }, pointsPrice: 1000 }, userErrors: [] });
     const byOperator = await hub.gql(UPDATE, { input: { rewardId: fair.reward.id, value: '12.00' } }, hub.admin);
     expect(byOperator.data.updateReward).toMatchObject({ reward: { value: { amount: '12.00' } }, userErrors: [] });
+    const huge = await createReward(shop.token, { name: 'Huge', pointsPrice: 100, cashPrice: '2000000000' }); // named for what is wrong: the size
+    expect(huge.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'cashPrice'], message: 'cashPrice must be at most 1000000000' }]);
     const operatorCreated = await createReward(hub.admin, { partnerId: shop.id, name: 'Hamper', pointsPrice: 100, value: '5.00' });
     expect(operatorCreated.userErrors).toEqual([]);
   });
