@@ -404,7 +404,7 @@ async function main(): Promise<void> {
         return 1;
       }));
     };
-    await purchaseVia((c) => c, 'warm-up', 'warm-up (not counted): recordPurchase');
+    const warmUp = await purchaseVia((c) => c, 'warm-up', 'warm-up (not counted): recordPurchase');
     const a = await purchaseVia((c) => c, 'a', '(a) recordPurchase, GraphQL over HTTP');
     const f = await webhookPhase(pool, port, jwtSecret, (label) => purchaseVia((c) => c, 'f', label), a);
     const tpcb = await tpcbPhase(pool);
@@ -544,7 +544,7 @@ async function main(): Promise<void> {
 
     const settlement = ONLY ? 'settlement close: skipped (BENCH_ONLY)' : await settlementBench(pool, port, jwtSecret, partners);
 
-    const errors = [a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [warmUp, a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
       body: JSON.stringify({ query: '{ ledgerCheck { ok violations } }' }),
