@@ -108,14 +108,16 @@ function phaseKeys(nonce: string): (phaseId: string) => string {
 }
 
 /**
- * After a writing phase: the transactions whose idempotency key starts with `keys-` must be exactly
- * the events the phase counted — fewer means some calls replayed earlier keys (or were lost). A
- * mismatch is printed and counted as one error of the phase (the run then exits 1).
+ * After a writing phase: the transactions posted since `since` (taken before the phase started)
+ * whose idempotency key starts with `keys-` must be exactly the events the phase counted — fewer
+ * means some calls replayed keys written before (an idempotent replay writes nothing and is cheap)
+ * or were lost. A mismatch is printed and counted as one error of the phase (the `errors:` line).
  */
-async function checkKeys(pool: Pool, keys: string, result: PhaseResult): Promise<PhaseResult> {
-  const written = Number((await pool.query(`SELECT count(*) AS n FROM ledger_transaction WHERE idempotency_key LIKE $1`, [`${keys}-%`])).rows[0].n);
+async function checkKeys(pool: Pool, keys: string, since: Date, result: PhaseResult): Promise<PhaseResult> {
+  const written = Number((await pool.query(`SELECT count(*) AS n FROM ledger_transaction WHERE idempotency_key LIKE $1 AND posted_at >= $2`,
+    [`${keys}-%`, since])).rows[0].n);
   if (written === result.events) return result;
-  console.error(`${result.name}: ${result.events} events counted but ${written} transactions written with its keys (${keys}-…)`);
+  console.error(`${result.name}: ${result.events} events counted but ${written} transactions written during the phase with its keys (${keys}-…)`);
   return { ...result, errors: result.errors + 1 };
 }
 
@@ -397,7 +399,8 @@ async function main(): Promise<void> {
     /** Purchases for PHASE_MS under the phase id `id` (its keys' prefix), then checked: every event a row of its own. */
     const purchaseVia = async (partnerFor: (c: number) => number, id: string, label: string) => {
       const keys = keysOf(id);
-      return checkKeys(pool, keys, await phase(label, async (c, i) => {
+      const since = new Date();
+      return checkKeys(pool, keys, since, await phase(label, async (c, i) => {
         const data = await graphql(port, tokens[partnerFor(c)]!, PURCHASE,
           { input: { idempotencyKey: `${keys}-${c}-${i}`, memberId: memberOf(c, i), amount: '12.34' } });
         if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
@@ -412,7 +415,7 @@ async function main(): Promise<void> {
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
     // through pg: read the terms, lock the member with its earlier keys, write, commit.
     const rawKeys = keysOf('b');
-    const b = await checkKeys(pool, rawKeys, await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
+    const b = await checkKeys(pool, rawKeys, new Date(), await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
       const client = await pool.connect();
       try {
         const raw = { databaseConnection: client } as unknown as QueryRunner;
@@ -447,7 +450,7 @@ async function main(): Promise<void> {
 
     const PURCHASES = 'mutation($inputs: [RecordPurchaseInput!]!) { recordPurchases(inputs: $inputs) { transaction { id } userErrors { code } } }';
     const batchKeys = keysOf('c');
-    const c = await checkKeys(pool, batchKeys, await phase(`(c) recordPurchases, batches of ${BATCH_SIZE}`, async (conn, i) => {
+    const c = await checkKeys(pool, batchKeys, new Date(), await phase(`(c) recordPurchases, batches of ${BATCH_SIZE}`, async (conn, i) => {
       const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${batchKeys}-${conn}-${i}-${k}`, memberId: memberOf(conn, k), amount: '7.50' }));
       const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
       const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
@@ -458,7 +461,7 @@ async function main(): Promise<void> {
     // (c-raw) The same batches as the service's own statements straight through pg: lock the 500
     // members with their earlier keys, one write, commit — the floor for (c).
     const rawBatchKeys = keysOf('c-raw');
-    const cRaw = await checkKeys(pool, rawBatchKeys, await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
+    const cRaw = await checkKeys(pool, rawBatchKeys, new Date(), await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
       const client = await pool.connect();
       try {
         const raw = { databaseConnection: client } as unknown as QueryRunner;
@@ -503,7 +506,7 @@ async function main(): Promise<void> {
     // (c2) The same batches where connections share members: 4 connections over the same 256.
     const shared = members.slice(0, SHARED_MEMBERS);
     const sharedKeys = keysOf('c2');
-    const c2 = await checkKeys(pool, sharedKeys, await phase(`(c2) recordPurchases, ${SHARED_CONNECTIONS} conns over ${SHARED_MEMBERS} shared members`, async (conn, i) => {
+    const c2 = await checkKeys(pool, sharedKeys, new Date(), await phase(`(c2) recordPurchases, ${SHARED_CONNECTIONS} conns over ${SHARED_MEMBERS} shared members`, async (conn, i) => {
       const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${sharedKeys}-${conn}-${i}-${k}`, memberId: shared[(k + conn * 64) % SHARED_MEMBERS]!, amount: '7.50' }));
       const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
       const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
