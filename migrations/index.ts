@@ -13,6 +13,7 @@ import { Webhooks1764450000000 } from './1764450000000-Webhooks';
 import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
 import { EventReminders1764480000000 } from './1764480000000-EventReminders';
 import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
+import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   RewardsCatalog1764460000000,
   EventReminders1764480000000,
   PendingPoints1764510000000,
+  SettlementModels1764520000000,
 ];

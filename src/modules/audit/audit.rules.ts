@@ -5,9 +5,10 @@
 
 /** Every action the audit log records, with what it means. Add new ones here (and in docs). */
 export const AUDIT_ACTIONS = {
-  'coalition.configured': 'The coalition settings were replaced (name, currency, donation value, tiers, referral bonuses)',
+  'coalition.configured': 'The coalition settings were replaced (name, currency, donation value, tiers, referral bonuses, settlement model)',
   'partner.created': 'A partner was created with its earn rule, redemption value and commission plan',
   'partner.earnRuleUpdated': "A partner's earn rule was replaced",
+  'partner.termsUpdated': "A partner's redemption value or issuance price was changed",
   'partner.commissionPlanUpdated': "A partner's affiliate commission plan was replaced or removed",
   'promotion.created': 'A promotion was created for a partner',
   'bonusLimits.set': "A partner's action-bonus limits were replaced",

@@ -1,4 +1,5 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { SettlementModel } from '../ledger/settlement-model.rules';
 
 export interface Tier {
   name: string;
@@ -19,6 +20,7 @@ export interface ReferralSettings {
 @Check('CHK_coalition_single_row', '"id" = 1')
 @Check('CHK_coalition_max_backdate_days', '"max_backdate_days" BETWEEN 1 AND 3650')
 @Check('CHK_coalition_expiry_reminder_days', '"expiry_reminder_days" BETWEEN 1 AND 365')
+@Check('CHK_coalition_settlement_model', `"settlement_model" IN ('BILATERAL', 'CLEARING')`)
 export class CoalitionEntity {
   @PrimaryColumn({ type: 'smallint', default: 1 })
   id: number;
@@ -48,6 +50,9 @@ export class CoalitionEntity {
   /** Days before its lots expire that a member is reminded (`points.expiring`; docs/rules.md, Events and webhooks). */
   @Column({ name: 'expiry_reminder_days', type: 'integer', default: 30 })
   expiryReminderDays: number;
+  /** BILATERAL or CLEARING (docs/rules.md, Redemption and settlement): applies to events posted after a change. */
+  @Column({ name: 'settlement_model', type: 'varchar', length: 10, default: SettlementModel.BILATERAL })
+  settlementModel: SettlementModel;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;

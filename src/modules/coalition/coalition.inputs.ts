@@ -1,6 +1,7 @@
-import { ArrayMaxSize, IsOptional, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsEnum, IsOptional, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { Field, InputType, Int } from 'type-graphql';
 import { DecimalScalar } from '../../api/scalars';
+import { SettlementModel } from '../ledger/settlement-model.rules';
 
 @InputType()
 export class TierInput {
@@ -74,4 +75,9 @@ export class ConfigureCoalitionInput {
   @Field(() => Int, { nullable: true, description: 'How many days before points expire the member is reminded (points.expiring), 1 to 365; omitted: unchanged (initially 30)' })
   @IsOptional()
   expiryReminderDays?: number | null;
+
+  @Field(() => SettlementModel, { nullable: true, description: 'BILATERAL or CLEARING; applies to events posted after the change; omitted: unchanged (initially BILATERAL)' })
+  @IsOptional()
+  @IsEnum(SettlementModel)
+  settlementModel?: SettlementModel | null;
 }

@@ -44,6 +44,7 @@ export async function configureCoalition(ctx: RequestContext, input: ConfigureCo
       // Omitted: unchanged, so re-sending older settings does not reset it.
       ...(input.maxBackdateDays != null ? { maxBackdateDays: input.maxBackdateDays } : {}),
       ...(input.expiryReminderDays != null ? { expiryReminderDays: input.expiryReminderDays } : {}),
+      ...(input.settlementModel != null ? { settlementModel: input.settlementModel } : {}),
       updatedAt: new Date(),
     });
     await audit(ctx, q, { action: 'coalition.configured', subjectType: 'COALITION', subjectId: null, input });

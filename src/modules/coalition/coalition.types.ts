@@ -1,5 +1,11 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { SettlementModel } from '../ledger/settlement-model.rules';
 import { DecimalScalar } from '../../api/scalars';
+
+registerEnumType(SettlementModel, {
+  name: 'SettlementModel',
+  description: 'BILATERAL: the issuer of consumed points pays where they are spent. CLEARING: the operator sells points to issuers and pays where they are spent',
+});
 
 @ObjectType('Tier')
 export class TierType {
@@ -62,4 +68,7 @@ export class Coalition {
 
   @Field(() => Int, { description: 'How many days before points expire the member is reminded (points.expiring)' })
   expiryReminderDays: number;
+
+  @Field(() => SettlementModel, { description: 'Who pays whom for points: BILATERAL (issuer → redeemer) or CLEARING (partners buy points from the operator, which pays redemptions)' })
+  settlementModel: SettlementModel;
 }

@@ -162,6 +162,7 @@ export class MemberDebtEntity {
 
 @Entity('obligation')
 @Index('IDX_obligation_posted', ['postedAt'])
+@Index('IDX_obligation_kind_posted', ['kind', 'postedAt'])
 export class ObligationEntity {
   @PrimaryColumn({ name: 'member_id', type: 'uuid' })
   memberId: string;

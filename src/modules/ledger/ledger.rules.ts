@@ -5,6 +5,7 @@
  */
 
 import { donationValueMinor, splitDonationValue } from './value.rules';
+import { Owed, SettlementModel, SettlementPolicy, SettlementTerms, settlementPolicy } from './settlement-model.rules';
 
 export enum AccountType {
   MEMBER = 'MEMBER',
@@ -20,6 +21,8 @@ export enum ObligationKind {
   MATCH = 'MATCH',
   COMMISSION = 'COMMISSION',
   DEBT_RECOVERY = 'DEBT_RECOVERY',
+  /** CLEARING: a partner buys the points it issues from the operator (negative: a refund returns the price). */
+  ISSUANCE = 'ISSUANCE',
   /** A reward claimed: a consumed lot's issuer owes the reward's partner (or the operator) its value per point. */
   REWARD = 'REWARD',
 }
@@ -163,6 +166,9 @@ export type RateOf = (partnerId: string) => string;
 export class MemberBook {
   readonly lots = new Map<string, LotState>();
   readonly debts: DebtState[];
+  private readonly terms: SettlementTerms;
+  /** Who owes whom for each movement: the settlement model's answers (settlement-model.rules.ts). */
+  private readonly policy: SettlementPolicy;
 
   constructor(
     readonly memberId: string,
@@ -171,7 +177,7 @@ export class MemberBook {
     lots: LotState[],
     debts: DebtState[],
     private readonly changes: Changes,
-    private readonly rateOf: RateOf,
+    rateOf: RateOf,
     /** The posting's time: lots expired at it are never consumed. */
     readonly now: Date,
     /**
@@ -181,8 +187,12 @@ export class MemberBook {
     private readonly expiredNotLoaded = 0,
     /** Likewise, points of this member's lots still pending at `now` that are not in `lots`. */
     private readonly pendingNotLoaded = 0,
+    /** The coalition's settlement model and partners' issuance prices in force (default BILATERAL). */
+    settlement: { model: SettlementModel; issuancePrice: (partnerId: string) => string } = { model: SettlementModel.BILATERAL, issuancePrice: () => '0' },
   ) {
     for (const lot of lots) this.lots.set(lot.id, lot);
+    this.terms = { model: settlement.model, redemptionValue: rateOf, issuancePrice: settlement.issuancePrice };
+    this.policy = settlementPolicy(settlement.model);
     this.debts = [...debts].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
 
@@ -216,23 +226,18 @@ export class MemberBook {
     }
   }
 
-  /**
-   * Records that `payer` owes `payee` for points consumed in the payee's favour, at the payee
-   * partner's redemption value. The operator has no redemption value of its own: a partner owing
-   * the operator (its lot paid an operator-owed debt) owes at that partner's own value, as if its
-   * points had been redeemed at itself. Nobody owes itself anything.
-   */
-  private oblige(transactionId: string, kind: ObligationKind, payer: Issuer, payee: Issuer, points: number): void {
-    if (payer.partnerId === payee.partnerId || points === 0) return;
-    const from = issuerAccount(payer);
-    const to = issuerAccount(payee);
+  /** Records what the settlement model says a movement of `points` owes (nothing when it owes nothing). */
+  private owe(transactionId: string, owed: Owed | undefined, points: number): void {
+    if (!owed || points === 0) return;
+    const from = issuerAccount(owed.payer);
+    const to = issuerAccount(owed.payee);
     this.changes.obligations.push({
-      memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id, payeeType: to.type, payeeId: to.id, points,
-      rate: this.rateOf((payee.partnerId ?? payer.partnerId)!),
+      memberId: this.memberId, transactionId, kind: owed.kind as ObligationKind, payerType: from.type, payerId: from.id, payeeType: to.type, payeeId: to.id,
+      points, rate: owed.rate,
     });
   }
 
-  /** Open debts are paid from `lot` first, oldest debt first; each payment is owed issuer → creditor. */
+  /** Open debts are paid from `lot` first, oldest debt first; each payment owes what the model says (BILATERAL: issuer → creditor). */
   private payDebtFrom(transactionId: string, lot: LotState): void {
     // An expired lot (a returned reward restored into it) pays nothing: its points are gone.
     if (isExpired(lot, this.now)) return;
@@ -244,13 +249,14 @@ export class MemberBook {
       debt.remaining -= pay;
       debt.dirty = true;
       this.debt -= pay;
-      this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, lot.issuer, { partnerId: debt.creditorPartnerId }, pay);
+      this.owe(transactionId, this.policy.debtRepaid(this.terms, lot.issuer, { partnerId: debt.creditorPartnerId }), pay);
     }
   }
 
   /**
    * A credit (purchase, bonus): a new lot from `issuer`, which pays any debt first — also when it is
    * pending until `availableAt` (null: available now), since the member owes those points either way.
+   * In CLEARING a partner's lot owes the operator its issuance price (ISSUANCE, points × issuancePricePerPoint).
    */
   credit(transactionId: string, lotId: string, issuer: Issuer, points: number, expiresAt: Date, now: Date, availableAt: Date | null = null): LotState | undefined {
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, points, issuerAccount(issuer)));
@@ -258,13 +264,14 @@ export class MemberBook {
     if (points === 0) return undefined;
     const lot: LotState = { id: lotId, transactionId, issuer, points, remaining: points, expiresAt, createdAt: now, availableAt, isNew: true, dirty: true };
     this.lots.set(lot.id, lot);
+    this.owe(transactionId, this.policy.issued(this.terms, issuer), points);
     this.payDebtFrom(transactionId, lot);
     return lot;
   }
 
-  /** A redemption at `partnerId`: lots in consumption order; another issuer's lot is owed to the partner at its redemption value. */
+  /** A redemption at `partnerId`: consume(REDEMPTION) at the partner's redemption value. */
   redeem(transactionId: string, partnerId: string, points: number): 'MEMBER_IN_DEBT' | 'INSUFFICIENT_POINTS' | undefined {
-    return this.consume(transactionId, ObligationKind.REDEMPTION, { partnerId }, points, this.rateOf(partnerId));
+    return this.consume(transactionId, ObligationKind.REDEMPTION, { partnerId }, points, this.terms.redemptionValue(partnerId));
   }
 
   /**
@@ -285,10 +292,7 @@ export class MemberBook {
     const to = issuerAccount(beneficiary);
     for (const take of takes) {
       this.move(transactionId, take.lot, -take.points);
-      if (take.lot.issuer.partnerId === beneficiary.partnerId) continue;
-      const from = issuerAccount(take.lot.issuer);
-      this.changes.obligations.push({ memberId: this.memberId, transactionId, kind, payerType: from.type, payerId: from.id, payeeType: to.type, payeeId: to.id,
-        points: take.points, rate });
+      this.owe(transactionId, this.policy.consumed(this.terms, kind, take.lot.issuer, beneficiary, rate), take.points);
     }
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, to));
     this.balance -= points;
@@ -303,11 +307,14 @@ export class MemberBook {
    * moved to breakage, given back from breakage by an EXPIRY transaction `swept.transactionId` of
    * +points: they count as taken back and cost nobody anything); then from other lots not expired,
    * available ones first, then pending ones (owed either way, as a new lot pays debt), as debt
-   * recovery in the issuer's favour; whatever is still missing becomes debt owed to the
-   * issuer. Returns the points given back from breakage (0: `swept.transactionId` posts nothing).
+   * recovery in the issuer's favour (CLEARING: owing nothing); whatever is still missing becomes
+   * debt owed to the issuer (CLEARING: to the operator). With `issuanceRate` (the money per point the
+   * original transaction paid the operator for its points), every point taken back, wherever it comes
+   * from, returns that price to the issuer: a negative ISSUANCE obligation, in either model.
+   * Returns the points given back from breakage (0: `swept.transactionId` posts nothing).
    */
   takeBack(transactionId: string, issuer: Issuer, ownLotId: string | undefined, points: number, debtId: string, now: Date,
-    swept?: { transactionId: string; points: number }): number {
+    swept?: { transactionId: string; points: number }, issuanceRate?: string): number {
     let left = points;
     let unswept = 0;
     const own = ownLotId ? this.lots.get(ownLotId) : undefined;
@@ -330,11 +337,15 @@ export class MemberBook {
     const missing = fromPending.missing;
     for (const take of [...fromAvailable.takes, ...fromPending.takes]) {
       this.move(transactionId, take.lot, -take.points);
-      this.oblige(transactionId, ObligationKind.DEBT_RECOVERY, take.lot.issuer, issuer, take.points);
+      this.owe(transactionId, this.policy.takenBack(this.terms, take.lot.issuer, issuer), take.points);
     }
     if (missing > 0) {
-      this.debts.push({ id: debtId, transactionId, creditorPartnerId: issuer.partnerId, points: missing, remaining: missing, createdAt: now, isNew: true, dirty: true });
+      this.debts.push({ id: debtId, transactionId, creditorPartnerId: this.policy.debtCreditor(issuer).partnerId, points: missing, remaining: missing,
+        createdAt: now, isNew: true, dirty: true });
       this.debt += missing;
+    }
+    if (issuanceRate !== undefined && issuer.partnerId !== null) {
+      this.owe(transactionId, { kind: 'ISSUANCE', payer: issuer, payee: { partnerId: null }, rate: issuanceRate }, -points);
     }
     this.changes.entries.push(...memberEntries(this.memberId, transactionId, -points, issuerAccount(issuer)));
     this.balance -= points;
@@ -343,7 +354,7 @@ export class MemberBook {
 
   /**
    * A donation to a cause (docs/rules.md, Charity): lots in consumption order — or only `fromLotId`, the
-   * lot an automatic donation comes from — each owed by its issuer to the cause at `rate` (the
+   * lot an automatic donation comes from — each owed by its issuer (CLEARING: by the operator) to the cause at `rate` (the
    * coalition's donation value per point). Each row carries its share of the donation's floored
    * value (splitDonationValue), so the rows sum exactly to the receipt; `exponent` is the currency's.
    */
@@ -357,7 +368,7 @@ export class MemberBook {
     const values = splitDonationValue(takes.map((t) => t.points), rate, exponent);
     takes.forEach((take, i) => {
       this.move(transactionId, take.lot, -take.points);
-      const from = issuerAccount(take.lot.issuer);
+      const from = issuerAccount(this.policy.donationPayer(take.lot.issuer));
       this.changes.obligations.push({ memberId: this.memberId, transactionId, kind: ObligationKind.DONATION, payerType: from.type, payerId: from.id,
         payeeType: AccountType.CAUSE, payeeId: causeId, points: take.points, rate, valueMinor: values[i]! });
     });

@@ -121,15 +121,20 @@ export async function loadLots(q: QueryRunner, memberIds: string[], alsoIds: str
 
 /**
  * A transaction's own lot (the one its credit created), with the points of it the expiry job moved to
- * breakage, net of those given back by refunds since (EXPIRY movements on it, sign flipped), and when
- * its points become available (null: at creation).
+ * breakage, net of those given back by refunds since (EXPIRY movements on it, sign flipped), when
+ * its points become available (null: at creation), and the issuance price per point the transaction
+ * paid the operator for it (its ISSUANCE obligation; null when it paid none: operator-issued, or
+ * posted under BILATERAL).
  */
-export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId: string): Promise<{ id: string; swept: number; availableAt: Date | null } | undefined> {
-  const [found] = await rows<{ id: string; swept: number; availableAt: Date | null }>(q,
+export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId: string)
+  : Promise<{ id: string; swept: number; availableAt: Date | null; issuanceRate: string | null } | undefined> {
+  const [found] = await rows<{ id: string; swept: number; availableAt: Date | null; issuance_rate: string | null }>(q,
     `SELECT l.id, l.available_at AS "availableAt", COALESCE(-(SELECT sum(mv.points) FROM lot_movement mv JOIN ledger_transaction t ON t.member_id = mv.member_id AND t.id = mv.transaction_id
-       WHERE mv.member_id = l.member_id AND mv.lot_id = l.id AND t.type = 'EXPIRY'), 0)::int AS swept
+       WHERE mv.member_id = l.member_id AND mv.lot_id = l.id AND t.type = 'EXPIRY'), 0)::int AS swept,
+       (SELECT o.rate::text FROM obligation o WHERE o.member_id = l.member_id AND o.transaction_id = l.transaction_id AND o.kind = 'ISSUANCE' AND o.points > 0
+        LIMIT 1) AS issuance_rate
      FROM lot l WHERE l.member_id = $1 AND l.transaction_id = $2`, [memberId, transactionId]);
-  return found;
+  return found && { id: found.id, swept: found.swept, availableAt: found.availableAt, issuanceRate: found.issuance_rate };
 }
 
 /**

@@ -20,6 +20,10 @@ export class PartnerEntity {
   @Column({ name: 'redemption_value_per_point', type: 'numeric', precision: 20, scale: 6 })
   redemptionValuePerPoint: string;
 
+  /** Money per point this partner pays the operator for the points it issues in CLEARING (docs/rules.md, Redemption and settlement). */
+  @Column({ name: 'issuance_price_per_point', type: 'numeric', precision: 20, scale: 6 })
+  issuancePricePerPoint: string;
+
   @Column({ name: 'earn_rule', type: 'jsonb' })
   earnRule: EarnRule;
 

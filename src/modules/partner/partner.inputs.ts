@@ -81,6 +81,10 @@ export class CreatePartnerInput {
   @Field(() => DecimalScalar)
   redemptionValuePerPoint: string;
 
+  @Field(() => DecimalScalar, { nullable: true, description: 'Money per point the partner pays the operator for points it issues (CLEARING); 0 to 1000; default: its redemptionValuePerPoint' })
+  @IsOptional()
+  issuancePricePerPoint?: string | null;
+
   @Field(() => EarnRuleInput)
   @ValidateNested()
   earnRule: EarnRuleInput;
@@ -99,4 +103,18 @@ export class UpdateEarnRuleInput {
   @Field(() => EarnRuleInput)
   @ValidateNested()
   earnRule: EarnRuleInput;
+}
+
+@InputType({ description: 'New money terms for a partner; each applies to postings after the change; omitted: unchanged' })
+export class UpdatePartnerTermsInput {
+  @Field(() => ID)
+  partnerId: string;
+
+  @Field(() => DecimalScalar, { nullable: true, description: 'Money credited per point redeemed at the partner (0 to 1000)' })
+  @IsOptional()
+  redemptionValuePerPoint?: string | null;
+
+  @Field(() => DecimalScalar, { nullable: true, description: 'Money per point the partner pays the operator for points it issues in CLEARING (0 to 1000)' })
+  @IsOptional()
+  issuancePricePerPoint?: string | null;
 }

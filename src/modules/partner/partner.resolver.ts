@@ -7,8 +7,8 @@ import { partnerTransactions } from '../ledger/ledger-query.service';
 import { Transaction, TransactionConnection } from '../ledger/ledger.types';
 import { listPartnerMembers } from '../member/member.service';
 import { Member } from '../member/member.types';
-import { CreatePartnerInput, UpdateEarnRuleInput } from './partner.inputs';
-import { createPartner, findPartner, listPartners, updateEarnRule } from './partner.service';
+import { CreatePartnerInput, UpdateEarnRuleInput, UpdatePartnerTermsInput } from './partner.inputs';
+import { createPartner, findPartner, listPartners, updateEarnRule, updatePartnerTerms } from './partner.service';
 import { Partner } from './partner.types';
 
 const PartnerConnection = ConnectionType(Partner, 'Partner');
@@ -32,8 +32,24 @@ class UpdateEarnRulePayload {
   userErrors: UserError[];
 }
 
+@ObjectType()
+class UpdatePartnerTermsPayload {
+  @Field(() => Partner, { nullable: true })
+  partner: Partner | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
 @Resolver(() => Partner)
 export class PartnerResolver {
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UpdatePartnerTermsPayload, { description: "Changes a partner's redemption value and/or issuance price; postings after it apply the new terms" })
+  async updatePartnerTerms(@Ctx() ctx: RequestContext, @Arg('input', () => UpdatePartnerTermsInput) input: UpdatePartnerTermsInput): Promise<UpdatePartnerTermsPayload> {
+    const outcome = await updatePartnerTerms(ctx, input);
+    return outcome.ok ? { partner: outcome.value, userErrors: [] } : { partner: null, userErrors: outcome.errors };
+  }
+
   @Authorized(Role.ADMIN)
   @Mutation(() => CreatePartnerPayload)
   async createPartner(@Ctx() ctx: RequestContext, @Arg('input', () => CreatePartnerInput) input: CreatePartnerInput): Promise<CreatePartnerPayload> {

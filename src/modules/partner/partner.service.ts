@@ -11,13 +11,17 @@ import { audit } from '../audit/audit.service';
 import { getCoalition } from '../coalition/coalition.service';
 import { DEFAULT_POINTS_VALIDITY_DAYS, EarnRule, checkRate, validateEarnRule } from '../earning/earn-rule';
 import { PartnerEntity } from './partner.entity';
-import { CommissionPlanInput, CreatePartnerInput, EarnRuleInput, UpdateEarnRuleInput } from './partner.inputs';
+import { CommissionPlanInput, CreatePartnerInput, EarnRuleInput, UpdateEarnRuleInput, UpdatePartnerTermsInput } from './partner.inputs';
 import { CommissionPlan, CommissionPlanType, Partner } from './partner.types';
 
 export function toPartner(row: PartnerEntity): Partner {
   // Rules stored before pendingDays existed have no return window.
-  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint), earnRule: { ...row.earnRule, pendingDays: row.earnRule.pendingDays ?? 0 } };
+  return { ...row, redemptionValuePerPoint: formatRate(row.redemptionValuePerPoint), issuancePricePerPoint: formatRate(row.issuancePricePerPoint),
+    earnRule: { ...row.earnRule, pendingDays: row.earnRule.pendingDays ?? 0 } };
 }
+
+/** A partner's money per point (redemption value, issuance price): 0 to 1000 with at most 6 decimal places. */
+const MAX_MONEY_PER_POINT = new Dec(1000);
 
 function toEarnRule(input: EarnRuleInput): EarnRule {
   return {
@@ -74,8 +78,11 @@ export async function createPartner(ctx: RequestContext, input: CreatePartnerInp
   else if (!codeKey || !/^[A-Z0-9]{2,40}$/.test(codeKey) || !/^[A-Za-z0-9]([A-Za-z0-9 -]*[A-Za-z0-9])?$/.test(code)) {
     errors.push(userError(ErrorCode.INVALID_INPUT, 'code must be 2 to 40 letters or digits (dashes and spaces allowed between them)', ['input', 'code']));
   }
-  const rateError = checkRate(input.redemptionValuePerPoint, ['input', 'redemptionValuePerPoint'], new Dec(0), new Dec(1000));
+  const rateError = checkRate(input.redemptionValuePerPoint, ['input', 'redemptionValuePerPoint'], new Dec(0), MAX_MONEY_PER_POINT);
   if (rateError) errors.push(rateError);
+  const priceError = input.issuancePricePerPoint == null ? undefined
+    : checkRate(input.issuancePricePerPoint, ['input', 'issuancePricePerPoint'], new Dec(0), MAX_MONEY_PER_POINT);
+  if (priceError) errors.push(priceError);
   if (errors.length) return fail(...errors);
   const codeTaken = fail(userError(ErrorCode.INVALID_INPUT, `A partner with code ${code} exists already (codes are matched ignoring case, spaces and dashes)`, ['input', 'code']));
   try {
@@ -88,6 +95,8 @@ export async function createPartner(ctx: RequestContext, input: CreatePartnerInp
         codeKey,
         name: input.name.trim(),
         redemptionValuePerPoint: formatRate(input.redemptionValuePerPoint),
+        // Default: the partner buys its points at what it is paid to redeem them (docs/rules.md, Redemption and settlement).
+        issuancePricePerPoint: formatRate(input.issuancePricePerPoint ?? input.redemptionValuePerPoint),
         earnRule,
         commissionPlan,
         createdAt: new Date(),
@@ -114,6 +123,36 @@ export async function updateEarnRule(ctx: RequestContext, input: UpdateEarnRuleI
     const result = await repo.update({ id: input.partnerId }, { earnRule });
     if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
     await audit(ctx, q, { action: 'partner.earnRuleUpdated', subjectType: 'PARTNER', subjectId: input.partnerId, partnerId: input.partnerId, input });
+    return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
+  });
+}
+
+/**
+ * Changes a partner's redemption value and/or issuance price (money per point, exact decimals 0 to
+ * 1000). Like the earn rule, postings from now on apply the new terms; obligations already posted
+ * keep the rate they were posted at, and a refund returns the issuance price its purchase paid.
+ * Errors: INVALID_INPUT (nothing to change, a bad rate), NOT_FOUND (no such partner). Audited.
+ */
+export async function updatePartnerTerms(ctx: RequestContext, input: UpdatePartnerTermsInput): Promise<Outcome<Partner>> {
+  const errors: UserError[] = [];
+  if (input.redemptionValuePerPoint == null && input.issuancePricePerPoint == null) {
+    errors.push(userError(ErrorCode.INVALID_INPUT, 'Give redemptionValuePerPoint, issuancePricePerPoint or both', ['input']));
+  }
+  for (const field of ['redemptionValuePerPoint', 'issuancePricePerPoint'] as const) {
+    const value = input[field];
+    const error = value == null ? undefined : checkRate(value, ['input', field], new Dec(0), MAX_MONEY_PER_POINT);
+    if (error) errors.push(error);
+  }
+  if (errors.length) return fail(...errors);
+  if (!isUuid(input.partnerId)) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+  return inTransaction(ctx.db, async (q) => {
+    const repo = q.manager.getRepository(PartnerEntity);
+    const result = await repo.update({ id: input.partnerId }, {
+      ...(input.redemptionValuePerPoint != null ? { redemptionValuePerPoint: formatRate(input.redemptionValuePerPoint) } : {}),
+      ...(input.issuancePricePerPoint != null ? { issuancePricePerPoint: formatRate(input.issuancePricePerPoint) } : {}),
+    });
+    if (!result.affected) return fail(userError(ErrorCode.NOT_FOUND, 'No such partner', ['input', 'partnerId']));
+    await audit(ctx, q, { action: 'partner.termsUpdated', subjectType: 'PARTNER', subjectId: input.partnerId, partnerId: input.partnerId, input });
     return ok(toPartner(await repo.findOneByOrFail({ id: input.partnerId })));
   });
 }

@@ -90,6 +90,9 @@ export class Partner {
   @Field(() => DecimalScalar, { description: 'Money the hub credits this partner per point redeemed at it' })
   redemptionValuePerPoint: string;
 
+  @Field(() => DecimalScalar, { description: 'Money this partner pays the operator per point it issues, in the CLEARING settlement model' })
+  issuancePricePerPoint: string;
+
   @Field(() => EarnRuleType)
   earnRule: EarnRuleType;
 

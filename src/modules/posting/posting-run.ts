@@ -245,7 +245,8 @@ export class PostingRun implements StepScope {
       const row = this.members.get(memberId)!.row;
       book = new MemberBook(memberId, Number(row.balance), Number(row.debt), this.lots.get(memberId) ?? [], this.debts.get(memberId) ?? [], this.changes,
         (partnerId) => this.partners.get(partnerId)!.redemption_value_per_point, this.now, this.expiredNotLoaded.get(memberId)?.expired ?? 0,
-        this.expiredNotLoaded.get(memberId)?.pending ?? 0);
+        this.expiredNotLoaded.get(memberId)?.pending ?? 0,
+        { model: this.terms.coalition.settlementModel, issuancePrice: (partnerId) => this.partners.get(partnerId)!.issuance_price_per_point });
       this.books.set(memberId, book);
     }
     return book;
@@ -354,7 +355,7 @@ export class PostingRun implements StepScope {
     const ownLot = () => original.ownLot?.id;
     const takeBack = (points: number) => {
       const unswept = book.takeBack(tx.id, issuer, ownLot(), points, uuidv7(this.now.getTime()), this.now,
-        original.ownLot ? { transactionId: unexpiry.id, points: original.ownLot.swept } : undefined);
+        original.ownLot ? { transactionId: unexpiry.id, points: original.ownLot.swept } : undefined, original.ownLot?.issuanceRate ?? undefined);
       if (unswept > 0) {
         this.record({ ...unexpiry, points: unswept, description: 'expired points counted toward a refund',
           breakdown: [{ rule: 'EXPIRED_TAKEN_BACK', points: unswept, detail: `${unswept} expired point${unswept === 1 ? '' : 's'} of transaction ${row.id} count as taken back by its reversal` }] });

@@ -9,7 +9,7 @@ export type { PartnerTerms };
 
 export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<Map<string, PartnerTerms>> {
   if (!ids.length) return new Map();
-  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])', [ids]);
+  const found = await rows<PartnerTerms>(q, 'SELECT id, redemption_value_per_point, issuance_price_per_point, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(found.map((p) => [p.id, p]));
 }
 
@@ -27,7 +27,7 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
     referrals: { id: string; referred_by_member_id: string; rewarded: boolean }[] | null;
     affiliates: { id: string; code: string }[] | null }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
-            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
+            (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, issuance_price_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
             (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, clubs, min_spend::text
               FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
             (SELECT json_agg(k) FROM (SELECT id, partner_id, name, earn_multiplier::text FROM club
@@ -39,7 +39,7 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
     donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'],
-    maxBackdateDays: c.max_backdate_days as number, expiryReminderDays: c.expiry_reminder_days as number });
+    maxBackdateDays: c.max_backdate_days as number, expiryReminderDays: c.expiry_reminder_days as number, settlementModel: c.settlement_model as Coalition['settlementModel'] });
   const trim = (v: unknown) => (v === null ? null : new Dec(v as string).toFixed());
   return {
     coalition,

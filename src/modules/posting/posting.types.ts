@@ -38,6 +38,8 @@ export interface PromotionRow extends PromotionForEarn {
 export interface PartnerTerms {
   id: string;
   redemption_value_per_point: string;
+  /** Money per point this partner pays the operator for points it issues in CLEARING (exact decimal string). */
+  issuance_price_per_point: string;
   earn_rule: EarnRule;
   bonus_limits: BonusLimit[];
   commission_plan: CommissionPlan | null;
@@ -77,8 +79,12 @@ export interface ReversalOriginal {
   consumption?: { movements: { lotId: string; points: number }[]; obligations: import('../ledger/ledger.rules').ObligationRow[] };
   /** For a purchase: its commissions, the first one and any clawbacks. */
   commissions: import('../ledger/ledger.store').CommissionRow[];
-  /** For a purchase or bonus: its own lot, the points of it the expiry job moved to breakage (net), and when it becomes available (null: at creation). */
-  ownLot?: { id: string; swept: number; availableAt: Date | null };
+  /**
+   * For a purchase or bonus: its own lot, the points of it the expiry job moved to breakage (net), when
+   * it becomes available (null: at creation), and the issuance price per point it paid the operator
+   * (null: it paid none).
+   */
+  ownLot?: { id: string; swept: number; availableAt: Date | null; issuanceRate: string | null };
   /**
    * For a purchase that rewarded the member's referral and whose points are still pending: the
    * referrer (null when not locked) and the REFERRAL bonuses it earned that are not reversed yet,

@@ -4,7 +4,8 @@ import type { RequestContext } from '../../api/context';
 import { badRequest } from '../../api/errors';
 import { Partner } from '../partner/partner.types';
 import { liabilities, partnerStats } from './report.service';
-import { Liability, PartnerStats } from './report.types';
+import { Liability, OperatorEconomics, PartnerStats } from './report.types';
+import { getOperatorEconomics } from './operator-economics.service';
 
 @ArgsType()
 class PeriodArgs {
@@ -27,6 +28,13 @@ export class ReportResolver {
   partnerStats(@Ctx() ctx: RequestContext, @Args(() => PeriodArgs) period: PeriodArgs): Promise<PartnerStats[]> {
     checkPeriod(period);
     return partnerStats(ctx, period.periodStart, period.periodEnd);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => OperatorEconomics, { description: "The operator's revenue, costs, breakage, margin and liability for the period, in either settlement model" })
+  operatorEconomics(@Ctx() ctx: RequestContext, @Args(() => PeriodArgs) period: PeriodArgs): Promise<OperatorEconomics> {
+    checkPeriod(period);
+    return getOperatorEconomics(ctx, period.periodStart, period.periodEnd);
   }
 
   @Authorized(Role.ADMIN)

@@ -3,6 +3,7 @@ import { BigIntScalar, DecimalScalar } from '../../api/scalars';
 import { Money } from '../ledger/ledger.types';
 import { PartnerRef } from '../partner/partner.types';
 import { Party } from '../settlement/settlement.types';
+import { SettlementModel } from '../ledger/settlement-model.rules';
 
 @ObjectType({ description: "A partner's figures for [periodStart, periodEnd) (docs/rules.md, Reports)" })
 export class PartnerStats {
@@ -77,4 +78,55 @@ export class Liability {
 
   @Field(() => Money, { description: 'At the issuer’s redemption value; the operator’s points at the coalition’s donation value' })
   value: Money;
+}
+
+@ObjectType({ description: "The operator's economics for [periodStart, periodEnd) in either settlement model (docs/rules.md, Operator economics)" })
+export class OperatorEconomics {
+  @Field()
+  periodStart: Date;
+
+  @Field()
+  periodEnd: Date;
+
+  @Field(() => SettlementModel, { description: 'The model in force now (the period may span a switch)' })
+  settlementModel: SettlementModel;
+
+  @Field(() => Money, { description: 'ISSUANCE lines of the period: what partners paid the operator for the points they issued, net of refunds' })
+  issuanceRevenue: Money;
+
+  @Field(() => Money, { description: 'REDEMPTION and DEBT_RECOVERY lines the operator pays in the period, net of returns and of recoveries it receives' })
+  redemptionCost: Money;
+
+  @Field(() => Money, { description: 'REWARD lines the operator pays in the period, net of voided claims' })
+  rewardCost: Money;
+
+  @Field(() => Money, { description: 'DONATION lines the operator pays in the period (causes, for donated points)' })
+  donationCost: Money;
+
+  @Field(() => BigIntScalar, { description: 'Points expired in the period, net of expired points refunds counted as taken back' })
+  breakagePoints: bigint;
+
+  @Field(() => Money, { description: 'Those points at the issuance price their purchase or bonus paid (0 where none was paid); already part of issuance revenue' })
+  breakageValue: Money;
+
+  @Field(() => Money, { description: 'issuanceRevenue − redemptionCost − rewardCost − donationCost: the operator’s net position in a settlement run of the same period' })
+  margin: Money;
+
+  @Field(() => BigIntScalar, { description: 'Unexpired points members hold at liabilityAsOf (available and pending)' })
+  outstandingPoints: bigint;
+
+  @Field({ description: 'The instant the liability is measured at: periodEnd, or now when periodEnd is in the future' })
+  liabilityAsOf: Date;
+
+  @Field(() => DecimalScalar, { description: 'Volume-weighted redemption value per point of the 365 days before liabilityAsOf (6 decimals shown)' })
+  liabilityValuePerPoint: string;
+
+  @Field(() => Money, { description: 'outstandingPoints × liabilityValuePerPoint (exact), rounded half up' })
+  liability: Money;
+
+  @Field(() => DecimalScalar, { description: 'Points expired / points that left members in the 365 days before liabilityAsOf (6 decimals shown)' })
+  trailingBreakageRate: string;
+
+  @Field(() => Money, { description: 'liability × trailingBreakageRate (exact), rounded half up: the breakage an operator books against the liability' })
+  breakageEstimate: Money;
 }

@@ -20,6 +20,8 @@ export enum SettlementLineKind {
   DEBT_RECOVERY = 'DEBT_RECOVERY',
   /** A reward claimed: each consumed lot's issuer pays the reward's partner (posted by claims, to come). */
   REWARD = 'REWARD',
+  /** CLEARING: a partner pays the operator for the points it issued (negative: refunds returned the price). */
+  ISSUANCE = 'ISSUANCE',
 }
 registerEnumType(SettlementLineKind, { name: 'SettlementLineKind' });
 
