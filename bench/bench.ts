@@ -93,6 +93,34 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 }
 
+/**
+ * Idempotency-key prefixes for one run (`nonce`: random per run): `keysOf(phaseId)` is
+ * `<nonce>-<phaseId>`, and a phase id asked for twice throws — two phases sharing keys would make
+ * the later one replay the earlier one's postings (an idempotent replay is cheap) and look faster.
+ */
+function phaseKeys(nonce: string): (phaseId: string) => string {
+  const used = new Set<string>();
+  return (phaseId) => {
+    if (used.has(phaseId)) throw new Error(`bench: phase id ${phaseId} used twice`);
+    used.add(phaseId);
+    return `${nonce}-${phaseId}`;
+  };
+}
+
+/**
+ * After a writing phase: the transactions posted since `since` (taken before the phase started)
+ * whose idempotency key starts with `keys-` must be exactly the events the phase counted — fewer
+ * means some calls replayed keys written before (an idempotent replay writes nothing and is cheap)
+ * or were lost. A mismatch is printed and counted as one error of the phase (the `errors:` line).
+ */
+async function checkKeys(pool: Pool, keys: string, since: Date, result: PhaseResult): Promise<PhaseResult> {
+  const written = Number((await pool.query(`SELECT count(*) AS n FROM ledger_transaction WHERE idempotency_key LIKE $1 AND posted_at >= $2`,
+    [`${keys}-%`, since])).rows[0].n);
+  if (written === result.events) return result;
+  console.error(`${result.name}: ${result.events} events counted but ${written} transactions written during the phase with its keys (${keys}-…)`);
+  return { ...result, errors: result.errors + 1 };
+}
+
 /** Runs `worker(connection, iteration)` on CONNECTIONS loops for PHASE_MS; each call returns how many events it did. */
 async function phase(name: string, worker: (connection: number, i: number) => Promise<number>, connections = CONNECTIONS): Promise<PhaseResult> {
   if (ONLY && !name.startsWith('warm-up') && !ONLY.some((p) => name.startsWith(p))) return { name, events: 0, seconds: 1, latencies: [], errors: 0 };
@@ -364,30 +392,37 @@ async function main(): Promise<void> {
     const tokens = partners.map((partnerId) => signToken(jwtSecret, { role: Role.PARTNER, partnerId }, 3600));
     const memberOf = (c: number, i: number) => members[c * MEMBERS_PER_CONNECTION + (i % MEMBERS_PER_CONNECTION)]!;
     const run = randomBytes(4).toString('hex');
+    const keysOf = phaseKeys(run);
 
     console.log(`\ncoalition-hub bench: ${CONNECTIONS} concurrent connections, ${PHASE_MS / 1000} s a phase, ${members.length} members, PostgreSQL fsync on\n`);
     const PURCHASE = 'mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { transaction { id points } member { balance } userErrors { code } } }';
-    const purchaseVia = (partnerFor: (c: number) => number, label: string) => phase(label, async (c, i) => {
-      const data = await graphql(port, tokens[partnerFor(c)]!, PURCHASE,
-        { input: { idempotencyKey: `${run}-${label.length}-${c}-${i}`, memberId: memberOf(c, i), amount: '12.34' } });
-      if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
-      return 1;
-    });
-    await purchaseVia((c) => c, 'warm-up (not counted): recordPurchase');
-    const a = await purchaseVia((c) => c, '(a) recordPurchase, GraphQL over HTTP');
-    const f = await webhookPhase(pool, port, jwtSecret, (label) => purchaseVia((c) => c, label), a);
+    /** Purchases for PHASE_MS under the phase id `id` (its keys' prefix), then checked: every event a row of its own. */
+    const purchaseVia = async (partnerFor: (c: number) => number, id: string, label: string) => {
+      const keys = keysOf(id);
+      const since = new Date();
+      return checkKeys(pool, keys, since, await phase(label, async (c, i) => {
+        const data = await graphql(port, tokens[partnerFor(c)]!, PURCHASE,
+          { input: { idempotencyKey: `${keys}-${c}-${i}`, memberId: memberOf(c, i), amount: '12.34' } });
+        if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
+        return 1;
+      }));
+    };
+    const warmUp = await purchaseVia((c) => c, 'warm-up', 'warm-up (not counted): recordPurchase');
+    const a = await purchaseVia((c) => c, 'a', '(a) recordPurchase, GraphQL over HTTP');
+    const f = await webhookPhase(pool, port, jwtSecret, (label) => purchaseVia((c) => c, 'f', label), a);
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
     // through pg: read the terms, lock the member with its earlier keys, write, commit.
-    const b = await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
+    const rawKeys = keysOf('b');
+    const b = await checkKeys(pool, rawKeys, new Date(), await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
       const client = await pool.connect();
       try {
         const raw = { databaseConnection: client } as unknown as QueryRunner;
         const memberId = memberOf(c, i);
         const partnerId = partners[c]!;
         const caller = `partner:${partnerId}`;
-        const key = `${run}-raw-${c}-${i}`;
+        const key = `${rawKeys}-${c}-${i}`;
         const now = new Date();
         await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
@@ -411,27 +446,29 @@ async function main(): Promise<void> {
       } finally {
         client.release();
       }
-    });
+    }));
 
     const PURCHASES = 'mutation($inputs: [RecordPurchaseInput!]!) { recordPurchases(inputs: $inputs) { transaction { id } userErrors { code } } }';
-    const c = await phase(`(c) recordPurchases, batches of ${BATCH_SIZE}`, async (conn, i) => {
-      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${run}-batch-${conn}-${i}-${k}`, memberId: memberOf(conn, k), amount: '7.50' }));
+    const batchKeys = keysOf('c');
+    const c = await checkKeys(pool, batchKeys, new Date(), await phase(`(c) recordPurchases, batches of ${BATCH_SIZE}`, async (conn, i) => {
+      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${batchKeys}-${conn}-${i}-${k}`, memberId: memberOf(conn, k), amount: '7.50' }));
       const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
       const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
       if (failed) throw new Error(`${failed} purchases in a batch failed`);
       return BATCH_SIZE;
-    });
+    }));
 
     // (c-raw) The same batches as the service's own statements straight through pg: lock the 500
     // members with their earlier keys, one write, commit — the floor for (c).
-    const cRaw = await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
+    const rawBatchKeys = keysOf('c-raw');
+    const cRaw = await checkKeys(pool, rawBatchKeys, new Date(), await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
       const client = await pool.connect();
       try {
         const raw = { databaseConnection: client } as unknown as QueryRunner;
         const partnerId = partners[conn]!;
         const caller = `partner:${partnerId}`;
         const now = new Date();
-        const batch = Array.from({ length: BATCH_SIZE }, (_, k) => ({ memberId: memberOf(conn, k), key: `${run}-rawbatch-${conn}-${i}-${k}` }));
+        const batch = Array.from({ length: BATCH_SIZE }, (_, k) => ({ memberId: memberOf(conn, k), key: `${rawBatchKeys}-${conn}-${i}-${k}` }));
         const memberIds = [...new Set(batch.map((b) => b.memberId))].sort();
         await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
@@ -464,17 +501,18 @@ async function main(): Promise<void> {
       } finally {
         client.release();
       }
-    });
+    }));
 
     // (c2) The same batches where connections share members: 4 connections over the same 256.
     const shared = members.slice(0, SHARED_MEMBERS);
-    const c2 = await phase(`(c2) recordPurchases, ${SHARED_CONNECTIONS} conns over ${SHARED_MEMBERS} shared members`, async (conn, i) => {
-      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${run}-shared-${conn}-${i}-${k}`, memberId: shared[(k + conn * 64) % SHARED_MEMBERS]!, amount: '7.50' }));
+    const sharedKeys = keysOf('c2');
+    const c2 = await checkKeys(pool, sharedKeys, new Date(), await phase(`(c2) recordPurchases, ${SHARED_CONNECTIONS} conns over ${SHARED_MEMBERS} shared members`, async (conn, i) => {
+      const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => ({ idempotencyKey: `${sharedKeys}-${conn}-${i}-${k}`, memberId: shared[(k + conn * 64) % SHARED_MEMBERS]!, amount: '7.50' }));
       const data = await graphql(port, tokens[conn]!, PURCHASES, { inputs });
       const failed = data.recordPurchases.filter((p: { userErrors: unknown[] }) => p.userErrors.length).length;
       if (failed) throw new Error(`${failed} purchases in a batch failed`);
       return BATCH_SIZE;
-    }, SHARED_CONNECTIONS);
+    }, SHARED_CONNECTIONS));
 
     const BALANCE = 'query($id: ID!) { member(id: $id) { balance } }';
     const dGraphql = await phase('(d1) balance query, GraphQL over HTTP', async (conn, i) => {
@@ -504,12 +542,12 @@ async function main(): Promise<void> {
     bare.kill('SIGTERM');
     probe.serverPid = server.pid!;
 
-    const one = await purchaseVia(() => 0, '(e1) recordPurchase, all 32 connections at one partner');
-    const spread = await purchaseVia((conn) => conn, '(e2) recordPurchase, spread over 32 partners');
+    const one = await purchaseVia(() => 0, 'e1', '(e1) recordPurchase, all 32 connections at one partner');
+    const spread = await purchaseVia((conn) => conn, 'e2', '(e2) recordPurchase, spread over 32 partners');
 
     const settlement = ONLY ? 'settlement close: skipped (BENCH_ONLY)' : await settlementBench(pool, port, jwtSecret, partners);
 
-    const errors = [a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [warmUp, a, f, tpcb, b, c, cRaw, c2, dGraphql, dSql, dBare, one, spread].reduce((sum, r) => sum + r.errors, 0);
     const check = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(jwtSecret, { role: Role.ADMIN }, 600)}` },
       body: JSON.stringify({ query: '{ ledgerCheck { ok violations } }' }),

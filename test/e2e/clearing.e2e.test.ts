@@ -290,7 +290,7 @@ it('a reward claim in CLEARING is paid by the operator to the reward\'s partner,
     expect(res.data.createReward.userErrors).toEqual([]);
     return res.data.createReward.reward.id as string;
   };
-  const cinema = await createReward(gamma.token, { pointsPrice: 120, value: '1.80' }); // 0.015 a point, paid to gamma
+  const cinema = await createReward(hub.admin, { partnerId: gamma.id, pointsPrice: 120, value: '1.80' }); // 0.015 a point, paid to gamma (priced by the operator)
   const mug = await createReward(hub.admin, { pointsPrice: 30, value: '0.45' }); // an operator reward
   const fay = await sharedMember();
   expect((await purchase(hub, alpha, fay, '100.00')).transaction.points).toBe(100); // alpha buys 100 at 0.012

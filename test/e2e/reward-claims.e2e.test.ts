@@ -88,7 +88,8 @@ describe('settlement', () => {
     const fuel = await createPartner(hub);
     const cinema = await createPartner(hub, { pointsPerUnit: '1' }, '0.0075');
     const ticket = await createReward(cinema.token, { name: 'Cinema ticket', pointsPrice: 400 }); // value 3.00: 0.0075 a point
-    const popcorn = await createReward(cinema.token, { name: 'Popcorn', pointsPrice: 67, value: '0.67' }); // 0.01 a point
+    // 0.01 a point, above cinema's own 0.0075: priced by the operator (a partner may not exceed its redemption value).
+    const popcorn = await createReward(hub.admin, { partnerId: cinema.id, name: 'Popcorn', pointsPrice: 67, value: '0.67' });
     const operatorGift = await createReward(hub.admin, { name: 'Coalition mug', pointsPrice: 201, value: '2.01' }); // 0.01 a point, paid to the operator
 
     // A: grocer 200, fuel 150, cinema 100 (oldest first: same validity) → the ticket takes 200 + 150 + 50 (cinema's own: owes nothing).

@@ -54,7 +54,7 @@ async function rewardNames(token: string, args: Record<string, unknown>): Promis
 const rewardRows = async () => Number((await hub.db.query('SELECT count(*)::int AS n FROM reward'))[0].n);
 
 describe('catalog: create, update, scoping between partners', () => {
-  it('a partner’s reward defaults its value to pointsPrice × its redemption value (2,000 × 0.0075 = 15.00) and follows a new price (3,000 → 22.50) until a value is set (24.00 stays at 4,000)', async () => {
+  it('a partner’s reward defaults its value to pointsPrice × its redemption value (2,000 × 0.0075 = 15.00) and follows a new price (3,000 → 22.50) until a value is set (24.00, by the operator, stays at 4,000)', async () => {
     const shop = await createPartner(hub, { pointsPerUnit: '1' }, '0.0075');
     const created = await createReward(shop.token, { name: 'Free coffee', pointsPrice: 2000, cashPrice: '1.50', stock: 10, perMemberLimit: 2, description: ' A cup ' });
     expect(created.userErrors).toEqual([]);
@@ -64,10 +64,37 @@ describe('catalog: create, update, scoping between partners', () => {
     });
     const repriced = await hub.gql(UPDATE, { input: { rewardId: created.reward.id, pointsPrice: 3000 } }, shop.token);
     expect(repriced.data.updateReward).toMatchObject({ reward: { pointsPrice: 3000, value: { amount: '22.50' }, stock: 10, cashPrice: { amount: '1.50' } }, userErrors: [] });
-    const fixed = await hub.gql(UPDATE, { input: { rewardId: created.reward.id, value: '24.00', stock: null, cashPrice: null } }, shop.token);
+    // Above 3,000 × 0.0075 = 22.50 only the operator may price it (the value cap).
+    const fixed = await hub.gql(UPDATE, { input: { rewardId: created.reward.id, value: '24.00', stock: null, cashPrice: null } }, hub.admin);
     expect(fixed.data.updateReward).toMatchObject({ reward: { value: { amount: '24.00' }, stock: null, cashPrice: null }, userErrors: [] });
     const kept = await hub.gql(UPDATE, { input: { rewardId: created.reward.id, pointsPrice: 4000, active: false } }, shop.token);
     expect(kept.data.updateReward).toMatchObject({ reward: { value: { amount: '24.00' }, pointsPrice: 4000, active: false }, userErrors: [] });
+  });
+
+  it('the value cap: a partner may not price its reward above pointsPrice × its redemption value (1 point for 1,000,000.00 is refused), nor raise it later by value or by a lower price; the operator may', async () => {
+    const shop = await createPartner(hub, { pointsPerUnit: '1' }, '0.01');
+    const before = await hub.db.query('SELECT count(*)::int AS n FROM reward');
+    const gold = await createReward(shop.token, { name: 'Gold bar', pointsPrice: 1, value: '1000000.00' });
+    expect(gold.reward).toBeNull();
+    expect(gold.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'value'],
+      message: 'value may not exceed 0.01 (pointsPrice × your redemptionValuePerPoint); the operator may set a higher value' }]);
+    expect(await hub.db.query('SELECT count(*)::int AS n FROM reward')).toEqual(before);
+    const fair = await createReward(shop.token, { name: 'Mug', pointsPrice: 1000, value: '10.00' }); // exactly the cap
+    expect(fair.userErrors).toEqual([]);
+    const cheaper = await createReward(shop.token, { name: 'Pen', pointsPrice: 1000, value: '4.00' }); // below it: the partner's choice
+    expect(cheaper.userErrors).toEqual([]);
+    const raised = await hub.gql(UPDATE, { input: { rewardId: fair.reward.id, value: '10.01' } }, shop.token);
+    expect(raised.data.updateReward.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'value'] }]);
+    const repriced = await hub.gql(UPDATE, { input: { rewardId: fair.reward.id, pointsPrice: 999 } }, shop.token); // 10.00 over 999 points
+    expect(repriced.data.updateReward.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'value'] }]);
+    const renamed = await hub.gql(UPDATE, { input: { rewardId: fair.reward.id, name: 'Big mug' } }, shop.token);
+    expect(renamed.data.updateReward).toMatchObject({ reward: { value: { amount: '10.00' }, pointsPrice: 1000 }, userErrors: [] });
+    const byOperator = await hub.gql(UPDATE, { input: { rewardId: fair.reward.id, value: '12.00' } }, hub.admin);
+    expect(byOperator.data.updateReward).toMatchObject({ reward: { value: { amount: '12.00' } }, userErrors: [] });
+    const huge = await createReward(shop.token, { name: 'Huge', pointsPrice: 100, cashPrice: '2000000000' }); // named for what is wrong: the size
+    expect(huge.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'cashPrice'], message: 'cashPrice must be at most 1000000000' }]);
+    const operatorCreated = await createReward(hub.admin, { partnerId: shop.id, name: 'Hamper', pointsPrice: 100, value: '5.00' });
+    expect(operatorCreated.userErrors).toEqual([]);
   });
 
   it('another partner neither sees nor changes a partner’s reward (NOT_FOUND), the operator sees and changes all', async () => {

@@ -26,7 +26,8 @@ function start(): Promise<Running> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'error' };
   delete env.DATABASE_URL;
   delete env.JWT_SECRET;
-  return spawnHub(root, env, 30_000);
+  // A first start runs initdb and every migration: seconds alone, far longer next to other suites on two cores.
+  return spawnHub(root, env, 90_000);
 }
 
 const stop = (running: Running, signal: NodeJS.Signals) => stopHub(running, signal);
@@ -70,4 +71,4 @@ it('starts, keeps data across a clean stop, and recovers after kill -9', async (
   const after = await post(third.url, { query: '{ partners { totalCount } }' }, admin);
   expect(after.data.partners.totalCount).toBe(1);
   expect(await stop(third, 'SIGINT')).toBe(0);
-}, 120_000);
+}, 300_000);

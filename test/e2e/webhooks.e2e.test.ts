@@ -1,6 +1,4 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
@@ -14,46 +12,13 @@ import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { runWebhookTick } from '../../src/modules/webhook/webhook.worker';
 import { TestHub, startTestHub } from '../support/hub';
+import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
 
 /**
  * Webhooks end to end: real HTTP receivers on loopback, signatures verified with the
  * `standardwebhooks` package (a peer's implementation, not the hub's), time moved with the hub's
  * clock instead of sleeping.
  */
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  /** The status to answer each request with, in turn; the last repeats. 0: never answer. */
-  answers: number[] = [200];
-  delayMs = 0;
-  private server!: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') });
-        const status = this.answers.length > 1 ? this.answers.shift()! : this.answers[0]!;
-        if (status === 0) return; // hang: the sender times out or dies
-        setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver error'), this.delayMs);
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
 let hub: TestHub;
 let clock: ManualClock;
 const log = createLogger('silent');
@@ -62,8 +27,7 @@ const tick = (db?: DataSource) => runWebhookTick(db ?? hub.db, worker);
 const receivers: Receiver[] = [];
 
 async function receiver(): Promise<Receiver> {
-  const r = new Receiver();
-  await r.start();
+  const r = await new Receiver().start();
   receivers.push(r);
   return r;
 }

@@ -9,9 +9,17 @@ export interface Received {
   at: number;
 }
 
-/** A webhook receiver on loopback answering 200 at once, keeping every request it gets. */
+/**
+ * A webhook receiver on loopback keeping every request it gets. It answers 200 at once unless told
+ * otherwise: `answers` are the HTTP statuses to answer with, in turn (the last repeats; 0: never
+ * answer, so the sender times out), each after `delayMs` milliseconds.
+ */
 export class WebhookReceiver {
   readonly received: Received[] = [];
+  /** The status to answer each request with, in turn; the last repeats. 0: never answer. */
+  answers: number[] = [200];
+  /** Milliseconds to wait before answering. */
+  delayMs = 0;
   private server!: Server;
   url = '';
 
@@ -21,7 +29,11 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.received.push({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() });
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        const status = this.answers.length > 1 ? this.answers.shift()! : this.answers[0]!;
+        if (status === 0) return; // hang: the sender times out or dies
+        const answer = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver error');
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));

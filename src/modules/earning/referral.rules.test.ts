@@ -64,15 +64,26 @@ describe('qualifiesForReferral: amount reaches minimumPurchase and the purchase 
   });
 });
 
-describe('referralCancelledByRefund: a refund completing the purchase while its points are pending', () => {
+describe('referralCancelledByRefund: a refund after which the purchase no longer qualifies, while its points are pending', () => {
   const now = new Date('2026-03-01T00:00:00Z');
+  const pending = new Date(now.getTime() + 1);
+  const min10 = { ...SETTINGS, minimumPurchase: '10.00' };
   it.each([
-    ['full refund inside the window', 1000n, 1000n, new Date(now.getTime() + 1), true],
-    ['partial refund inside the window', 1000n, 999n, new Date(now.getTime() + 1), false],
-    ['full refund at availableAt (the points are available)', 1000n, 1000n, now, false],
-    ['full refund after the window', 1000n, 1000n, new Date(now.getTime() - 1), false],
-    ['full refund of a purchase without a window', 1000n, 1000n, null, false],
-  ])('%s → %s', (_name, amount, refunded, availableAt, cancelled) => {
-    expect(referralCancelledByRefund(amount, refunded, availableAt, now)).toBe(cancelled);
+    ['full refund inside the window (minimum 0)', SETTINGS, 0n, 0, pending, true],
+    ['partial refund inside the window, net 0.01, minimum 0', SETTINGS, 1n, 1, pending, false],
+    ['partial refund inside the window, net 0.01 < minimum 10.00', min10, 1n, 1, pending, true],
+    ['partial refund inside the window, net 9.99 < minimum 10.00', min10, 999n, 9, pending, true],
+    ['partial refund inside the window, net 10.00 = minimum 10.00', min10, 1000n, 10, pending, false],
+    ['partial refund inside the window leaving 0 points, net above the minimum', min10, 2000n, 0, pending, true],
+    ['settings without a referral (minimum 0), full refund', null, 0n, 0, pending, true],
+    ['net 0.01 < minimum at availableAt (the points are available)', min10, 1n, 1, now, false],
+    ['full refund after the window', min10, 0n, 0, new Date(now.getTime() - 1), false],
+    ['full refund of a purchase without a window', min10, 0n, 0, null, false],
+  ])('%s', (_name, settings, netMinor, netPoints, availableAt, cancelled) => {
+    expect(referralCancelledByRefund(settings, 2, netMinor, netPoints, availableAt, now)).toBe(cancelled);
+  });
+  it('reads the minimum in the currency\'s minor units (exponent 0: 10 units)', () => {
+    expect(referralCancelledByRefund({ ...SETTINGS, minimumPurchase: '10' }, 0, 9n, 9, pending, now)).toBe(true);
+    expect(referralCancelledByRefund({ ...SETTINGS, minimumPurchase: '10' }, 0, 10n, 10, pending, now)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { ReferralSettings } from '../coalition/coalition.entity';
-import { Dec } from '../../common/decimal';
+import { Dec, toMinorUnits } from '../../common/decimal';
 
 /** Default `referral.minimumPurchase`: any amount, so a purchase qualifies once it earns a point. */
 export const DEFAULT_REFERRAL_MINIMUM_PURCHASE = '0';
@@ -24,11 +24,17 @@ export function nextMilestone(settings: ReferralSettings | null, count: number):
 }
 
 /**
- * Whether a refund cancels the referral its purchase rewarded (docs/rules.md, Referrals): it completes
- * the refund of the purchase (`refundedMinor`, all refunds so far with this one, reaches
- * `amountMinor`; minor units) while the purchase's points are still pending at `now` (`availableAt`
- * after `now`; null: the purchase had no return window, so its bonuses were never pending).
+ * Whether a refund cancels the referral its purchase rewarded (docs/rules.md, Referrals): the purchase
+ * no longer qualifies once refunded — what is left of it (`netMinor`: its amount less all refunds so
+ * far with this one, minor units of a currency with `currencyExponent` decimals) is below the
+ * coalition's `referral.minimumPurchase` as configured now (default 0), or nothing of it is left, or
+ * its points left (`netPoints`: earned less all taken back, this refund included) are 0 — while the
+ * purchase's points are still pending at `now` (`availableAt` after `now`; null: the purchase had no
+ * return window, so its bonuses were never pending). A full refund inside the window always cancels.
  */
-export function referralCancelledByRefund(amountMinor: bigint, refundedMinor: bigint, availableAt: Date | null, now: Date): boolean {
-  return refundedMinor >= amountMinor && availableAt !== null && availableAt.getTime() > now.getTime();
+export function referralCancelledByRefund(settings: ReferralSettings | null, currencyExponent: number, netMinor: bigint, netPoints: number,
+  availableAt: Date | null, now: Date): boolean {
+  if (availableAt === null || availableAt.getTime() <= now.getTime()) return false;
+  const minimumMinor = toMinorUnits(new Dec(settings?.minimumPurchase ?? DEFAULT_REFERRAL_MINIMUM_PURCHASE), currencyExponent);
+  return netMinor <= 0n || netMinor < minimumMinor || netPoints <= 0;
 }

@@ -7,8 +7,9 @@ import { MAX_AMOUNT_UNITS, parseDecimal, toMinorUnits } from '../../common/decim
  */
 export function parseMoneyMinor(text: string, exponent: number, field: string[]): Outcome<bigint> {
   const amount = parseDecimal(text);
-  if (!amount || amount.isNegative() || amount.decimalPlaces() > exponent || amount.gt(MAX_AMOUNT_UNITS)) {
+  if (!amount || amount.isNegative() || amount.decimalPlaces() > exponent) {
     return fail(userError(ErrorCode.INVALID_INPUT, `${field.at(-1)} must be a non-negative amount with at most ${exponent} decimal places`, field));
   }
+  if (amount.gt(MAX_AMOUNT_UNITS)) return fail(userError(ErrorCode.INVALID_INPUT, `${field.at(-1)} must be at most ${MAX_AMOUNT_UNITS}`, field));
   return ok(toMinorUnits(amount, exponent));
 }

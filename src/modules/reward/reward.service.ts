@@ -211,6 +211,12 @@ interface Draft {
   endsAt: Date | null;
   active: boolean;
   voucherValidityDays: number;
+  /**
+   * Whether the value must not exceed pointsPrice × the partner's redemption value per point: a
+   * partner setting its own reward's value or price. Only the operator may price a partner's reward
+   * above what a redemption of the same points would pay (docs/rules.md, Rewards: the value cap).
+   */
+  capValue: boolean;
 }
 
 interface Checked {
@@ -271,9 +277,19 @@ async function checkDraft(ctx: RequestContext, d: Draft): Promise<Outcome<Checke
     const partner = await ctx.loaders.partner.load(d.partnerId);
     if (partner && Number.isInteger(d.pointsPrice) && d.pointsPrice > 0) valueMinor = defaultValueMinor(d.pointsPrice, partner.redemptionValuePerPoint, exponent);
   }
-  if (valueMinor !== null && Number.isInteger(d.pointsPrice) && d.pointsPrice > 0 && valuePerPoint(valueMinor, d.pointsPrice, exponent) === undefined) {
+  const exact = valueMinor === null || !Number.isInteger(d.pointsPrice) || d.pointsPrice <= 0 || valuePerPoint(valueMinor, d.pointsPrice, exponent) !== undefined;
+  if (!exact) {
     errors.push(userError(ErrorCode.INVALID_INPUT,
-      `value ${formatMinorUnits(valueMinor, exponent)} over ${d.pointsPrice} points is not exact to 6 decimals a point; choose a value or price that divides`, ['input', 'value']));
+      `value ${formatMinorUnits(valueMinor!, exponent)} over ${d.pointsPrice} points is not exact to 6 decimals a point; choose a value or price that divides`, ['input', 'value']));
+  } else if (d.capValue && d.value !== null && d.partnerId !== null && valueMinor !== null && Number.isInteger(d.pointsPrice) && d.pointsPrice > 0) {
+    // Every point a claim consumes from another issuer's lot is owed at value / pointsPrice: a partner
+    // may not bill issuers more a point than a redemption at its till would.
+    const partner = await ctx.loaders.partner.load(d.partnerId);
+    const cap = partner ? defaultValueMinor(d.pointsPrice, partner.redemptionValuePerPoint, exponent) : 0n;
+    if (valueMinor > cap) {
+      errors.push(userError(ErrorCode.INVALID_INPUT, `value may not exceed ${formatMinorUnits(cap, exponent)} (pointsPrice × your redemptionValuePerPoint); `
+        + 'the operator may set a higher value', ['input', 'value']));
+    }
   }
   const found = errors.filter((e): e is UserError => e !== undefined);
   if (found.length) return fail(...found);
@@ -305,7 +321,7 @@ export async function createReward(ctx: RequestContext, input: CreateRewardInput
     partnerId: acting.value, name: input.name, description: input.description ?? null, kind: input.kind ?? RewardKind.VOUCHER, clubId: input.clubId ?? null,
     pointsPrice: input.pointsPrice, cashPrice: input.cashPrice ?? null, value: input.value ?? null, stock: input.stock ?? null, claimed: 0,
     perMemberLimit: input.perMemberLimit ?? null, tiers: input.tiers ?? [], clubs: input.clubs ?? [], startsAt: input.startsAt ?? null,
-    endsAt: input.endsAt ?? null, active: true, voucherValidityDays: input.voucherValidityDays ?? 30,
+    endsAt: input.endsAt ?? null, active: true, voucherValidityDays: input.voucherValidityDays ?? 30, capValue: ctx.caller!.role === Role.PARTNER,
   };
   const checked = await checkDraft(ctx, draft);
   if (!checked.ok) return checked;
@@ -347,6 +363,7 @@ export async function updateReward(ctx: RequestContext, input: UpdateRewardInput
       perMemberLimit: clear(input.perMemberLimit, row.per_member_limit), tiers: pick(input.tiers, row.tiers), clubs: pick(input.clubs, row.clubs),
       startsAt: clear(input.startsAt, row.starts_at), endsAt: clear(input.endsAt, row.ends_at), active: pick(input.active, row.active),
       voucherValidityDays: pick(input.voucherValidityDays, row.voucher_validity_days),
+      capValue: caller.role === Role.PARTNER && (input.value != null || (input.pointsPrice != null && input.pointsPrice !== row.points_price)),
     };
     const checked = await checkDraft(ctx, draft);
     if (!checked.ok) return checked;

@@ -18,7 +18,7 @@ export enum SettlementLineKind {
   MATCH = 'MATCH',
   COMMISSION = 'COMMISSION',
   DEBT_RECOVERY = 'DEBT_RECOVERY',
-  /** A reward claimed: each consumed lot's issuer pays the reward's partner (posted by claims, to come). */
+  /** A reward claimed: BILATERAL each consumed lot's issuer pays the reward's partner (or the operator, for its rewards); CLEARING the operator pays the reward's partner. A void or expiry posts it negative. */
   REWARD = 'REWARD',
   /** CLEARING: a partner pays the operator for the points it issued (negative: refunds returned the price). */
   ISSUANCE = 'ISSUANCE',

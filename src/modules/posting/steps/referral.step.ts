@@ -17,7 +17,8 @@ export function referralBonusKey(purchaseId: string, kind: 'referee' | 'referrer
  * any milestone, each a REFERRAL transaction of the hub with a lot of the hub's validity, pending
  * exactly as long as the purchase's own points (same availableAt; the validity counts from it); a
  * bonus that would carry a balance past MAX_INT32 is skipped. Purchases that do not qualify leave the
- * referral open. A refund that completes the refund of the rewarding purchase while its points are
+ * referral open. A refund (full or partial) after which the rewarding purchase no longer qualifies —
+ * its net amount below `referral.minimumPurchase`, or no amount or point left — while its points are
  * still pending (referralCancelledByRefund) cancels the referral: each bonus is reversed by the hub
  * (REVERSAL keyed `referral-cancel:<bonus id>`, taken back from the bonus's own pending lot, so no
  * debt and no obligation), the referrer's count goes down and the member may qualify again.
@@ -51,10 +52,14 @@ export const referralStep: PostingStep = {
     const milestone = milestoneBonus(settings, referrer.successfulReferrals);
     grant(referrerId, milestone, 'milestone', `milestone bonus: ${referrer.successfulReferrals} successful referrals`);
   },
-  refunded(s, { request: r, original, refundedMinor }) {
+  refunded(s, { request: r, original, refundedMinor, points }) {
     const referral = original.referral;
     if (s.options.dryRun || !referral) return;
-    if (!referralCancelledByRefund(BigInt(original.row.amount_minor!), refundedMinor, original.ownLot?.availableAt ?? null, s.now)) return;
+    // What is left of the purchase after this refund: its amount less all refunds, its points less all taken back.
+    const netMinor = BigInt(original.row.amount_minor!) - refundedMinor;
+    const netPoints = original.row.points + original.totals.points - points;
+    if (!referralCancelledByRefund(s.terms.coalition.referral, s.terms.coalition.currencyExponent, netMinor, netPoints,
+      original.ownLot?.availableAt ?? null, s.now)) return;
     const member = s.member(r.memberId)!;
     member.referralRewardedAt = null;
     const referrer = referral.referrerId ? s.member(referral.referrerId) : undefined;
@@ -64,7 +69,7 @@ export const referralStep: PostingStep = {
         TransactionType.REVERSAL, SYSTEM_CALLER), reverses_id: bonus.row.id };
       // From the bonus's own lot, still pending: nothing else of the member's is touched unless that lot paid a debt.
       s.book(bonus.row.member_id).takeBack(tx.id, { partnerId: null }, bonus.ownLotId, bonus.row.points, uuidv7(s.now.getTime()), s.now);
-      s.record({ ...tx, points: -bonus.row.points, description: `referral cancelled: purchase ${original.row.id} refunded inside its return window`,
+      s.record({ ...tx, points: -bonus.row.points, description: `referral cancelled: purchase ${original.row.id} refunded below the referral minimum inside its return window`,
         breakdown: [{ rule: 'REFERRAL_CANCELLED', points: -bonus.row.points, detail: `bonus ${bonus.row.id} taken back` }] });
     }
   },
