@@ -361,8 +361,8 @@ async function main(): Promise<void> {
     // Reference data and members are set up with SQL: only the measured work goes through the API.
     const pool = new Pool({ connectionString: url, max: CONNECTIONS + 4 });
     const partners = Array.from({ length: PARTNERS }, () => uuidv7());
-    await pool.query(`INSERT INTO partner (id, code, code_key, name, redemption_value_per_point, earn_rule)
-      SELECT id, 'bench-' || n, 'BENCH' || n, 'Bench partner ' || n, 0.01, '{"pointsPerUnit":"1.5","minSpend":null,"categoryMultipliers":[],"maxPointsPerTransaction":null,"maxPointsPerMemberPerDay":null,"firstPurchaseBonus":null,"everyNthVisit":null,"visitBonus":null,"pointsValidityDays":365}'
+    await pool.query(`INSERT INTO partner (id, code, code_key, name, redemption_value_per_point, issuance_price_per_point, earn_rule)
+      SELECT id, 'bench-' || n, 'BENCH' || n, 'Bench partner ' || n, 0.01, 0.01, '{"pointsPerUnit":"1.5","minSpend":null,"categoryMultipliers":[],"maxPointsPerTransaction":null,"maxPointsPerMemberPerDay":null,"firstPurchaseBonus":null,"everyNthVisit":null,"visitBonus":null,"pointsValidityDays":365}'
       FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n)`, [partners]);
     const members = Array.from({ length: CONNECTIONS * MEMBERS_PER_CONNECTION }, () => uuidv7());
     await pool.query(`INSERT INTO member (id, member_code, referral_code) SELECT id, lpad(n::text, 12, '0'), 'B' || lpad(n::text, 7, '0') FROM unnest($1::uuid[]) WITH ORDINALITY AS m(id, n)`, [members]);

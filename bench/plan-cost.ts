@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const client = new Client({ connectionString: pg.url });
     await client.connect();
     const partnerId = uuidv7();
-    await client.query(`INSERT INTO partner (id, code, code_key, name, redemption_value_per_point, earn_rule) VALUES ($1, 'plan', 'PLAN', 'Plan', 0.01, '{"pointsPerUnit":"1","minSpend":null,"categoryMultipliers":[],"maxPointsPerTransaction":null,"maxPointsPerMemberPerDay":null,"firstPurchaseBonus":null,"everyNthVisit":null,"visitBonus":null,"pointsValidityDays":365}')`, [partnerId]);
+    await client.query(`INSERT INTO partner (id, code, code_key, name, redemption_value_per_point, issuance_price_per_point, earn_rule) VALUES ($1, 'plan', 'PLAN', 'Plan', 0.01, 0.01, '{"pointsPerUnit":"1","minSpend":null,"categoryMultipliers":[],"maxPointsPerTransaction":null,"maxPointsPerMemberPerDay":null,"firstPurchaseBonus":null,"everyNthVisit":null,"visitBonus":null,"pointsValidityDays":365}')`, [partnerId]);
     const members = Array.from({ length: Number(process.env.PLAN_COST_MEMBERS ?? 1000) }, () => uuidv7());
     await client.query(`INSERT INTO member (id, member_code, referral_code) SELECT id, lpad(n::text, 12, '0'), 'P' || lpad(n::text, 7, '0') FROM unnest($1::uuid[]) WITH ORDINALITY AS m(id, n)`, [members]);
     await client.query('INSERT INTO member_partner_link (member_id, partner_id) SELECT id, $1 FROM member', [partnerId]);

@@ -18,49 +18,19 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return sqlState(error) === '23505' && (!constraint || (e?.driverError?.constraint ?? e?.constraint) === constraint);
 }
 
-/** How inTransaction starts its transaction. */
-export interface TransactionOptions {
-  /**
-   * Plan the transaction's prepared statements (preparedRows) once per connection and reuse that
-   * plan (`SET LOCAL plan_cache_mode = force_generic_plan`, sent with START TRANSACTION in one round
-   * trip), under statement names of their own. For the single postings: their array parameters hold
-   * one or two items, so PostgreSQL's cost model otherwise prefers a new custom plan on every call.
-   * Batches keep the default (their arrays vary from 1 to 1000 items).
-   */
-  genericPlans?: boolean;
-}
-
-const GENERIC_PLANS = Symbol('genericPlans');
-
-/** START TRANSACTION with generic plans for this transaction, in one round trip; TypeORM's state as its startTransaction leaves it. */
-async function startWithGenericPlans(q: QueryRunner): Promise<void> {
-  const runner = q as unknown as { isTransactionActive: boolean; transactionDepth: number; [GENERIC_PLANS]?: boolean };
-  if (runner.transactionDepth !== 0) throw new Error('generic plans are for a top-level transaction');
-  runner.isTransactionActive = true;
-  try {
-    await q.query('START TRANSACTION; SET LOCAL plan_cache_mode = force_generic_plan');
-  } catch (error) {
-    runner.isTransactionActive = false;
-    throw error;
-  }
-  runner.transactionDepth = 1;
-  runner[GENERIC_PLANS] = true;
-}
-
 /**
  * Runs `work` in one READ COMMITTED transaction. A failed outcome rolls back, so an expected
  * failure writes nothing; a thrown error rolls back and propagates, except serialization failures
  * and deadlocks (and the errors `retryOn` names), which are retried a bounded number of times.
  */
 export async function inTransaction<T>(db: DataSource, work: (q: QueryRunner) => Promise<Outcome<T>>,
-  retryOn: (error: unknown) => boolean = () => false, options: TransactionOptions = {}): Promise<Outcome<T>> {
+  retryOn: (error: unknown) => boolean = () => false): Promise<Outcome<T>> {
   for (let attempt = 1; ; attempt++) {
     const q = db.createQueryRunner();
     try {
       await q.connect();
       // PostgreSQL's default level, READ COMMITTED: naming it would cost TypeORM a second round trip.
-      if (options.genericPlans) await startWithGenericPlans(q);
-      else await q.startTransaction();
+      await q.startTransaction();
       const outcome = await work(q);
       if (outcome.ok) await q.commitTransaction();
       else await q.rollbackTransaction();
@@ -107,8 +77,6 @@ export async function preparedRows<T>(q: QueryRunner | DataSource, sql: string, 
     ? (q.driver as unknown as { master?: Pool }).master
     : (q as unknown as { databaseConnection?: PoolClient }).databaseConnection;
   if (!client) return rows<T>(q, sql, params);
-  // A statement planned generically gets a name of its own: the plan cache of the other keeps the batches' custom plans.
-  const generic = (q as unknown as { [GENERIC_PLANS]?: boolean })[GENERIC_PLANS] === true;
-  const result = await client.query({ name: generic ? `${statementName(sql)}g` : statementName(sql), text: sql, values: params });
+  const result = await client.query({ name: statementName(sql), text: sql, values: params });
   return result.rows as T[];
 }

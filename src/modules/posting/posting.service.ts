@@ -111,7 +111,7 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
   const options = { caller: callerLabel(ctx.caller!), linkPartnerId, dryRun };
   const outcome = await inTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
     // A new voucher code that collides with an existing one (60 random bits: practically never) is drawn again by the retry.
-    (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT) || isUniqueViolation(error, 'PK_voucher_code'), { genericPlans: valid.length === 1 });
+    (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT) || isUniqueViolation(error, 'PK_voucher_code'));
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
   const results = outcome.value;
   let next = 0;
