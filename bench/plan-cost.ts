@@ -16,7 +16,9 @@ import { transactionPostedEvents } from '../src/modules/posting/transaction.even
  * `node dist/bench/plan-cost.js` — PostgreSQL's own CPU for one single purchase's lock and write
  * statements (the service's SQL, named prepared statements), read from /proc for the backend that
  * ran them: with the default plan cache (custom plans every call) against plans made once per
- * connection (force_generic_plan, as the single postings now run). CPU time of one backend, so it
+ * connection (force_generic_plan). On a table that does not grow the generic plans cost less; in the
+ * bench, where batches grow the tables, they cost more, so the service does not use them (README,
+ * Measured). CPU time of one backend, so it
  * holds on a loaded machine where throughput does not. Not part of the tests.
  */
 const N = Number(process.env.PLAN_COST_N ?? 2000);
