@@ -1,5 +1,6 @@
 import { Dec } from '../../src/common/decimal';
 import { TestHub, startTestHub } from '../support/hub';
+import { formatAmount, mulberry32, negate, pause, toMinor } from '../support/walk';
 import { TestMember, TestPartner, bonus, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
 
 /**
@@ -49,21 +50,7 @@ const RUN_FIELDS = `id lines { payer { type id } payee { type id } kind points a
 const ECONOMICS = `query($s: DateTime!, $e: DateTime!) { operatorEconomics(periodStart: $s, periodEnd: $e) {
   issuanceRevenue { amount } redemptionCost { amount } rewardCost { amount } donationCost { amount } margin { amount } } }`;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const pause = () => new Promise((r) => setTimeout(r, 5));
-const toMinor = (amount: string) => BigInt(new Dec(amount).times(100).toFixed(0));
-const formatAmount = (minor: bigint) => new Dec(minor.toString()).div(100).toFixed(2);
-const negate = (points: number) => (points === 0 ? 0 : -points);
 const cents = (points: number) => BigInt(new Dec(points).times(DONATION_VALUE).times(100).floor().toFixed(0));
 
 interface Lot { issuer: number; remaining: number }

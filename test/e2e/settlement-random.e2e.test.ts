@@ -1,5 +1,6 @@
 import { Dec } from '../../src/common/decimal';
 import { TestHub, startTestHub } from '../support/hub';
+import { formatAmount, mulberry32, negate, pause, toMinor } from '../support/walk';
 import { TestMember, TestPartner, claimReward, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique, voidVoucher } from '../support/scenario';
 
 /**
@@ -69,23 +70,7 @@ interface RunOut {
   transfers: { from: { type: string; id: string }; to: { type: string; id: string }; amount: { amount: string } }[];
 }
 
-/** mulberry32: a tiny seeded PRNG, so the walk is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const pause = () => new Promise((r) => setTimeout(r, 5));
-const toMinor = (amount: string) => BigInt(new Dec(amount).times(100).toFixed(0));
-/** −points, without a −0 for a refund that takes nothing. */
-const negate = (points: number) => (points === 0 ? 0 : -points);
-const formatAmount = (minor: bigint) => new Dec(minor.toString()).div(100).toFixed(2);
 
 // ---- The model --------------------------------------------------------------------------------
 
