@@ -1,6 +1,6 @@
 import { Dec } from '../../src/common/decimal';
 import { TestHub, startTestHub } from '../support/hub';
-import { formatAmount, mulberry32, negate, pause, toMinor } from '../support/walk';
+import { expectedLines, formatAmount, mulberry32, negate, pause, runLines, toMinor } from '../support/walk';
 import { TestMember, TestPartner, bonus, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique } from '../support/scenario';
 
 /**
@@ -193,22 +193,10 @@ class Ledger {
 
   /** The run's lines: per (kind, payer, payee), exact Σ points × rate (donations, matches: Σ floored values), rounded half up once. */
   lines(ids: (party: number | 'cause') => string) {
-    const sums = new Map<string, { kind: string; payer: string; payee: string; points: number; exact: Dec }>();
-    for (const o of this.obligations) {
-      const key = `${o.kind}|${ids(o.payer)}|${ids(o.payee)}`;
-      const line = sums.get(key) ?? { kind: o.kind, payer: ids(o.payer), payee: ids(o.payee), points: 0, exact: new Dec(0) };
-      line.points += o.points;
-      line.exact = line.exact.plus(o.valueMinor !== undefined ? new Dec(o.valueMinor.toString()).div(100) : new Dec(o.points).times(o.rate));
-      sums.set(key, line);
-    }
-    return [...sums.values()]
-      .map(({ exact, ...line }) => ({ ...line, amountMinor: BigInt(exact.times(100).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0)) }))
-      .filter((l) => l.points !== 0 || l.amountMinor !== 0n)
-      .sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
+    return expectedLines(this.obligations.map((o) => ({ ...o, payer: ids(o.payer), payee: ids(o.payee) })));
   }
 }
 
-const lineKey = (l: { kind: string; payer: string; payee: string }) => `${l.kind}|${l.payer}|${l.payee}`;
 
 const SCENARIOS: { name: string; models: [Model, Model]; rules: string[] }[] = [
   { name: 'BILATERAL throughout', models: ['BILATERAL', 'BILATERAL'],
@@ -361,8 +349,7 @@ async function walk(hub: TestHub, models: [Model, Model], rules: string[]): Prom
 
   // (a) Lines as the model predicts, both kinds where the period spans a switch.
   const ids = (party: number | 'cause') => (party === 'cause' ? causeId : party === OP ? 'operator' : partners[party]!.id);
-  const lines = run.lines.map((l: any) => ({ kind: l.kind, payer: l.payer.id, payee: l.payee.id, points: l.points, amountMinor: toMinor(l.amount.amount) }))
-    .sort((a: any, b: any) => lineKey(a).localeCompare(lineKey(b)));
+  const lines = runLines(run.lines);
   expect(lines).toEqual(ledger.lines(ids));
 
   // (b) Positions from the rounded lines, summing to zero.

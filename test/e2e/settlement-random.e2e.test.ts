@@ -1,6 +1,6 @@
 import { Dec } from '../../src/common/decimal';
 import { TestHub, startTestHub } from '../support/hub';
-import { formatAmount, mulberry32, negate, pause, toMinor } from '../support/walk';
+import { expectedLines, formatAmount, mulberry32, negate, pause, runLines, toMinor } from '../support/walk';
 import { TestMember, TestPartner, claimReward, createPartner, enroll, ledgerCheck, purchase, redeem, reverse, unique, voidVoucher } from '../support/scenario';
 
 /**
@@ -227,29 +227,11 @@ class Model {
    * their rounded-down values), rounded half up once.
    */
   lines(period: number, partnerIds: string[], causeId: string): { kind: string; payer: string; payee: string; points: number; amountMinor: bigint }[] {
-    const sums = new Map<string, { kind: string; payer: string; payee: string; points: number; exact: Dec }>();
-    for (const o of this.obligations.filter((x) => x.period === period)) {
-      const payee = o.payee === 'cause' ? causeId : o.payee === 'operator' ? 'operator' : partnerIds[o.payee]!;
-      const key = `${o.kind}|${partnerIds[o.payer]}|${payee}`;
-      const line = sums.get(key) ?? { kind: o.kind, payer: partnerIds[o.payer]!, payee, points: 0, exact: new Dec(0) };
-      line.points += o.points;
-      line.exact = line.exact.plus(o.valueMinor !== undefined ? new Dec(o.valueMinor.toString()).div(100) : new Dec(o.points).times(o.rate));
-      sums.set(key, line);
-    }
-    return [...sums.values()]
-      .map(({ exact, ...line }) => ({ ...line, amountMinor: BigInt(exact.times(100).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed(0)) }))
-      // A pair whose events cancel out within the period (a reward redeemed and returned) leaves nothing to settle.
-      .filter((l) => l.points !== 0 || l.amountMinor !== 0n)
-      .sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
+    return expectedLines(this.obligations.filter((x) => x.period === period).map((o) => ({ ...o, payer: partnerIds[o.payer]!,
+      payee: o.payee === 'cause' ? causeId : o.payee === 'operator' ? 'operator' : partnerIds[o.payee]! })));
   }
 }
 
-const lineKey = (l: { kind: string; payer: string; payee: string }) => `${l.kind}|${l.payer}|${l.payee}`;
-
-function serverLines(run: RunOut) {
-  return run.lines.map((l) => ({ kind: l.kind, payer: l.payer.id, payee: l.payee.id, points: l.points, amountMinor: toMinor(l.amount.amount) }))
-    .sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
-}
 
 // ---- The walk ---------------------------------------------------------------------------------
 
@@ -450,7 +432,7 @@ it(`a seeded random walk (seed 0x${SEED.toString(16)}, ${2 * OPERATIONS_PER_PERI
 
   for (const [period, run] of [first, second].entries()) {
     // (a) Lines: points per (kind, payer, payee) and one half-up rounding of the exact money.
-    const lines = serverLines(run);
+    const lines = runLines(run.lines);
     expect({ period, lines }).toEqual({ period, lines: model.lines(period, partnerIds, causeId) });
     expect(run.lines.every((l) => l.amount.currency === 'EUR' && l.payer.type === 'PARTNER'
       && l.payee.type === (l.kind === 'DONATION' || l.kind === 'MATCH' ? 'CAUSE' : l.payee.id === 'operator' ? 'OPERATOR' : 'PARTNER'))).toBe(true);
