@@ -23,7 +23,7 @@ let hub: TestHub;
 let clock: ManualClock;
 const log = createLogger('silent');
 // Fan-outs wait for every first attempt (up to the 10 s timeout), so a loaded machine cannot turn one into a late one.
-const worker = { allowPrivate: true, log, random: () => 0.5, directWaitMs: 10_000 };
+const worker = { allowPrivate: true, log, random: () => 0.5, directWaitMs: 10_000, roundMs: 0 };
 const tick = (db?: DataSource) => runWebhookTick(db ?? hub.db, worker);
 const receivers: Receiver[] = [];
 

@@ -24,6 +24,8 @@ const PER_ENDPOINT = 32;
 const LANES = 3;
 /** Due deliveries a claim looks at (in due order) to pick its batch: bounds the claim's scan. */
 const CLAIM_WINDOW = 2048;
+/** The shortest time (ms) from one round's start to the next while a tick finds work (lag ≤ this + the send). */
+const ROUND_MS = 200;
 /** The pause (ms) after a tick that found work, when the configured interval is longer. */
 const BUSY_POLL_MS = 100;
 /** How long (ms) a fan-out waits for the first attempts it makes before it commits without the slow ones. */
@@ -70,6 +72,8 @@ export interface WorkerOptions {
   random?: () => number;
   /** How long (ms) a fan-out waits for its first attempts (default DIRECT_WAIT_MS); tests that need every answer in the tick raise it. */
   directWaitMs?: number;
+  /** The shortest time (ms) from one round's start to the next while work is found (default ROUND_MS); tests set 0. */
+  roundMs?: number;
 }
 
 /**
@@ -510,6 +514,7 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
   };
   try {
     while (rounds++ < MAX_ROUNDS_PER_TICK) {
+      const roundStarted = performance.now();
       let fanned = 0;
       let sentAtFanOut = 0;
       for (let full = true; full;) {
@@ -524,6 +529,10 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
       attempted += sent;
       if (fanned === 0 && sent === 0) break;
       if (sent > 0) more();
+      // Rounds at most every ROUND_MS while events trickle in: a round's fixed statements (about ten
+      // round trips) are then shared by many deliveries instead of a few.
+      const rest = (options.roundMs ?? ROUND_MS) - (performance.now() - roundStarted);
+      if (rest > 0) await new Promise((resolveRest) => setTimeout(resolveRest, rest));
     }
   } finally {
     // Every lane has finished before the tick ends; a lane's failure is the tick's failure.
