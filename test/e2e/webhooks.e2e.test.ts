@@ -252,6 +252,7 @@ it('a first attempt is made at fan-out: the delivery is written once, DELIVERED 
   expect(written).toEqual([{ status: 'DELIVERED', attempt_count: 1, same_transaction: true }]);
   expect(await deliveries(hub.admin, bad.endpoint.id)).toMatchObject([{ status: 'PENDING', attempts: [{ statusCode: 500 }] }]);
   // The failing endpoint's next event is not sent at fan-out: it waits behind the retry, in order.
+  clock.advance(1);
   await event(2);
   await tick();
   expect(down.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1]);

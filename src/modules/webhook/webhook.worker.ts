@@ -454,7 +454,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
         SELECT d.id, d.endpoint_id, d.next_attempt_at, d.order_at FROM webhook_delivery d
         WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND d.id <> ALL($2::uuid[])
           AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
-            AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.created_at, o.id) < (d.order_at, d.created_at, d.id)))
+            AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.event_id, o.id) < (d.order_at, d.event_id, d.id)))
         ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
       picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
       SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
