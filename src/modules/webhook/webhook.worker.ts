@@ -171,8 +171,14 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   let closed = false;
   // Each endpoint's chains, taken by at most MAX_CONNECTIONS senders: a request is made only when a
   // connection can take it (queued in the agent, thousands of requests cost the worker more CPU).
+  // An endpoint still answering late first attempts of an earlier fan-out is slow: its deliveries
+  // wait in the queue (bounded claims) rather than pile more requests on it at every fan-out.
+  const slow = lanesOf(db).slowEndpoints;
   const byEndpoint = new Map<string, Fanned[][]>();
-  for (const chain of chains.values()) if (!chain[0]!.queued) byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
+  for (const chain of chains.values()) {
+    if (chain[0]!.queued || slow.has(chain[0]!.endpoint_id)) continue;
+    byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
+  }
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
@@ -223,8 +229,13 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
  */
 function settleLate(db: DataSource, f: Fanned, sending: Promise<AttemptResult>, random: () => number): void {
   const lanes = lanesOf(db);
+  lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const settling = (async () => {
-    const result = await sending;
+    const result = await sending.finally(() => {
+      const left = lanes.slowEndpoints.get(f.endpoint_id)! - 1;
+      if (left > 0) lanes.slowEndpoints.set(f.endpoint_id, left);
+      else lanes.slowEndpoints.delete(f.endpoint_id);
+    });
     const q = db.createQueryRunner();
     try {
       await q.connect();
@@ -257,11 +268,13 @@ interface Lanes {
   claiming: Promise<void>;
   /** First attempts made at fan-out that outlived its wait, being settled on their own. */
   late: Set<Promise<void>>;
+  /** Endpoints with such late first attempts in flight, and how many. */
+  slowEndpoints: Map<string, number>;
 }
 const lanesByDb = new WeakMap<DataSource, Lanes>();
 function lanesOf(db: DataSource): Lanes {
   let lanes = lanesByDb.get(db);
-  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set() }));
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map() }));
   return lanes;
 }
 
