@@ -12,9 +12,9 @@ import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, isForbiddenA
 /** Deliveries one claim sends at once (one transaction holds their row locks while they are in flight). */
 const CLAIM_BATCH = 256;
 /**
- * Deliveries to one endpoint in one claim, and connections kept open to one receiver: a receiver is
- * never sent more than this many requests at once by one instance (Svix and Stripe bound concurrency
- * per endpoint the same way), and a queued request never waits behind more than one round of them.
+ * Deliveries to one receiver host (URL origin: endpoints on one host count together) in one claim:
+ * with LANES claims, a host is never sent more than LANES × this many requests at once by the queue
+ * of one instance (Svix and Stripe bound concurrency per endpoint the same way).
  */
 const PER_ENDPOINT = 32;
 /**
@@ -29,7 +29,7 @@ const ROUND_MS = 200;
 /** The pause (ms) after a tick that found work, when the configured interval is longer. */
 const BUSY_POLL_MS = 100;
 /** How long (ms) a fan-out waits for the first attempts it makes before it commits without the slow ones. */
-const DIRECT_WAIT_MS = 1_000;
+const DIRECT_WAIT_MS = 500;
 /** How long (ms) a first attempt still in flight when its fan-out commits is leased to its sender: the 10 s timeout and 5 s to settle. */
 const LEASE_MS = DELIVERY_TIMEOUT_MS + 5_000;
 /** Events fanned out to deliveries per statement. */
@@ -37,8 +37,16 @@ const FAN_OUT_BATCH = 1000;
 /** Rounds (claims, with the fan-outs before them) a tick may do in all its lanes before it yields to the next tick. */
 const MAX_ROUNDS_PER_TICK = 150;
 
-/** Connections to one receiver at most (requests in flight to it at once, from one instance). */
-const MAX_CONNECTIONS = PER_ENDPOINT * LANES;
+/** First attempts a fan-out has in flight at once to one receiver host, and in all. */
+const PER_ORIGIN = 96;
+const MAX_IN_FLIGHT = 512;
+/** An endpoint whose recent answers took longer than this on average (ms) gets its deliveries through the queue. */
+const SLOW_ANSWER_MS = 250;
+/**
+ * Connections to one receiver host at most, from one instance: the fan-out's and the claims' (at
+ * most PER_ENDPOINT a host in a claim, LANES claims), so no request waits for a connection.
+ */
+const MAX_CONNECTIONS = PER_ORIGIN + PER_ENDPOINT * LANES;
 
 /**
  * Connections to receivers are kept open between deliveries (HTTP keep-alive), as every webhook
@@ -142,10 +150,12 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
       ORDER BY order_at NULLS LAST, event_id`);
     const summary = taken.pop()!;
     const fanned = taken.map((f): Fanned => ({ ...f, id: uuidv7(now.getTime()), attempt_count: 0, next_attempt_at: now }));
-    const attempted = fanned.length ? await sendAtFanOut(db, q, fanned, now, options, random) : 0;
+    const sent = fanned.length ? await sendAtFanOut(db, q, fanned, now, options, random) : { attempted: 0, late: [] };
     await q.commitTransaction();
+    // Only now: a late answer settled before the commit would find no row, and be sent again.
+    if (sent.late.length) settleLate(db, sent.late, random);
     setOutboxLag('fan_out', summary.oldest ? (clock.now().getTime() - summary.oldest.getTime()) / 1000 : 0);
-    return { taken: summary.n!, attempted };
+    return { taken: summary.n!, attempted: sent.attempted };
   } catch (error) {
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
     throw error;
@@ -154,31 +164,40 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
   }
 }
 
+/** A first attempt that outlived its fan-out's wait: the delivery and its attempt in flight. */
+type Late = [Fanned, Promise<AttemptResult>];
+
 /**
  * The first attempts of a fan-out (see fanOut), and the rows of all its deliveries, written in the
  * fan-out's transaction: each member's deliveries to one endpoint in order, one after another,
- * stopping at the first failure; all of them side by side; waiting at most DIRECT_WAIT_MS. Returns
- * how many attempts it made (the late ones included).
+ * stopping at the first failure; chains side by side, at most PER_ORIGIN at once to one receiver
+ * host (endpoints on one host share its connections) and MAX_IN_FLIGHT in all; waiting at most
+ * DIRECT_WAIT_MS. Endpoints that answer slowly (recent answers over SLOW_ANSWER_MS on average, or
+ * late first attempts still in flight) are left to the queue. Returns how many attempts it made
+ * (the late ones included) and the late ones, to be settled after the commit.
  */
-async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], now: Date, options: WorkerOptions, random: () => number): Promise<number> {
+async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], now: Date, options: WorkerOptions,
+  random: () => number): Promise<{ attempted: number; late: Late[] }> {
+  const lanes = lanesOf(db);
   const chains = new Map<string, Fanned[]>();
   for (const f of fanned) {
     const key = `${f.endpoint_id}/${f.event_member_id}`;
-    chains.set(key, [...(chains.get(key) ?? []), f]);
+    const chain = chains.get(key);
+    if (chain) chain.push(f);
+    else chains.set(key, [f]);
+  }
+  const byOrigin = new Map<string, Fanned[][]>();
+  for (const chain of chains.values()) {
+    const first = chain[0]!;
+    if (first.queued || lanes.slowEndpoints.has(first.endpoint_id) || (lanes.answerMs.get(first.endpoint_id) ?? 0) > SLOW_ANSWER_MS) continue;
+    const origin = parsedUrl(first.url).origin;
+    const queue = byOrigin.get(origin);
+    if (queue) queue.push(chain);
+    else byOrigin.set(origin, [chain]);
   }
   const results = new Map<Fanned, AttemptResult>();
   const inFlight = new Map<Fanned, Promise<AttemptResult>>();
   let closed = false;
-  // Each endpoint's chains, taken by at most MAX_CONNECTIONS senders: a request is made only when a
-  // connection can take it (queued in the agent, thousands of requests cost the worker more CPU).
-  // An endpoint still answering late first attempts of an earlier fan-out is slow: its deliveries
-  // wait in the queue (bounded claims) rather than pile more requests on it at every fan-out.
-  const slow = lanesOf(db).slowEndpoints;
-  const byEndpoint = new Map<string, Fanned[][]>();
-  for (const chain of chains.values()) {
-    if (chain[0]!.queued || slow.has(chain[0]!.endpoint_id)) continue;
-    byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
-  }
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
@@ -188,17 +207,20 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
         const result = await sending;
         inFlight.delete(f);
         results.set(f, result);
+        noteAnswer(lanes, f.endpoint_id, result);
         if (result.error !== null) break;
       }
     }
   };
-  const senders = [...byEndpoint.values()].flatMap((queue) => Array.from({ length: Math.min(MAX_CONNECTIONS, queue.length) }, () => sender(queue)));
+  const perOrigin = Math.max(1, Math.min(PER_ORIGIN, Math.floor(MAX_IN_FLIGHT / Math.max(1, byOrigin.size))));
+  const senders = [...byOrigin.values()].flatMap((queue) => Array.from({ length: Math.min(perOrigin, queue.length) }, () => sender(queue)));
   let waited: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(senders), new Promise<void>((resolveWait) => { waited = setTimeout(resolveWait, options.directWaitMs ?? DIRECT_WAIT_MS); })]);
   clearTimeout(waited);
   closed = true;
   const after = clock.now();
-  const late = [...inFlight.keys()];
+  const late = [...inFlight];
+  for (const [f] of late) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
   const lease = new Date(after.getTime() + LEASE_MS);
@@ -217,34 +239,42 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     [...attemptColumns(outcomes), after]);
     await recordEndpointHealth(q, outcomes, after);
   }
-  for (const f of late) settleLate(db, f, inFlight.get(f)!, random);
-  return outcomes.length + late.length;
+  return { attempted: outcomes.length + late.length, late };
+}
+
+/** Keeps each endpoint's recent answer time (ms, a moving average; failures count as slow). */
+function noteAnswer(lanes: Lanes, endpointId: string, result: AttemptResult): void {
+  const ms = result.error === null ? result.durationMs : DELIVERY_TIMEOUT_MS;
+  const before = lanes.answerMs.get(endpointId);
+  lanes.answerMs.set(endpointId, before === undefined ? ms : before * 0.8 + ms * 0.2);
+  if (lanes.answerMs.size > 10_000) lanes.answerMs.clear();
 }
 
 /**
- * Settles a first attempt that outlived the fan-out's wait, once its answer comes, in a transaction
- * of its own (the fan-out has committed the delivery under a lease by then, or rolled back — then
- * nothing matches and the event is fanned out again). Tracked per process so stopping the worker
- * waits for it.
+ * Settles the late first attempts of one fan-out once they have all answered (each within the 10 s
+ * timeout), together in one transaction: the fan-out has committed their deliveries under the 15 s
+ * lease. Until then their endpoints count as slow. If settling fails, the leases run out and the
+ * deliveries are sent again. Tracked per process so stopping the worker waits for it.
  */
-function settleLate(db: DataSource, f: Fanned, sending: Promise<AttemptResult>, random: () => number): void {
+function settleLate(db: DataSource, late: Late[], random: () => number): void {
   const lanes = lanesOf(db);
-  lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const settling = (async () => {
-    const result = await sending.finally(() => {
+    const results = await Promise.all(late.map(([f, sending]) => sending.then((result) => {
+      noteAnswer(lanes, f.endpoint_id, result);
       const left = lanes.slowEndpoints.get(f.endpoint_id)! - 1;
       if (left > 0) lanes.slowEndpoints.set(f.endpoint_id, left);
       else lanes.slowEndpoints.delete(f.endpoint_id);
-    });
+      return result;
+    })));
     const q = db.createQueryRunner();
     try {
       await q.connect();
       await q.startTransaction();
-      await settleAll(q, [f], [result], clock.now(), random);
+      await settleAll(q, late.map(([f]) => f), results, clock.now(), random);
       await q.commitTransaction();
     } catch {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
-      // Not recorded: the lease runs out and the delivery is sent again.
+      // Not recorded: the leases run out and the deliveries are sent again.
     } finally {
       await q.release();
     }
@@ -270,11 +300,13 @@ interface Lanes {
   late: Set<Promise<void>>;
   /** Endpoints with such late first attempts in flight, and how many. */
   slowEndpoints: Map<string, number>;
+  /** Each endpoint's recent answer time, ms (noteAnswer). */
+  answerMs: Map<string, number>;
 }
 const lanesByDb = new WeakMap<DataSource, Lanes>();
 function lanesOf(db: DataSource): Lanes {
   let lanes = lanesByDb.get(db);
-  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map() }));
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map(), answerMs: new Map() }));
   return lanes;
 }
 
@@ -400,10 +432,15 @@ const attemptColumns = (outcomes: Outcome[]) => [outcomes.map((o) => o.d.id), ou
  */
 async function recordEndpointHealth(q: QueryRunner, outcomes: Outcome[], now: Date): Promise<void> {
   const byEndpoint = new Map<string, Outcome[]>();
-  for (const o of outcomes) byEndpoint.set(o.d.endpoint_id, [...(byEndpoint.get(o.d.endpoint_id) ?? []), o]);
+  for (const o of outcomes) {
+    const list = byEndpoint.get(o.d.endpoint_id);
+    if (list) list.push(o);
+    else byEndpoint.set(o.d.endpoint_id, [o]);
+  }
   const cleared: string[] = [];
   const failing: { id: string; error: string }[] = [];
-  for (const [id, list] of byEndpoint) {
+  // Endpoint rows are updated in id order, the one order every worker uses (no deadlock between them).
+  for (const [id, list] of [...byEndpoint].sort(([x], [y]) => (x < y ? -1 : 1))) {
     let lastSuccess = -1;
     list.forEach((o, i) => { if (o.result.error === null) lastSuccess = i; });
     if (lastSuccess >= 0) cleared.push(id);
@@ -417,7 +454,7 @@ async function recordEndpointHealth(q: QueryRunner, outcomes: Outcome[], now: Da
         disabled_reason = CASE WHEN enabled AND $2 - COALESCE(failing_since, $2) >= $3 * interval '1 millisecond'
           THEN 'disabled: every delivery failed for 5 days (since ' || to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '); last error: ' || $4
           ELSE disabled_reason END
-      WHERE id = $1`, [f.id, now, DISABLE_AFTER_MS, f.error.slice(0, 200)]);
+      WHERE id = $1 AND (failing_since IS NULL OR (enabled AND $2 - failing_since >= $3 * interval '1 millisecond'))`, [f.id, now, DISABLE_AFTER_MS, f.error.slice(0, 200)]);
   }
 }
 
@@ -464,15 +501,17 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     // The batch: due deliveries in due order, at most PER_ENDPOINT an endpoint, each the member's
     // earliest pending one to its endpoint; locked, skipping what another worker holds.
     claimed = await rows<Claimed>(q, `WITH due AS (
-        SELECT d.id, d.endpoint_id, d.next_attempt_at, d.order_at FROM webhook_delivery d
+        SELECT d.id, substring(ep.url from '^[^:]+://[^/?#]+') AS origin, d.next_attempt_at, d.order_at
+        FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
         WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND d.id <> ALL($2::uuid[])
           AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
             AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.event_id, o.id) < (d.order_at, d.event_id, d.id)))
         ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
-      picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
+      picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
       SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
       FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
-      WHERE d.id IN (SELECT id FROM picked) AND d.status = 'PENDING'
+      -- Checked again on the locked row: a delivery another worker has just settled (sent, or due later) is not taken.
+      WHERE d.id IN (SELECT id FROM picked) AND d.status = 'PENDING' AND d.next_attempt_at <= $1
       ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_BATCH} FOR UPDATE OF d SKIP LOCKED`, [now, [...lanes.inFlight]]);
     for (const d of claimed) lanes.inFlight.add(d.id);
     releaseClaim!();
@@ -481,7 +520,11 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
       return 0;
     }
     setOutboxLag('delivery', Math.max(...claimed.map((d) => now.getTime() - d.next_attempt_at.getTime())) / 1000);
-    const results = await Promise.all(claimed.map((d) => attempt(d, now, options.allowPrivate)));
+    const results = await Promise.all(claimed.map(async (d) => {
+      const result = await attempt(d, now, options.allowPrivate);
+      noteAnswer(lanes, d.endpoint_id, result);
+      return result;
+    }));
     const after = clock.now();
     await settleAll(q, claimed, results, after, random);
     await q.commitTransaction();
