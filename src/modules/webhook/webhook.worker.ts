@@ -99,7 +99,7 @@ interface Fanned extends Claimed {
   event_member_id: string;
   event_type: string;
   order_at: Date;
-  /** The endpoint has an earlier delivery of this member still pending, or is failing: not sent at fan-out. */
+  /** The endpoint has an earlier delivery of this member still pending, or is failing: not sent at fan-out (nor when it is slow). */
   queued: boolean;
 }
 
@@ -108,13 +108,13 @@ interface Fanned extends Claimed {
  * (operator: every event; a partner or an affiliate: events naming it, with the view written for it),
  * and makes each delivery's first attempt right there — its row is written once, with the outcome,
  * in the transaction that takes the events (a delivery that waits in the queue is written, locked,
- * updated: three times the database work). Runs under a transaction-scoped advisory lock, so one
- * instance at a time fans out, in commit order of each member's events (a member's postings are
- * serialized by its lock); a member's deliveries to one endpoint are sent one after another in that
- * order, and one that fails holds the ones after it in the queue.
+ * updated: about five times the database work). Runs under a transaction-scoped advisory lock, so one
+ * instance at a time fans out, events in order of (time, id) — for a member's postings, which its
+ * lock serializes, commit order; a member's deliveries to one endpoint are sent one after another in
+ * that order, and one that fails holds the ones after it in the queue.
  *
- * Not sent at fan-out, but queued due now: deliveries to an endpoint that is failing, or that has an
- * earlier delivery of the member pending. A receiver that has not answered within DIRECT_WAIT_MS
+ * Not sent at fan-out, but queued due now: deliveries to an endpoint that is failing or slow (see
+ * sendAtFanOut), or that has an earlier delivery of the member pending. A receiver that has not answered within DIRECT_WAIT_MS
  * does not hold the fan-out: its delivery is written pending under a lease (due again after
  * LEASE_MS, longer than the 10 s timeout) and settled when the answer comes (settleLate); if this
  * process dies first, the lease runs out and a worker sends it again. If it dies before the commit,
