@@ -80,6 +80,30 @@ interface Probe {
 }
 let probe: Probe | undefined;
 
+/**
+ * BENCH_PG_STATS=1: PostgreSQL loads pg_stat_statements (with planning time) for the bench only,
+ * and each phase prints its statements: calls per event, planning and execution time per call (ms)
+ * and per event (µs), and WAL per call — where PostgreSQL's time of a phase goes, statement by statement.
+ */
+const PG_STATS = process.env.BENCH_PG_STATS === '1';
+let statsPool: Pool | undefined;
+
+async function statementsReport(events: number): Promise<string> {
+  if (!statsPool || events <= 0) return '';
+  const { rows: found } = await statsPool.query<{ query: string; calls: string; plans: string; plan_ms: number; exec_ms: number; wal: string }>(
+    `SELECT regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query, calls, plans, total_plan_time AS plan_ms, total_exec_time AS exec_ms, wal_bytes::bigint AS wal
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_current_wal_lsn%' AND query NOT LIKE '%pg_wal_lsn_diff%'
+     ORDER BY total_plan_time + total_exec_time DESC LIMIT 8`);
+  await statsPool.query('SELECT pg_stat_statements_reset()');
+  const lines = found.map((r) => {
+    const calls = Number(r.calls);
+    const perEvent = ((r.plan_ms + r.exec_ms) * 1000) / events;
+    return `      ${(calls / events).toFixed(2).padStart(6)}/event  ${perEvent.toFixed(0).padStart(5)} µs/event  plan ${(r.plan_ms / Math.max(1, Number(r.plans))).toFixed(3)} ms (${r.plans} plans)  exec ${(r.exec_ms / calls).toFixed(3)} ms  WAL ${(Number(r.wal) / calls).toFixed(0)} B  ${r.query.slice(0, 110)}`;
+  });
+  return `\n${lines.join('\n')}`;
+}
+
 interface PhaseResult {
   name: string;
   events: number;
@@ -127,6 +151,7 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
   const latencies: number[] = [];
   let events = 0;
   let errors = 0;
+  if (statsPool) await statsPool.query('SELECT pg_stat_statements_reset()');
   const before = await probe?.snapshot();
   const started = performance.now();
   const deadline = started + PHASE_MS;
@@ -152,7 +177,7 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
     const us = (s: number) => ((s * 1e6) / events).toFixed(0).padStart(5);
     cost = `   cpu/event server ${us(after.server - before.server)} µs, postgres ${us(after.postgres - before.postgres)} µs, WAL ${((await probe.walBytes(before.walLsn, after.walLsn)) / events).toFixed(0).padStart(5)} B`;
   }
-  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}${cost}`);
+  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}${cost}${await statementsReport(events)}`);
   return result;
 }
 
@@ -344,7 +369,8 @@ async function webhookPhase(pool: Pool, port: number, jwtSecret: string, purchas
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
-  const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
+  const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200,
+    ...(PG_STATS ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', 'pg_stat_statements.max': 1000 } : {}) } });
   let server: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   try {
@@ -369,6 +395,10 @@ async function main(): Promise<void> {
     await pool.query(`INSERT INTO member_identifier (kind, value, member_id) SELECT 'MEMBER_CODE', member_code, id FROM member`);
     await pool.query(`INSERT INTO member_partner_link (member_id, partner_id) SELECT m.id, p.id FROM member m CROSS JOIN partner p`);
     await pool.query('ANALYZE');
+    if (PG_STATS) {
+      await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      statsPool = pool;
+    }
 
     const port = await freePort();
     const jwtSecret = randomBytes(32).toString('hex');
