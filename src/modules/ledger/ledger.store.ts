@@ -55,11 +55,11 @@ export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId
   // The keys are probed once, each with all three columns of the unique index (member, caller, key),
   // and grouped by member: not once per locked member over all the batch's keys (members × keys).
   // A few members and keys go as scalar parameters, so the statement keeps one generic plan (row-source.ts).
-  const params: unknown[] = [partnerId, caller];
+  const params: unknown[] = [partnerId];
   const probe = keys.length ? `SELECT x.member_id, json_agg(x) AS earlier
                 FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
                       FROM ${rowSource(params, keys, KEY_PROBE, 'k')}
-                      JOIN ledger_transaction t ON t.member_id = k.member_id AND t.caller = $2 AND t.idempotency_key = k.key) x
+                      JOIN ledger_transaction t ON t.member_id = k.member_id AND t.caller = ${param(params, caller, 'text')} AND t.idempotency_key = k.key) x
                 GROUP BY x.member_id` : 'SELECT NULL::uuid AS member_id, NULL::json AS earlier WHERE false';
   const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
     `SELECT ${MEMBER_STORED_COLUMNS},
