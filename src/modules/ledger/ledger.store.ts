@@ -1,7 +1,7 @@
 import { QueryRunner } from 'typeorm';
 import type { CommissionPlan } from '../partner/partner.types';
 import { preparedRows, rows } from '../../db/transaction';
-import { Column, inList, param, rowSource } from '../../db/row-source';
+import { Column, SCALAR_MAX_ROWS, inList, param, rowSource } from '../../db/row-source';
 import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.row';
 import { BreakdownLine } from './ledger.types';
 import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
@@ -31,7 +31,20 @@ export interface TransactionRow {
 
 export const TRANSACTION_COLUMNS = 'member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, reverses_id, bonus_action, description, breakdown, occurred_at, posted_at';
 
-export type LockedMember = MemberRow & { linked: boolean; earlier: TransactionRow[] };
+export type LockedMember = MemberRow & {
+  linked: boolean;
+  earlier: TransactionRow[];
+  /** For a member named in `referrals`: its referrer and whether the referral was rewarded, as the statement's snapshot saw them; else null. */
+  referral: { referrerId: string; rewarded: boolean } | null;
+  /** The posting terms' version (`terms_version`) the statement saw. */
+  terms_version: string;
+};
+
+/** Members whose referrers a lock takes with them: unrewarded referrers of `purchases`, rewarded referrers of `refunds` (docs/rules.md, Referrals). */
+export interface ReferralLocks {
+  purchases: string[];
+  refunds: string[];
+}
 
 /** A transaction row as json_agg returns it: timestamps as strings, bigints as numbers. */
 function fromJson(row: Record<string, unknown>): TransactionRow {
@@ -46,12 +59,14 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
 /**
  * Locks the members (in id order, so concurrent batches cannot deadlock), says which the partner
  * is linked to, and brings the caller's earlier transactions under the given idempotency keys,
- * all in one round trip. A same-key transaction committed while this statement waited for a lock
- * is not in its snapshot: its insert then hits the unique constraint and the caller retries
- * (`isIdempotencyRace`), finding it.
+ * all in one round trip. With `referrals`, it also reads those members' referrals and locks, in the
+ * same id order, the referrers a purchase may reward or a refund cancel (they are in the result
+ * too), and every row carries the posting terms' version. A same-key transaction committed while
+ * this statement waited for a lock is not in its snapshot: its insert then hits the unique
+ * constraint and the caller retries (`isIdempotencyRace`), finding it.
  */
 export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: { memberId: string; key: string }[],
-  skipLocked = false): Promise<Map<string, LockedMember>> {
+  skipLocked = false, referrals: ReferralLocks = { purchases: [], refunds: [] }): Promise<Map<string, LockedMember>> {
   // The keys are probed once, each with all three columns of the unique index (member, caller, key),
   // and grouped by member: not once per locked member over all the batch's keys (members × keys).
   // A few members and keys go as scalar parameters, so the statement keeps one generic plan (row-source.ts).
@@ -61,14 +76,30 @@ export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId
                       FROM ${rowSource(params, keys, KEY_PROBE, 'k')}
                       JOIN ledger_transaction t ON t.member_id = k.member_id AND t.caller = ${param(params, caller, 'text')} AND t.idempotency_key = k.key) x
                 GROUP BY x.member_id` : 'SELECT NULL::uuid AS member_id, NULL::json AS earlier WHERE false';
-  const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
-    `SELECT ${MEMBER_STORED_COLUMNS},
+  const referred = [...new Set([...referrals.purchases, ...referrals.refunds])];
+  let withReferrals = '';
+  let which: string;
+  if (!referred.length) which = inList(params, 'm.id', memberIds, 'uuid');
+  else {
+    withReferrals = `WITH r AS MATERIALIZED (SELECT id, referred_by_member_id AS referrer_id, referral_rewarded_at IS NOT NULL AS rewarded FROM member
+      WHERE ${inList(params, 'id', referred, 'uuid')} AND referred_by_member_id IS NOT NULL)`;
+    const lockedWith = [referrals.purchases.length ? `(NOT rewarded AND ${inList(params, 'id', referrals.purchases, 'uuid')})` : '',
+      referrals.refunds.length ? `(rewarded AND ${inList(params, 'id', referrals.refunds, 'uuid')})` : ''].filter(Boolean).join(' OR ');
+    const ids = memberIds.length && memberIds.length <= SCALAR_MAX_ROWS ? `ARRAY[${memberIds.map((id) => param(params, id, 'uuid')).join(', ')}]`
+      : param(params, memberIds, 'uuid[]');
+    which = `m.id = ANY(${ids} || ARRAY(SELECT referrer_id FROM r WHERE ${lockedWith}))`;
+  }
+  const found = await preparedRows<Omit<LockedMember, 'earlier' | 'referral'> & { earlier: Record<string, unknown>[] | null; referrer_id: string | null; rewarded: boolean | null }>(q,
+    `${withReferrals}
+     SELECT ${MEMBER_STORED_COLUMNS},
             ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $1)) AS linked,
-            e.earlier
+            e.earlier, ${referred.length ? 'r.referrer_id, r.rewarded' : 'NULL::uuid AS referrer_id, NULL::boolean AS rewarded'},
+            (SELECT version::text FROM terms_version WHERE id = 1) AS terms_version
      FROM member m
-     LEFT JOIN (${probe}) e ON e.member_id = m.id
-     WHERE ${inList(params, 'm.id', memberIds, 'uuid')} ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, params);
-  return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
+     LEFT JOIN (${probe}) e ON e.member_id = m.id${referred.length ? '\n     LEFT JOIN r ON r.id = m.id' : ''}
+     WHERE ${which} ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, params);
+  return new Map(found.map(({ referrer_id, rewarded, ...m }) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson),
+    referral: referrer_id ? { referrerId: referrer_id, rewarded: rewarded! } : null }]));
 }
 
 const KEY_PROBE: Column<{ memberId: string; key: string }>[] = [

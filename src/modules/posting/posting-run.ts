@@ -19,7 +19,7 @@ import { postingEffectEvents, transactionPostedEvents } from './transaction.even
 import { MemberLink, loadMemberLinks } from '../member/member-links.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
-import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
+import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StaleTerms, StepScope } from './posting-step';
 import { POSTING_STEPS } from './steps';
 import { SYSTEM_CALLER, referralBonusKey } from './steps/referral.step';
 
@@ -70,8 +70,12 @@ export class PostingRun implements StepScope {
   claims: Claims = emptyClaims();
   readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [], events: [] };
 
-  constructor(private readonly q: QueryRunner, readonly terms: PostingTerms, readonly options: RunOptions,
+  /** The run's own copy of the terms (they may be kept for other postings): the lock statement fills its referrals. */
+  readonly terms: PostingTerms;
+
+  constructor(private readonly q: QueryRunner, terms: PostingTerms, readonly options: RunOptions,
     private readonly steps: readonly PostingStep[] = POSTING_STEPS) {
+    this.terms = { ...terms, referrers: new Map(), rewardedReferrers: new Map() };
     this.partners = new Map(terms.partners);
   }
 
@@ -112,16 +116,19 @@ export class PostingRun implements StepScope {
   }
 
   private async load(requests: PostingRequest[]): Promise<void> {
-    // A purchase may reward a referral, a refund cancel one: either way the referrer is locked with the member.
-    const referrers = requests.flatMap((r) => {
-      const referrer = r.kind === TransactionType.PURCHASE ? this.terms.referrers.get(r.memberId)
-        : r.kind === TransactionType.REVERSAL ? this.terms.rewardedReferrers.get(r.memberId) : undefined;
-      return referrer ? [referrer] : [];
-    });
-    const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
+    // A purchase may reward a referral, a refund cancel one: either way the lock statement locks the referrer with the member.
+    const requested = [...new Set(requests.map((r) => r.memberId))].sort();
+    const referrals = { purchases: requests.filter((r) => r.kind === TransactionType.PURCHASE).map((r) => r.memberId),
+      refunds: requests.filter((r) => r.kind === TransactionType.REVERSAL).map((r) => r.memberId) };
     const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
-    const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
+    const locked = await lockMembers(this.q, requested, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false, referrals);
+    if (this.options.termsVersion !== undefined && locked.values().next().value?.terms_version !== this.options.termsVersion) throw new StaleTerms();
+    const memberIds = [...new Set([...requested, ...locked.keys()])].sort();
     this.now = new Date();
+    for (const row of locked.values()) {
+      if (!row.referral) continue;
+      (row.referral.rewarded ? this.terms.rewardedReferrers : this.terms.referrers).set(row.id, row.referral.referrerId);
+    }
     for (const row of locked.values()) {
       this.members.set(row.id, { row, tier: row.tier, successfulReferrals: row.successful_referrals, referralRewardedAt: row.referral_rewarded_at });
       for (const t of row.earlier) this.byKey.set(`${t.member_id}|${t.idempotency_key}`, t);
