@@ -12,8 +12,7 @@ import { Role, signToken } from '../src/api/auth';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { uuidv7 } from '../src/common/ids';
 import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
-import { lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
-import { loadTerms } from '../src/modules/posting/posting-terms.store';
+import { loadExpiredPoints, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
 import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 import type { QueryRunner } from 'typeorm';
 
@@ -443,7 +442,8 @@ async function main(): Promise<void> {
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
-    // through pg: read the terms, lock the member with its earlier keys, write, commit.
+    // through pg: lock the member with its earlier keys and its referral (the terms' version with
+    // them: the service keeps the terms between purchases), read its expired and pending points, write, commit.
     const rawKeys = keysOf('b');
     const b = await checkKeys(pool, rawKeys, new Date(), await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
       const client = await pool.connect();
@@ -454,10 +454,10 @@ async function main(): Promise<void> {
         const caller = `partner:${partnerId}`;
         const key = `${rawKeys}-${c}-${i}`;
         const now = new Date();
-        await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        const locked = await lockMembers(raw, [memberId], partnerId, caller, [{ memberId, key }]);
+        const locked = await lockMembers(raw, [memberId], partnerId, caller, [{ memberId, key }], false, { purchases: [memberId], refunds: [] });
         const member = locked.get(memberId)!;
+        await loadExpiredPoints(raw, [memberId], now);
         const txId = uuidv7();
         const lot: LotState = { id: uuidv7(), transactionId: txId, issuer: { partnerId }, points: 18, remaining: 18,
           expiresAt: new Date(now.getTime() + 365 * 86_400_000), createdAt: now, isNew: true, dirty: true };
@@ -489,7 +489,7 @@ async function main(): Promise<void> {
     }));
 
     // (c-raw) The same batches as the service's own statements straight through pg: lock the 500
-    // members with their earlier keys, one write, commit — the floor for (c).
+    // members with their earlier keys and referrals, read their expired and pending points, one write, commit — the floor for (c).
     const rawBatchKeys = keysOf('c-raw');
     const cRaw = await checkKeys(pool, rawBatchKeys, new Date(), await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
       const client = await pool.connect();
@@ -500,9 +500,9 @@ async function main(): Promise<void> {
         const now = new Date();
         const batch = Array.from({ length: BATCH_SIZE }, (_, k) => ({ memberId: memberOf(conn, k), key: `${rawBatchKeys}-${conn}-${i}-${k}` }));
         const memberIds = [...new Set(batch.map((b) => b.memberId))].sort();
-        await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        const locked = await lockMembers(raw, memberIds, partnerId, caller, batch);
+        const locked = await lockMembers(raw, memberIds, partnerId, caller, batch, false, { purchases: batch.map((b) => b.memberId), refunds: [] });
+        await loadExpiredPoints(raw, memberIds, now);
         const changes = emptyChanges();
         const lots: LotState[] = [];
         const lotOwner = new Map<LotState, string>();
