@@ -1,4 +1,5 @@
 import { QueryRunner } from 'typeorm';
+import { commitWithNextStatement } from '../../db/transaction';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { MAX_INT32 } from '../../common/decimal';
 import { uuidv7 } from '../../common/ids';
@@ -91,6 +92,8 @@ export class PostingRun implements StepScope {
       // tier.changed goes to every partner linked to the member: read the links only when a tier changed.
       const tierChanged = [...this.members].filter(([, state]) => state.tier !== state.row.tier).map(([id]) => id);
       const links = tierChanged.length ? await loadMemberLinks(this.q, tierChanged) : new Map<string, MemberLink[]>();
+      // The write is the run's last statement: the transaction's COMMIT goes with it (one round trip less).
+      commitWithNextStatement(this.q);
       await writePosting(this.q, this.posting(links), this.now);
     }
     return results.map((result) => (result.ok ? ok({ ...result.value, member: this.memberOut(result.memberId) }) : result));

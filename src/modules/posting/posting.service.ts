@@ -5,7 +5,7 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, EARLIEST_INSTANT, MAX_AMOUNT_UNITS, MAX_INT32, parseDecimal, toMinorUnits } from '../../common/decimal';
 import { decodeTransactionId, isUuid } from '../../common/ids';
-import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
+import { inPostingTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { EarnResult } from '../earning/earn-rule';
 import { Member } from '../member/member.types';
 import { actingPartner } from '../partner/acting-partner';
@@ -110,7 +110,7 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
   const options = { caller: callerLabel(ctx.caller!), linkPartnerId, dryRun, termsVersion };
-  const outcome = await inTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
+  const outcome = await inPostingTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
     // A new voucher code that collides with an existing one (60 random bits: practically never) is drawn again by the retry.
     (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT) || isUniqueViolation(error, 'PK_voucher_code'));
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
