@@ -77,45 +77,54 @@ function statementName(sql: string): string {
 /**
  * Rows of a named prepared statement: PostgreSQL parses and plans it once a connection instead of
  * on every call, which is most of its work for the ledger's larger statements. For the hot paths.
- * In a posting transaction (inPostingTransaction) it also carries the transaction's BEGIN before
- * it, and COMMIT after it when asked (commitWithNextStatement): one write to the socket and one
- * round trip for the three, once this connection has prepared all three.
  */
 export async function preparedRows<T>(q: QueryRunner | DataSource, sql: string, params: unknown[]): Promise<T[]> {
+  return (await preparedStatements<[T]>(q, [{ sql, params }]))[0];
+}
+
+/**
+ * The rows of each of these named prepared statements, run one after the other on the query
+ * runner's connection. Once the connection has prepared them all they go in one write to the socket
+ * and come back in one round trip (a later one runs after the earlier has finished, with its own
+ * snapshot; an error skips the rest). In a posting transaction (inPostingTransaction) the
+ * transaction's BEGIN goes before them, and its COMMIT after them when asked (commitWithNextStatement).
+ */
+export async function preparedStatements<R extends unknown[]>(q: QueryRunner | DataSource, statements: { sql: string; params: unknown[] }[])
+  : Promise<{ [K in keyof R]: R[K][] }> {
+  type Out = { [K in keyof R]: R[K][] };
   const client: Pool | PoolClient | undefined = q instanceof DataSource
     ? (q.driver as unknown as { master?: Pool }).master
     : (q as unknown as { databaseConnection?: PoolClient }).databaseConnection;
-  if (!client) return rows<T>(q, sql, params);
+  if (!client) return Promise.all(statements.map((s) => rows(q, s.sql, s.params))) as unknown as Out;
   const riders = q instanceof DataSource ? undefined : riding.get(q);
-  if (!riders || (!riders.begin && !riders.commit)) {
-    const result = await client.query({ name: statementName(sql), text: sql, values: params });
-    return result.rows as T[];
-  }
-  const before = riders.begin ? [BEGIN] : [];
-  const after = riders.commit ? [COMMIT] : [];
-  riders.begin = false;
-  riders.begun = true;
-  const pooled = client as PoolClient;
-  const name = statementName(sql);
-  const parsed = (pooled as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
-  let found: T[];
-  if ([...before, ...after].every((s) => parsed[s.name] === s.text) && parsed[name] === sql) {
-    const results = await new Promise<{ rows: T[] }[]>((resolve, reject) => {
-      pooled.query(new PipelinedQuery(before.map((s) => s.name), name, params, after.map((s) => s.name),
-        (error, answer) => (error ? reject(error) : resolve(answer as { rows: T[] }[]))) as never);
+  const before = riders?.begin ? [BEGIN] : [];
+  const after = riders?.commit ? [COMMIT] : [];
+  const named = statements.map((s) => ({ name: statementName(s.sql), text: s.sql, values: s.params }));
+  if (riders) riders.begun ||= riders.begin;
+  if (riders) riders.begin = false;
+  let found: unknown[][];
+  const parsed = 'connection' in client ? (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements : undefined;
+  if (named.length + before.length + after.length === 1) {
+    found = [(await client.query(named[0]!)).rows];
+  } else if (parsed && [...before, ...named, ...after].every((s) => parsed[s.name] === s.text)) {
+    const results = await new Promise<{ rows: unknown[] }[]>((resolve, reject) => {
+      (client as PoolClient).query(new PipelinedQuery([...before.map((s) => ({ name: s.name, values: [], rows: false })),
+        ...named.map((s) => ({ name: s.name, values: s.values, rows: true })), ...after.map((s) => ({ name: s.name, values: [], rows: false }))],
+      (error, answer) => (error ? reject(error) : resolve(answer as { rows: unknown[] }[]))) as never);
     });
-    found = results[before.length]!.rows;
+    found = named.map((_, i) => results[before.length + i]!.rows);
   } else {
     // The first time on this connection: one statement after the other, each prepared for the next time.
-    for (const s of before) await pooled.query({ name: s.name, text: s.text });
-    found = (await pooled.query({ name, text: sql, values: params })).rows as T[];
-    for (const s of after) await pooled.query({ name: s.name, text: s.text });
+    for (const s of before) await client.query(s);
+    found = [];
+    for (const s of named) found.push((await client.query(s)).rows);
+    for (const s of after) await client.query(s);
   }
-  if (after.length) {
+  if (riders && after.length) {
     riders.commit = false;
     riders.committed = true;
   }
-  return found;
+  return found as Out;
 }
 
 const BEGIN = { name: 'tx_begin', text: 'BEGIN' };
@@ -131,8 +140,8 @@ interface Riders {
 const riding = new WeakMap<QueryRunner, Riders>();
 
 // node-postgres sends a prepared statement as Bind, Describe, Execute and Sync in one write; this
-// query sends other prepared statements (BEGIN, COMMIT: no parameters, no rows) before and after it
-// under the same Sync, so the server answers all of them at once. They run in order and stop at the
+// query sends several prepared statements (and BEGIN, COMMIT: no rows, so no Describe) under one
+// Sync, so the server answers all of them at once. They run in order and stop at the
 // first error (the rest are skipped up to the Sync). Only statements already prepared on the
 // connection go this way (no Parse, whose ParseComplete node-postgres would count as the query's).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -149,23 +158,16 @@ interface ProtocolConnection {
 }
 
 class PipelinedQuery extends (Query as unknown as new (config: object) => { callback?: unknown }) {
-  constructor(private readonly before: string[], private readonly statement: string, private readonly params: unknown[],
-    private readonly after: string[], callback: (error: Error | null, results?: unknown) => void) {
+  constructor(private readonly statements: { name: string; values: unknown[]; rows: boolean }[], callback: (error: Error | null, results?: unknown) => void) {
     super({ text: '', callback });
   }
 
   submit(connection: ProtocolConnection): null {
     connection.stream.cork?.();
     try {
-      for (const name of this.before) {
-        connection.bind({ portal: '', statement: name, values: [] });
-        connection.execute({ portal: '', rows: 0 });
-      }
-      connection.bind({ portal: '', statement: this.statement, values: this.params, valueMapper: prepareValue });
-      connection.describe({ type: 'P', name: '' });
-      connection.execute({ portal: '', rows: 0 });
-      for (const name of this.after) {
-        connection.bind({ portal: '', statement: name, values: [] });
+      for (const s of this.statements) {
+        connection.bind({ portal: '', statement: s.name, values: s.values, valueMapper: prepareValue });
+        if (s.rows) connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
       }
       connection.sync();

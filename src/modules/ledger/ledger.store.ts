@@ -1,6 +1,6 @@
 import { QueryRunner } from 'typeorm';
 import type { CommissionPlan } from '../partner/partner.types';
-import { preparedRows, rows } from '../../db/transaction';
+import { preparedRows, preparedStatements, rows } from '../../db/transaction';
 import { Column, SCALAR_MAX_ROWS, inList, param, rowSource } from '../../db/row-source';
 import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.row';
 import { BreakdownLine } from './ledger.types';
@@ -38,6 +38,8 @@ export type LockedMember = MemberRow & {
   referral: { referrerId: string; rewarded: boolean } | null;
   /** The posting terms' version (`terms_version`) the statement saw. */
   terms_version: string;
+  /** For a member named in `nearLots`: its open lots that may be past expiry or pending soon after the lock (expiredAndPending). */
+  nearLots?: NearLot[];
 };
 
 /** Members whose referrers a lock takes with them: unrewarded referrers of `purchases`, rewarded referrers of `refunds` (docs/rules.md, Referrals). */
@@ -61,12 +63,15 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
  * is linked to, and brings the caller's earlier transactions under the given idempotency keys,
  * all in one round trip. With `referrals`, it also reads those members' referrals and locks, in the
  * same id order, the referrers a purchase may reward or a refund cancel (they are in the result
- * too), and every row carries the posting terms' version. A same-key transaction committed while
+ * too), and every row carries the posting terms' version. With `nearLots` (members and the time
+ * the lock was asked for), the same round trip also brings those members' open lots that are past
+ * expiry or pending at that time or expire within NEAR_LOTS_WINDOW_MS of it, read after the lock
+ * is taken (`nearLots` of each row; expiredAndPending sums them). A same-key transaction committed while
  * this statement waited for a lock is not in its snapshot: its insert then hits the unique
  * constraint and the caller retries (`isIdempotencyRace`), finding it.
  */
 export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: { memberId: string; key: string }[],
-  skipLocked = false, referrals: ReferralLocks = { purchases: [], refunds: [] }): Promise<Map<string, LockedMember>> {
+  skipLocked = false, referrals: ReferralLocks = { purchases: [], refunds: [] }, nearLots?: { memberIds: string[]; from: Date }): Promise<Map<string, LockedMember>> {
   // The keys are probed once, each with all three columns of the unique index (member, caller, key),
   // and grouped by member: not once per locked member over all the batch's keys (members × keys).
   // A few members and keys go as scalar parameters, so the statement keeps one generic plan (row-source.ts).
@@ -89,17 +94,56 @@ export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId
       : param(params, memberIds, 'uuid[]');
     which = `m.id = ANY(${ids} || ARRAY(SELECT referrer_id FROM r WHERE ${lockedWith}))`;
   }
-  const found = await preparedRows<Omit<LockedMember, 'earlier' | 'referral'> & { earlier: Record<string, unknown>[] | null; referrer_id: string | null; rewarded: boolean | null }>(q,
-    `${withReferrals}
+  type Found = Omit<LockedMember, 'earlier' | 'referral'> & { earlier: Record<string, unknown>[] | null; referrer_id: string | null; rewarded: boolean | null };
+  const lock = {
+    sql: `${withReferrals}
      SELECT ${MEMBER_STORED_COLUMNS},
             ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $1)) AS linked,
             e.earlier, ${referred.length ? 'r.referrer_id, r.rewarded' : 'NULL::uuid AS referrer_id, NULL::boolean AS rewarded'},
             (SELECT version::text FROM terms_version WHERE id = 1) AS terms_version
      FROM member m
      LEFT JOIN (${probe}) e ON e.member_id = m.id${referred.length ? '\n     LEFT JOIN r ON r.id = m.id' : ''}
-     WHERE ${which} ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, params);
+     WHERE ${which} ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, params };
+  let found: Found[];
+  const lots = new Map<string, NearLot[]>();
+  if (nearLots?.memberIds.length) {
+    // After the lock, in the same round trip: a statement of its own, so it sees what committed while the lock waited.
+    const lotParams: unknown[] = [nearLots.from.toISOString(), `${NEAR_LOTS_WINDOW_MS} milliseconds`];
+    const [locked, near] = await preparedStatements<[Found, { member_id: string; remaining: number; expires_at: Date; available_at: Date | null }]>(q, [lock, {
+      sql: `SELECT member_id, remaining, expires_at, available_at FROM lot
+        WHERE ${inList(lotParams, 'member_id', nearLots.memberIds, 'uuid')} AND remaining > 0
+          AND (expires_at <= $1::timestamptz + $2::interval OR (available_at IS NOT NULL AND available_at > $1::timestamptz))`, params: lotParams }]);
+    found = locked;
+    for (const id of nearLots.memberIds) lots.set(id, []);
+    for (const l of near) lots.get(l.member_id)!.push({ remaining: l.remaining, expiresAt: l.expires_at, availableAt: l.available_at });
+  } else found = await preparedRows<Found>(q, lock.sql, lock.params);
   return new Map(found.map(({ referrer_id, rewarded, ...m }) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson),
-    referral: referrer_id ? { referrerId: referrer_id, rewarded: rewarded! } : null }]));
+    referral: referrer_id ? { referrerId: referrer_id, rewarded: rewarded! } : null, nearLots: lots.get(m.id) }]));
+}
+
+/** How far past `nearLots.from` the lots lockMembers brings reach: a lock that waited longer is followed by loadExpiredPoints. */
+export const NEAR_LOTS_WINDOW_MS = 60_000;
+
+/** An open lot of a member that is past expiry, or expires within NEAR_LOTS_WINDOW_MS, or is still pending, at `nearLots.from`. */
+export interface NearLot {
+  remaining: number;
+  expiresAt: Date;
+  availableAt: Date | null;
+}
+
+/**
+ * The points of these lots past expiry at `at`, and those still pending at `at` — what
+ * loadExpiredPoints reads, for lots lockMembers brought with `nearLots.from` ≤ `at` ≤ from +
+ * NEAR_LOTS_WINDOW_MS (every lot that can count at such an `at` is among them).
+ */
+export function expiredAndPending(lots: NearLot[], at: Date): { expired: number; pending: number } | undefined {
+  let expired = 0;
+  let pending = 0;
+  for (const l of lots) {
+    if (l.expiresAt.getTime() <= at.getTime()) expired += l.remaining;
+    else if (l.availableAt && l.availableAt.getTime() > at.getTime()) pending += l.remaining;
+  }
+  return lots.length ? { expired, pending } : undefined;
 }
 
 const KEY_PROBE: Column<{ memberId: string; key: string }>[] = [

@@ -10,7 +10,7 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from '../ledger/ledger.rules';
 import {
   Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot,
-  DonationRow, LockedMember, findByKeys, lockMembers, reversalTotals, writePosting,
+  DonationRow, LockedMember, NEAR_LOTS_WINDOW_MS, expiredAndPending, findByKeys, lockMembers, reversalTotals, writePosting,
 } from '../ledger/ledger.store';
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
@@ -124,7 +124,12 @@ export class PostingRun implements StepScope {
     const referrals = { purchases: requests.filter((r) => r.kind === TransactionType.PURCHASE).map((r) => r.memberId),
       refunds: requests.filter((r) => r.kind === TransactionType.REVERSAL).map((r) => r.memberId) };
     const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
-    const locked = await lockMembers(this.q, requested, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false, referrals);
+    // Purchases and bonuses do not load the member's lots, only what of them is expired or pending
+    // now: those lots come with the lock, in its round trip (lockMembers' nearLots).
+    const crediting = this.options.dryRun ? [] : [...new Set(requests.filter((r) => r.kind === TransactionType.PURCHASE || r.kind === TransactionType.BONUS).map((r) => r.memberId))];
+    const lockAskedAt = new Date();
+    const locked = await lockMembers(this.q, requested, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false, referrals,
+      crediting.length ? { memberIds: crediting, from: lockAskedAt } : undefined);
     if (this.options.termsVersion !== undefined && locked.values().next().value?.terms_version !== this.options.termsVersion) throw new StaleTerms();
     const memberIds = [...new Set([...requested, ...locked.keys()])].sort();
     this.now = new Date();
@@ -162,7 +167,19 @@ export class PostingRun implements StepScope {
     this.lotsLoaded = new Set(lotMembers);
     // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired or pending now.
     const unloaded = memberIds.filter((id) => !this.lotsLoaded.has(id) && locked.has(id));
-    if (unloaded.length && !this.options.dryRun) this.expiredNotLoaded = await loadExpiredPoints(this.q, unloaded, this.now);
+    if (unloaded.length && !this.options.dryRun) {
+      const near = this.now.getTime() >= lockAskedAt.getTime() && this.now.getTime() - lockAskedAt.getTime() <= NEAR_LOTS_WINDOW_MS;
+      const rest: string[] = [];
+      for (const id of unloaded) {
+        const lots = near ? locked.get(id)!.nearLots : undefined;
+        if (!lots) rest.push(id);
+        else {
+          const sums = expiredAndPending(lots, this.now);
+          if (sums) this.expiredNotLoaded.set(id, sums);
+        }
+      }
+      if (rest.length) for (const [id, sums] of await loadExpiredPoints(this.q, rest, this.now)) this.expiredNotLoaded.set(id, sums);
+    }
     this.debts = await loadOpenDebts(this.q, memberIds.filter((id) => Number(locked.get(id)?.debt ?? 0) > 0));
     if (!isEmpty(needs.history)) this.history = await loadHistory(this.q, needs.history);
     const missing = new Set<string>();
