@@ -24,6 +24,28 @@ export function param(params: unknown[], value: unknown, type?: string): string 
   return type ? `$${params.length}::${type}` : `$${params.length}`;
 }
 
+/** Types whose text never holds a quote, backslash, comma, brace or space: their array elements need no quoting. */
+const PLAIN_TYPES = new Set(['uuid', 'int', 'smallint', 'bigint', 'numeric', 'boolean', 'timestamptz']);
+
+/**
+ * A column's values as a PostgreSQL array literal, built here rather than by node-postgres (which
+ * quotes and escapes every element with two regular expressions): plain types as they are, text
+ * quoted with its backslashes and double quotes escaped in one pass. Values are strings, numbers,
+ * booleans or null (dates as ISO strings).
+ */
+export function arrayLiteral(values: readonly unknown[], type: string): string {
+  const plain = PLAIN_TYPES.has(type);
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (plain) out += String(v);
+    else out += `"${String(v).replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${out}}`;
+}
+
 /**
  * The rows as a relation `alias(column names…)` for a FROM clause, their values appended to
  * `params`: scalar parameters in a VALUES list for up to SCALAR_MAX_ROWS rows, else one array
@@ -35,7 +57,7 @@ export function rowSource<R>(params: unknown[], rows: readonly R[], columns: rea
     const tuples = rows.map((r) => `(${columns.map((c) => param(params, c.value(r), c.type)).join(', ')})`);
     return `(VALUES ${tuples.join(', ')}) AS ${alias}(${names})`;
   }
-  return `unnest(${columns.map((c) => param(params, rows.map(c.value), `${c.type}[]`)).join(', ')}) AS ${alias}(${names})`;
+  return `unnest(${columns.map((c) => param(params, arrayLiteral(rows.map(c.value), c.type), `${c.type}[]`)).join(', ')}) AS ${alias}(${names})`;
 }
 
 /**
@@ -44,5 +66,5 @@ export function rowSource<R>(params: unknown[], rows: readonly R[], columns: rea
  */
 export function inList(params: unknown[], expression: string, values: readonly unknown[], type: string): string {
   if (values.length && values.length <= SCALAR_MAX_ROWS) return `${expression} IN (${values.map((v) => param(params, v, type)).join(', ')})`;
-  return `${expression} = ANY(${param(params, values, `${type}[]`)})`;
+  return `${expression} = ANY(${param(params, arrayLiteral(values, type), `${type}[]`)})`;
 }
