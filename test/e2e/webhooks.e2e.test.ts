@@ -10,7 +10,7 @@ import { inTransaction } from '../../src/db/transaction';
 import { ok } from '../../src/api/errors';
 import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
-import { runWebhookTick } from '../../src/modules/webhook/webhook.worker';
+import { runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
 import { TestHub, startTestHub } from '../support/hub';
 import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
 
@@ -22,7 +22,8 @@ import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
 let hub: TestHub;
 let clock: ManualClock;
 const log = createLogger('silent');
-const worker = { allowPrivate: true, log, random: () => 0.5 };
+// Fan-outs wait for every first attempt (up to the 10 s timeout), so a loaded machine cannot turn one into a late one.
+const worker = { allowPrivate: true, log, random: () => 0.5, directWaitMs: 10_000 };
 const tick = (db?: DataSource) => runWebhookTick(db ?? hub.db, worker);
 const receivers: Receiver[] = [];
 
@@ -235,6 +236,56 @@ it("one member's events reach an endpoint in commit order, even when an earlier 
   expect(r.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 1, 2, 3]);
 });
 
+it('a first attempt is made at fan-out: the delivery is written once, DELIVERED with its attempt; a failing endpoint\'s deliveries wait in the queue and go at its next claim', async () => {
+  const ok1 = await receiver();
+  const down = await receiver();
+  down.answers = [500, 200];
+  const good = await createEndpoint(hub.admin, ok1.url, ['tier.changed']);
+  const bad = await createEndpoint(hub.admin, down.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000000d1';
+  const event = (n: number) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
+  await event(1);
+  expect(await tick()).toEqual({ fannedOut: 1, attempted: 2 });
+  const written = await hub.db.query(`SELECT d.status, d.attempt_count, d.xmin::text = a.xmin::text AS same_transaction FROM webhook_delivery d
+    JOIN webhook_attempt a ON a.delivery_id = d.id WHERE d.endpoint_id = $1`, [good.endpoint.id]);
+  // Inserted with its outcome in the fan-out's transaction, never updated (the row's xmin is the attempt row's).
+  expect(written).toEqual([{ status: 'DELIVERED', attempt_count: 1, same_transaction: true }]);
+  expect(await deliveries(hub.admin, bad.endpoint.id)).toMatchObject([{ status: 'PENDING', attempts: [{ statusCode: 500 }] }]);
+  // The failing endpoint's next event is not sent at fan-out: it waits behind the retry, in order.
+  await event(2);
+  await tick();
+  expect(down.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1]);
+  expect(ok1.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 2]);
+  clock.advance(6_000);
+  await tick();
+  expect(down.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 1, 2]);
+  expect((await deliveries(hub.admin, bad.endpoint.id)).map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED']);
+});
+
+it('a receiver slower than the fan-out\'s wait does not hold it: its delivery is written pending under a lease, settled when the answer comes; the member\'s next event follows it', async () => {
+  const slow = await receiver();
+  slow.delayMs = 1_500;
+  const { endpoint } = await createEndpoint(hub.admin, slow.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000000d2';
+  for (const n of [1, 2]) {
+    await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
+    clock.advance(1);
+  }
+  const started = performance.now();
+  await runWebhookTick(hub.db, { ...worker, directWaitMs: 300 });
+  expect(performance.now() - started).toBeLessThan(1_450); // it did not wait for the answer
+  const leased = await hub.db.query(`SELECT status, attempt_count, next_attempt_at FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY order_at`, [endpoint.id]);
+  expect(leased.map((d: { status: string; attempt_count: number }) => [d.status, d.attempt_count])).toEqual([['PENDING', 0], ['PENDING', 0]]);
+  expect(new Date(leased[0].next_attempt_at).getTime() - clock.now().getTime()).toBe(15_000); // the 10 s timeout and 5 s
+  await settleLateAttempts(hub.db);
+  let listed = await deliveries(hub.admin, endpoint.id);
+  expect(listed.map((d) => [JSON.parse(slow.received[0]!.body).data.n, d.status, d.attempts.length])).toContainEqual([1, 'DELIVERED', 1]);
+  await tick();
+  expect(slow.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 2]);
+  listed = await deliveries(hub.admin, endpoint.id);
+  expect(listed.map((d) => [d.status, d.attempts.map((a) => a.statusCode)])).toEqual([['DELIVERED', [200]], ['DELIVERED', [200]]]);
+});
+
 it('two workers on two connection pools deliver each of 40 events exactly once', async () => {
   const r = await receiver();
   r.delayMs = 20;
@@ -318,6 +369,40 @@ describe('kill -9 of a server in the middle of a delivery', () => {
       await tick();
       if (r.received.length < 2) await new Promise((res) => setTimeout(res, 100));
     }
+    expect(r.received).toHaveLength(2);
+    expect(r.received[1]!.headers['webhook-id']).toBe(r.received[0]!.headers['webhook-id']);
+    const [delivery] = await deliveries(hub.admin, endpoint.id);
+    expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ statusCode: 200 }] });
+  }, 120_000);
+
+  it('during a first attempt made at fan-out, after the fan-out committed it under a lease: sent again once the lease has run out (same webhook-id), recorded once', async () => {
+    const root = resolve(__dirname, '../..');
+    useClock(systemClock);
+    const r = await receiver();
+    r.answers = [0, 200]; // the first request hangs past the fan-out's wait
+    const { endpoint } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
+    const memberId = '0190a0a0-0000-7000-8000-0000000000d3';
+    await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: new Date(), partnerIds: [], affiliateIds: [], data: { n: 1 }, views: {} }])));
+    app = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: root, stdio: 'ignore',
+      env: { ...process.env, DATABASE_URL: hub.databaseUrl, JWT_SECRET: hub.config.jwtSecret, PORT: '0', NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '50', EXPIRY_INTERVAL_SECONDS: '0' },
+    });
+    for (let i = 0; i < 300 && r.received.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(r.received).toHaveLength(1);
+    // Wait until the fan-out has committed the delivery under its lease, then kill the server.
+    let leased: { status: string; next_attempt_at: Date }[] = [];
+    for (let i = 0; i < 50 && !leased.length; i++) {
+      leased = await hub.db.query('SELECT status, next_attempt_at FROM webhook_delivery WHERE endpoint_id = $1', [endpoint.id]);
+      if (!leased.length) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(leased).toHaveLength(1);
+    expect(leased[0]!.status).toBe('PENDING');
+    app.kill('SIGKILL');
+    await new Promise((res) => app!.once('exit', res));
+    await tick();
+    expect(r.received).toHaveLength(1); // leased: not sent again while the dead server might still be sending it
+    useClock(new ManualClock(new Date(new Date(leased[0]!.next_attempt_at).getTime() + 1)));
+    await tick();
     expect(r.received).toHaveLength(2);
     expect(r.received[1]!.headers['webhook-id']).toBe(r.received[0]!.headers['webhook-id']);
     const [delivery] = await deliveries(hub.admin, endpoint.id);

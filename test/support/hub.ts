@@ -7,6 +7,7 @@ import { Caller, Role, signToken } from '../../src/api/auth';
 import { HttpApp, startHttpServer } from '../../src/api/http-server';
 import { Logger, createLogger } from '../../src/common/logger';
 import { Config } from '../../src/config';
+import { closeWebhookConnections } from '../../src/modules/webhook/webhook.worker';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -94,6 +95,7 @@ export async function startTestHub(options: { poolSize?: number; log?: Logger; c
     },
     close: async () => {
       for (const app of apps) await app.close();
+      closeWebhookConnections();
       for (const other of others) await other.destroy();
       await db.destroy();
       const cleanup = new Client({ connectionString: serverUrl() });

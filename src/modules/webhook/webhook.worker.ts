@@ -1,37 +1,108 @@
 import { LookupAddress, lookup as dnsLookup } from 'node:dns';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { LookupFunction, isIP } from 'node:net';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../../common/logger';
 import { countWebhookAttempt, setOutboxLag } from '../../api/metrics';
 import { clock } from '../../common/clock';
 import { rows } from '../../db/transaction';
+import { uuidv7 } from '../../common/ids';
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, isForbiddenAddress, nextAttemptAt, signatureHeader } from './webhook.rules';
 
-/** Deliveries one worker sends at once (one transaction holds their row locks while they are in flight). */
-const CLAIM_BATCH = 16;
+/** Deliveries one claim sends at once (one transaction holds their row locks while they are in flight). */
+const CLAIM_BATCH = 256;
+/**
+ * Deliveries to one endpoint in one claim, and connections kept open to one receiver: a receiver is
+ * never sent more than this many requests at once by one instance (Svix and Stripe bound concurrency
+ * per endpoint the same way), and a queued request never waits behind more than one round of them.
+ */
+const PER_ENDPOINT = 32;
+/**
+ * Claims a worker has in flight at once: while one waits on its receivers and its commit, the next
+ * is sent, so the wait of one round does not idle the worker.
+ */
+const LANES = 3;
+/** Due deliveries a claim looks at (in due order) to pick its batch: bounds the claim's scan. */
+const CLAIM_WINDOW = 2048;
+/** The pause (ms) after a tick that found work, when the configured interval is longer. */
+const BUSY_POLL_MS = 100;
+/** How long (ms) a fan-out waits for the first attempts it makes before it commits without the slow ones. */
+const DIRECT_WAIT_MS = 1_000;
+/** How long (ms) a first attempt still in flight when its fan-out commits is leased to its sender: the 10 s timeout and 5 s to settle. */
+const LEASE_MS = DELIVERY_TIMEOUT_MS + 5_000;
 /** Events fanned out to deliveries per statement. */
 const FAN_OUT_BATCH = 1000;
-/** Rounds of claiming a tick may do before it yields to the next tick. */
-const MAX_ROUNDS_PER_TICK = 20;
+/** Rounds (claims, with the fan-outs before them) a tick may do in all its lanes before it yields to the next tick. */
+const MAX_ROUNDS_PER_TICK = 150;
+
+/** Connections to one receiver at most (requests in flight to it at once, from one instance). */
+const MAX_CONNECTIONS = PER_ENDPOINT * LANES;
+
+/**
+ * Connections to receivers are kept open between deliveries (HTTP keep-alive), as every webhook
+ * sender at volume does: a new TCP (and TLS) handshake per delivery cost the worker most of its CPU.
+ * An idle connection is closed after 4 s, under the 5 s that Node's own servers keep one.
+ * Addresses are checked where a connection is opened (guardedLookup), so a reused one was checked.
+ */
+const agentOptions = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxFreeSockets: MAX_CONNECTIONS, timeout: 4_000, scheduling: 'lifo' as const };
+const httpAgent = new HttpAgent(agentOptions);
+const httpsAgent = new HttpsAgent(agentOptions);
+
+/** Closes the connections kept open to receivers (at shutdown, after the worker has stopped). */
+export function closeWebhookConnections(): void {
+  httpAgent.destroy();
+  httpsAgent.destroy();
+}
 
 export interface WorkerOptions {
   allowPrivate: boolean;
   log: Logger;
   /** Uniform [0, 1) for retry jitter; tests pin it. */
   random?: () => number;
+  /** How long (ms) a fan-out waits for its first attempts (default DIRECT_WAIT_MS); tests that need every answer in the tick raise it. */
+  directWaitMs?: number;
+}
+
+/**
+ * SQL: what receiver `ep` may see of event `e` (operator: the event's data; a partner or an affiliate:
+ * the view written for it, if the event names it; else NULL), as `v.view`.
+ */
+const RECEIVER_VIEW = `CROSS JOIN LATERAL (SELECT CASE ep.owner_type WHEN 'OPERATOR' THEN e.data
+    WHEN 'PARTNER' THEN CASE WHEN ep.owner_id = ANY(e.partner_ids) THEN e.views -> ('partner:' || ep.owner_id::text) END
+    WHEN 'AFFILIATE' THEN CASE WHEN ep.owner_id = ANY(e.affiliate_ids) THEN e.views -> ('affiliate:' || ep.owner_id::text) END END AS view) v`;
+/** SQL: the body a delivery of event `e` with view `v.view` sends (Standard Webhooks: id, type, timestamp, data). */
+const DELIVERY_BODY = `jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', v.view)::text`;
+
+/** A delivery fan-out makes: the claimed shape plus what its row needs, and whether it must wait in the queue. */
+interface Fanned extends Claimed {
+  event_member_id: string;
+  event_type: string;
+  order_at: Date;
+  /** The endpoint has an earlier delivery of this member still pending, or is failing: not sent at fan-out. */
+  queued: boolean;
 }
 
 /**
  * Turns pending events into deliveries, one endpoint each that wants the event and may see it
- * (operator: every event; a partner or an affiliate: events naming it, with the view written for it).
- * Runs under a transaction-scoped advisory lock, so one instance at a time fans out, in commit order
- * of each member's events (a member's postings are serialized by its lock), which keeps the
- * deliveries of one member to one endpoint in the order their events were committed.
- * Returns how many events it took.
+ * (operator: every event; a partner or an affiliate: events naming it, with the view written for it),
+ * and makes each delivery's first attempt right there — its row is written once, with the outcome,
+ * in the transaction that takes the events (a delivery that waits in the queue is written, locked,
+ * updated: three times the database work). Runs under a transaction-scoped advisory lock, so one
+ * instance at a time fans out, in commit order of each member's events (a member's postings are
+ * serialized by its lock); a member's deliveries to one endpoint are sent one after another in that
+ * order, and one that fails holds the ones after it in the queue.
+ *
+ * Not sent at fan-out, but queued due now: deliveries to an endpoint that is failing, or that has an
+ * earlier delivery of the member pending. A receiver that has not answered within DIRECT_WAIT_MS
+ * does not hold the fan-out: its delivery is written pending under a lease (due again after
+ * LEASE_MS, longer than the 10 s timeout) and settled when the answer comes (settleLate); if this
+ * process dies first, the lease runs out and a worker sends it again. If it dies before the commit,
+ * the events are still pending and are fanned out again: at least once, same webhook-id.
+ * Returns how many events it took and how many first attempts it made.
  */
-export async function fanOut(db: DataSource): Promise<number> {
+export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ taken: number; attempted: number }> {
+  const random = options.random ?? Math.random;
   const q = db.createQueryRunner();
   try {
     await q.connect();
@@ -39,34 +110,147 @@ export async function fanOut(db: DataSource): Promise<number> {
     const [lock] = await rows<{ got: boolean }>(q, `SELECT pg_try_advisory_xact_lock(hashtext('coalition-hub:webhook-fan-out')) AS got`);
     if (!lock!.got) {
       await q.rollbackTransaction();
-      return 0;
+      return { taken: 0, attempted: 0 };
     }
-    const taken = await rows<{ n: number; oldest: Date | null }>(q, `WITH p AS (
+    const now = clock.now();
+    const taken = await rows<Fanned & { n: number; oldest: Date | null }>(q, `WITH p AS (
         DELETE FROM event_pending WHERE (member_id, event_id) IN (SELECT member_id, event_id FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH})
         RETURNING member_id, event_id, occurred_at),
-      d AS (INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at)
-        SELECT gen_random_uuid(), ep.id, e.member_id, e.id, e.type,
-          jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', v.view)::text,
-          e.occurred_at, 'PENDING', 0, $1::timestamptz, $1::timestamptz
+      d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id, e.type AS event_type,
+          ${DELIVERY_BODY} AS body,
+          e.occurred_at AS order_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until,
+          ep.failing_since IS NOT NULL OR EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = ep.id AND o.event_member_id = e.member_id AND o.status = 'PENDING') AS queued
         FROM p JOIN event e ON e.member_id = p.member_id AND e.id = p.event_id
         JOIN webhook_endpoint ep ON ep.enabled AND (e.type = ANY(ep.event_types) OR '*' = ANY(ep.event_types))
-        CROSS JOIN LATERAL (SELECT CASE ep.owner_type WHEN 'OPERATOR' THEN e.data
-          WHEN 'PARTNER' THEN CASE WHEN ep.owner_id = ANY(e.partner_ids) THEN e.views -> ('partner:' || ep.owner_id::text) END
-          WHEN 'AFFILIATE' THEN CASE WHEN ep.owner_id = ANY(e.affiliate_ids) THEN e.views -> ('affiliate:' || ep.owner_id::text) END END AS view) v
-        WHERE v.view IS NOT NULL
-        ORDER BY e.occurred_at, e.id
-        RETURNING 1)
-      SELECT (SELECT count(*) FROM p)::int AS n, (SELECT min(occurred_at) FROM p) AS oldest`, [clock.now()]);
+        ${RECEIVER_VIEW}
+        WHERE v.view IS NOT NULL)
+      -- The deliveries, then one last row with how many events were taken (some may have no receiver) and the oldest.
+      SELECT d.*, NULL::int AS n, NULL::timestamptz AS oldest FROM d
+      UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)
+      ORDER BY order_at NULLS LAST, event_id`);
+    const summary = taken.pop()!;
+    const fanned = taken.map((f): Fanned => ({ ...f, id: uuidv7(now.getTime()), attempt_count: 0, next_attempt_at: now }));
+    const attempted = fanned.length ? await sendAtFanOut(db, q, fanned, now, options, random) : 0;
     await q.commitTransaction();
-    const oldest = taken[0]!.oldest;
-    setOutboxLag('fan_out', oldest ? (clock.now().getTime() - oldest.getTime()) / 1000 : 0);
-    return taken[0]!.n;
+    setOutboxLag('fan_out', summary.oldest ? (clock.now().getTime() - summary.oldest.getTime()) / 1000 : 0);
+    return { taken: summary.n!, attempted };
   } catch (error) {
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
     throw error;
   } finally {
     await q.release();
   }
+}
+
+/**
+ * The first attempts of a fan-out (see fanOut), and the rows of all its deliveries, written in the
+ * fan-out's transaction: each member's deliveries to one endpoint in order, one after another,
+ * stopping at the first failure; all of them side by side; waiting at most DIRECT_WAIT_MS. Returns
+ * how many attempts it made (the late ones included).
+ */
+async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], now: Date, options: WorkerOptions, random: () => number): Promise<number> {
+  const chains = new Map<string, Fanned[]>();
+  for (const f of fanned) {
+    const key = `${f.endpoint_id}/${f.event_member_id}`;
+    chains.set(key, [...(chains.get(key) ?? []), f]);
+  }
+  const results = new Map<Fanned, AttemptResult>();
+  const inFlight = new Map<Fanned, Promise<AttemptResult>>();
+  let closed = false;
+  // Each endpoint's chains, taken by at most MAX_CONNECTIONS senders: a request is made only when a
+  // connection can take it (queued in the agent, thousands of requests cost the worker more CPU).
+  const byEndpoint = new Map<string, Fanned[][]>();
+  for (const chain of chains.values()) if (!chain[0]!.queued) byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
+  const sender = async (queue: Fanned[][]) => {
+    for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
+      for (const f of chain) {
+        if (closed) return;
+        const sending = attempt(f, now, options.allowPrivate);
+        inFlight.set(f, sending);
+        const result = await sending;
+        inFlight.delete(f);
+        results.set(f, result);
+        if (result.error !== null) break;
+      }
+    }
+  };
+  const senders = [...byEndpoint.values()].flatMap((queue) => Array.from({ length: Math.min(MAX_CONNECTIONS, queue.length) }, () => sender(queue)));
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(senders), new Promise<void>((resolveWait) => { waited = setTimeout(resolveWait, options.directWaitMs ?? DIRECT_WAIT_MS); })]);
+  clearTimeout(waited);
+  closed = true;
+  const after = clock.now();
+  const late = [...inFlight.keys()];
+  const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
+  const byFanned = new Map(outcomes.map((o) => [o.d, o]));
+  const lease = new Date(after.getTime() + LEASE_MS);
+  // Every delivery's row: settled ones with their outcome, late ones under a lease, the rest due now.
+  // The body is built again from the event here rather than sent back: the same expression, the same text.
+  await rows(q, `INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at)
+    SELECT x.id, ep.id, e.member_id, e.id, e.type, ${DELIVERY_BODY}, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $8::timestamptz[]) AS x(id, ep_id, m, ev, st, n, nx)
+    JOIN event e ON e.member_id = x.m AND e.id = x.ev JOIN webhook_endpoint ep ON ep.id = x.ep_id ${RECEIVER_VIEW}`,
+  [fanned.map((f) => f.id), fanned.map((f) => f.endpoint_id), fanned.map((f) => f.event_member_id), fanned.map((f) => f.event_id),
+    fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), fanned.map((f) => byFanned.get(f)?.n ?? 0), now,
+    fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString())]);
+  if (outcomes.length) {
+    await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
+      SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
+    [...attemptColumns(outcomes), after]);
+    await recordEndpointHealth(q, outcomes, after);
+  }
+  for (const f of late) settleLate(db, f, inFlight.get(f)!, random);
+  return outcomes.length + late.length;
+}
+
+/**
+ * Settles a first attempt that outlived the fan-out's wait, once its answer comes, in a transaction
+ * of its own (the fan-out has committed the delivery under a lease by then, or rolled back — then
+ * nothing matches and the event is fanned out again). Tracked per process so stopping the worker
+ * waits for it.
+ */
+function settleLate(db: DataSource, f: Fanned, sending: Promise<AttemptResult>, random: () => number): void {
+  const lanes = lanesOf(db);
+  const settling = (async () => {
+    const result = await sending;
+    const q = db.createQueryRunner();
+    try {
+      await q.connect();
+      await q.startTransaction();
+      await settleAll(q, [f], [result], clock.now(), random);
+      await q.commitTransaction();
+    } catch {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      // Not recorded: the lease runs out and the delivery is sent again.
+    } finally {
+      await q.release();
+    }
+  })();
+  lanes.late.add(settling);
+  void settling.finally(() => lanes.late.delete(settling));
+}
+
+/** Waits for the late first attempts this process still has in flight (at shutdown; tests). */
+export async function settleLateAttempts(db: DataSource): Promise<void> {
+  await Promise.all([...lanesOf(db).late]);
+}
+
+/**
+ * What the delivery lanes of one process (one DataSource) share: the deliveries they have in flight,
+ * which a new claim leaves out (they are still PENDING and locked, and SKIP LOCKED would only skip
+ * them after picking them), and the turn of claiming.
+ */
+interface Lanes {
+  inFlight: Set<string>;
+  claiming: Promise<void>;
+  /** First attempts made at fan-out that outlived its wait, being settled on their own. */
+  late: Set<Promise<void>>;
+}
+const lanesByDb = new WeakMap<DataSource, Lanes>();
+function lanesOf(db: DataSource): Lanes {
+  let lanes = lanesByDb.get(db);
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set() }));
+  return lanes;
 }
 
 interface Claimed {
@@ -107,12 +291,23 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
   };
 }
 
+const parsedUrls = new Map<string, URL>();
+/** An endpoint's URL, parsed once (a few hundred endpoints at most are live; the cache is bounded anyway). */
+function parsedUrl(text: string): URL {
+  let url = parsedUrls.get(text);
+  if (!url) {
+    if (parsedUrls.size >= 10_000) parsedUrls.clear();
+    parsedUrls.set(text, (url = new URL(text)));
+  }
+  return url;
+}
+
 /** One signed POST of a delivery (10 s at most, no redirects followed); never throws. */
 async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptResult> {
   const started = performance.now();
   const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
     ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - started) });
-  const url = new URL(d.url);
+  const url = parsedUrl(d.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // A literal address never goes through the lookup: check it here.
   if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return done(null, `not sent: ${host} is a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`, null);
@@ -120,8 +315,13 @@ async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<At
   const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.previous_secret] : [])];
   const body = Buffer.from(d.body, 'utf8');
   return new Promise<AttemptResult>((resolveAttempt) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+    let deadline: NodeJS.Timeout | undefined;
+    // The deadline is cleared on the outcome: a kept-alive connection does not close with its request.
+    const finish = (result: AttemptResult) => { clearTimeout(deadline); resolveAttempt(result); };
+    const https = url.protocol === 'https:';
+    const req = (https ? httpsRequest : httpRequest)(url, {
       method: 'POST',
+      agent: https ? httpsAgent : httpAgent,
       lookup: guardedLookup(allowPrivate),
       timeout: DELIVERY_TIMEOUT_MS,
       headers: {
@@ -135,15 +335,15 @@ async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<At
       res.on('data', (chunk: string) => { if (text.length < 1000) text += chunk; });
       res.on('end', () => {
         const status = res.statusCode ?? 0;
-        resolveAttempt(done(status, status >= 200 && status < 300 ? null : `HTTP ${status}`, text.slice(0, 1000)));
+        finish(done(status, status >= 200 && status < 300 ? null : `HTTP ${status}`, text.slice(0, 1000)));
       });
-      res.on('error', (error) => resolveAttempt(done(status(res.statusCode), `${error.name}: ${error.message}`.slice(0, 300), null)));
+      res.on('error', (error) => finish(done(status(res.statusCode), `${error.name}: ${error.message}`.slice(0, 300), null)));
     });
-    const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), DELIVERY_TIMEOUT_MS);
+    deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), DELIVERY_TIMEOUT_MS);
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', (error: NodeJS.ErrnoException) => {
       const why = error.code === 'ETIMEDOUT' ? error.message : error.code === 'EADDRNOTALLOWED' ? `not sent: ${error.message}` : `${error.code ?? error.name}: ${error.message}`;
-      resolveAttempt(done(null, why.slice(0, 300), null));
+      finish(done(null, why.slice(0, 300), null));
     });
     req.on('close', () => clearTimeout(deadline));
     req.end(body);
@@ -152,27 +352,33 @@ async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<At
 
 const status = (code: number | undefined) => code ?? null;
 
+/** An attempt's consequence for its delivery: the attempt number, and DELIVERED, due again at `next`, or FAILED. */
+interface Outcome {
+  d: Claimed;
+  result: AttemptResult;
+  n: number;
+  next: Date | null;
+  status: 'DELIVERED' | 'PENDING' | 'FAILED';
+}
+
+function outcomeOf(d: Claimed, result: AttemptResult, now: Date, random: () => number): Outcome {
+  const n = d.attempt_count + 1;
+  const next = result.error === null ? null : nextAttemptAt(n, now, random());
+  countWebhookAttempt(result.error === null ? 'delivered' : next ? 'retry' : 'failed');
+  return { d, result, n, next, status: result.error === null ? 'DELIVERED' : next ? 'PENDING' : 'FAILED' };
+}
+
+/** The attempt rows of some outcomes, as unnest arrays: delivery ids, n, status codes, durations (ms), errors, excerpts. */
+const attemptColumns = (outcomes: Outcome[]) => [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.result.statusCode),
+  outcomes.map((o) => o.result.durationMs), outcomes.map((o) => o.result.error), outcomes.map((o) => o.result.responseExcerpt)];
+
 /**
- * Records a round's outcomes in a few statements, whatever its size: every attempt; each delivery
- * DELIVERED, due again (the next retry) or FAILED; and each endpoint's failure window, as if the
- * outcomes had been applied one by one in claim order (a success clears the window; a failure after
- * the endpoint's last success in the round opens it, or disables the endpoint once it is 5 days old).
+ * Each endpoint's failure window after some outcomes, as if they had been applied one by one in
+ * order: a success clears the window; a failure after the endpoint's last success opens it, or
+ * disables the endpoint once it is 5 days old.
  */
-async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptResult[], now: Date, random: () => number): Promise<void> {
-  const outcomes = claimed.map((d, i) => {
-    const result = results[i]!;
-    const n = d.attempt_count + 1;
-    const next = result.error === null ? null : nextAttemptAt(n, now, random());
-    countWebhookAttempt(result.error === null ? 'delivered' : next ? 'retry' : 'failed');
-    return { d, result, n, next, status: result.error === null ? 'DELIVERED' : next ? 'PENDING' : 'FAILED' };
-  });
-  await rows(q, `WITH a AS (INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
-      SELECT id, n, $3::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $4::int[], $5::int[], $6::text[], $7::text[]) AS x(id, n, code, ms, err, ex))
-    UPDATE webhook_delivery d SET status = v.status, attempt_count = v.n, next_attempt_at = COALESCE(v.next, d.next_attempt_at)
-    FROM unnest($1::uuid[], $2::int[], $8::text[], $9::timestamptz[]) AS v(id, n, status, next) WHERE d.id = v.id`,
-  [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), now, outcomes.map((o) => o.result.statusCode), outcomes.map((o) => o.result.durationMs),
-    outcomes.map((o) => o.result.error), outcomes.map((o) => o.result.responseExcerpt), outcomes.map((o) => o.status), outcomes.map((o) => o.next?.toISOString() ?? null)]);
-  const byEndpoint = new Map<string, typeof outcomes>();
+async function recordEndpointHealth(q: QueryRunner, outcomes: Outcome[], now: Date): Promise<void> {
+  const byEndpoint = new Map<string, Outcome[]>();
   for (const o of outcomes) byEndpoint.set(o.d.endpoint_id, [...(byEndpoint.get(o.d.endpoint_id) ?? []), o]);
   const cleared: string[] = [];
   const failing: { id: string; error: string }[] = [];
@@ -195,6 +401,25 @@ async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptRes
 }
 
 /**
+ * Records outcomes of claimed deliveries in a few statements, whatever their number: every attempt;
+ * each delivery DELIVERED, due again (the next retry) or FAILED — only while it is still at the
+ * attempt count it was sent at (a delivery sent at fan-out and settled late may meanwhile have been
+ * taken again after its lease: that attempt is the one recorded); then the endpoints' failure windows.
+ */
+async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptResult[], now: Date, random: () => number): Promise<void> {
+  const outcomes = claimed.map((d, i) => outcomeOf(d, results[i]!, now, random));
+  const settled = await rows<{ id: string }>(q, `UPDATE webhook_delivery d SET status = v.status, attempt_count = v.n, next_attempt_at = COALESCE(v.next, d.next_attempt_at)
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS v(id, n, status, next) WHERE d.id = v.id AND d.attempt_count = v.n - 1 AND d.status = 'PENDING'
+    RETURNING d.id`, [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.status), outcomes.map((o) => o.next?.toISOString() ?? null)]);
+  const kept = new Set(settled.map((r) => r.id));
+  const recorded = outcomes.filter((o) => kept.has(o.d.id));
+  await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
+    SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
+  [...attemptColumns(recorded), now]);
+  await recordEndpointHealth(q, recorded, now);
+}
+
+/**
  * Claims due deliveries with FOR UPDATE SKIP LOCKED (another instance skips them), sends them, and
  * records the outcomes in the same transaction. A delivery waits while an earlier delivery of the
  * same member's events to the same endpoint is still pending, so each member's events arrive in
@@ -203,17 +428,33 @@ async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptRes
  */
 export async function deliverDue(db: DataSource, options: WorkerOptions): Promise<number> {
   const random = options.random ?? Math.random;
+  const lanes = lanesOf(db);
   const q = db.createQueryRunner();
+  let claimed: Claimed[] = [];
+  let releaseClaim: (() => void) | undefined;
   try {
     await q.connect();
+    // Claims in this process take turns, so a claim can leave out what the claims before it hold.
+    const turn = lanes.claiming;
+    lanes.claiming = new Promise<void>((resolveTurn) => { releaseClaim = resolveTurn; });
+    await turn;
     await q.startTransaction();
     const now = clock.now();
-    const claimed = await rows<Claimed>(q, `SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
+    // The batch: due deliveries in due order, at most PER_ENDPOINT an endpoint, each the member's
+    // earliest pending one to its endpoint; locked, skipping what another worker holds.
+    claimed = await rows<Claimed>(q, `WITH due AS (
+        SELECT d.id, d.endpoint_id, d.next_attempt_at, d.order_at FROM webhook_delivery d
+        WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND d.id <> ALL($2::uuid[])
+          AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
+            AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.created_at, o.id) < (d.order_at, d.created_at, d.id)))
+        ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
+      picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
+      SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
       FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
-      WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1
-        AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
-          AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.created_at, o.id) < (d.order_at, d.created_at, d.id)))
-      ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_BATCH} FOR UPDATE OF d SKIP LOCKED`, [now]);
+      WHERE d.id IN (SELECT id FROM picked) AND d.status = 'PENDING'
+      ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_BATCH} FOR UPDATE OF d SKIP LOCKED`, [now, [...lanes.inFlight]]);
+    for (const d of claimed) lanes.inFlight.add(d.id);
+    releaseClaim!();
     if (!claimed.length) {
       await q.commitTransaction();
       return 0;
@@ -228,29 +469,70 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
     throw error;
   } finally {
+    releaseClaim?.();
+    for (const d of claimed) lanes.inFlight.delete(d.id);
     await q.release();
   }
 }
 
-/** One pass: fan out what is pending, then deliver what is due, in bounded rounds. */
+/**
+ * One pass, in rounds: fan out what is pending (one instance at a time), then claim and send what is
+ * due, again while either found work (a member's next event waits for its previous one, and events
+ * keep arriving). While there is work, up to LANES − 1 more lanes claim and send side by side, each
+ * until it finds nothing, so a lane waiting on a slow receiver or on its commit holds only its own
+ * round. At most MAX_ROUNDS_PER_TICK rounds in all. Returns what it did.
+ */
 export async function runWebhookTick(db: DataSource, options: WorkerOptions): Promise<{ fannedOut: number; attempted: number }> {
   let fannedOut = 0;
-  for (let n = await fanOut(db); n > 0; n = n === FAN_OUT_BATCH ? await fanOut(db) : 0) fannedOut += n;
   let attempted = 0;
-  for (let round = 0; round < MAX_ROUNDS_PER_TICK; round++) {
-    // One claim at a time: claims side by side took CPU from the postings on a saturated machine
-    // (bench (f): f/a 0.56 with four, 0.99 with one), and postings come first.
-    const n = await deliverDue(db, options);
-    attempted += n;
-    // Another round while something was sent: a member's next event waits for its previous one.
-    if (n === 0) break;
+  let rounds = 0;
+  const running: Promise<void>[] = [];
+  let others = 0;
+  // Another lane for the queue, when a claim found work and fewer than LANES are running; it stops when it finds nothing.
+  const more = () => {
+    if (others >= LANES - 1) return;
+    others++;
+    running.push((async () => {
+      try {
+        while (rounds++ < MAX_ROUNDS_PER_TICK) {
+          const sent = await deliverDue(db, options);
+          attempted += sent;
+          if (sent === 0) return;
+        }
+      } finally {
+        others--;
+      }
+    })());
+  };
+  try {
+    while (rounds++ < MAX_ROUNDS_PER_TICK) {
+      let fanned = 0;
+      let sentAtFanOut = 0;
+      for (let full = true; full;) {
+        const { taken, attempted: first } = await fanOut(db, options);
+        fanned += taken;
+        sentAtFanOut += first;
+        full = taken === FAN_OUT_BATCH;
+      }
+      attempted += sentAtFanOut;
+      const sent = await deliverDue(db, options);
+      fannedOut += fanned;
+      attempted += sent;
+      if (fanned === 0 && sent === 0) break;
+      if (sent > 0) more();
+    }
+  } finally {
+    // Every lane has finished before the tick ends; a lane's failure is the tick's failure.
+    const lanes = await Promise.allSettled(running);
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return { fannedOut, attempted };
 }
 
 /**
  * The delivery worker every server instance runs (never inside a request): a tick, then a pause of
- * `intervalMs`, and again. Several instances share the work through the advisory lock and SKIP
+ * `intervalMs` (100 ms at most after a tick that found work), and again. Several instances share the work through the advisory lock and SKIP
  * LOCKED. Returns a function that stops it and waits for the tick in flight.
  */
 export function startWebhookWorker(db: DataSource, intervalMs: number, options: WorkerOptions): () => Promise<void> {
@@ -260,13 +542,16 @@ export function startWebhookWorker(db: DataSource, intervalMs: number, options: 
   let running: Promise<void> = Promise.resolve();
   const loop = () => {
     running = (async () => {
+      let busy = false;
       try {
-        await runWebhookTick(db, options);
+        const done = await runWebhookTick(db, options);
+        busy = done.fannedOut + done.attempted > 0;
       } catch (error) {
         options.log.error(`webhook worker: tick failed (${error instanceof Error ? error.message : String(error)}); retrying next tick`);
       }
       if (!stopped) {
-        timer = setTimeout(loop, intervalMs);
+        // While events keep coming, look again soon: the lag target is seconds, the idle poll need not be.
+        timer = setTimeout(loop, busy ? Math.min(intervalMs, BUSY_POLL_MS) : intervalMs);
         timer.unref();
       }
     })();
@@ -277,5 +562,7 @@ export function startWebhookWorker(db: DataSource, intervalMs: number, options: 
     stopped = true;
     if (timer) clearTimeout(timer);
     await running;
+    await settleLateAttempts(db);
+    closeWebhookConnections();
   };
 }
