@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } finally {
     await client.end().catch(() => undefined);
-    closeWebhookConnections();
+    await closeWebhookConnections();
     if (db.isInitialized) await db.destroy();
     receivers.disconnect();
     receivers.kill('SIGTERM');

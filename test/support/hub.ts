@@ -95,7 +95,7 @@ export async function startTestHub(options: { poolSize?: number; log?: Logger; c
     },
     close: async () => {
       for (const app of apps) await app.close();
-      closeWebhookConnections();
+      await closeWebhookConnections();
       for (const other of others) await other.destroy();
       await db.destroy();
       const cleanup = new Client({ connectionString: serverUrl() });

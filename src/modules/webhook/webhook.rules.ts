@@ -58,9 +58,16 @@ export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
+/** Decoded signing keys by secret: a worker signs every delivery with one of a few hundred. */
+const signingKeys = new Map<string, Buffer>();
+
 /** `v1,<base64 HMAC-SHA256>` of `${id}.${timestampSeconds}.${body}` under a `whsec_` secret. */
 export function sign(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  let key = signingKeys.get(secret);
+  if (!key) {
+    if (signingKeys.size >= 10_000) signingKeys.clear();
+    signingKeys.set(secret, (key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64')));
+  }
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
