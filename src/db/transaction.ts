@@ -84,8 +84,8 @@ export async function preparedRows<T>(q: QueryRunner | DataSource, sql: string, 
 
 /**
  * The rows of each of these named prepared statements, run one after the other on the query
- * runner's connection. Once the connection has prepared them all they go in one write to the socket
- * and come back in one round trip (a later one runs after the earlier has finished, with its own
+ * runner's connection, in one write to the socket and one round trip, those the connection has not
+ * prepared yet prepared on the way (a later one runs after the earlier has finished, with its own
  * snapshot; an error skips the rest). In a posting transaction (inPostingTransaction) the
  * transaction's BEGIN goes before them, and its COMMIT after them when asked (commitWithNextStatement).
  */
@@ -102,23 +102,21 @@ export async function preparedStatements<R extends unknown[]>(q: QueryRunner | D
   const named = statements.map((s) => ({ name: statementName(s.sql), text: s.sql, values: s.params }));
   if (riders) riders.begun ||= riders.begin;
   if (riders) riders.begin = false;
+  const connection = 'connection' in client ? (client as unknown as { connection: ProtocolConnection }).connection : undefined;
   let found: unknown[][];
-  const parsed = 'connection' in client ? (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements : undefined;
-  if (named.length + before.length + after.length === 1) {
-    found = [(await client.query(named[0]!)).rows];
-  } else if (parsed && [...before, ...named, ...after].every((s) => parsed[s.name] === s.text)) {
-    const results = await new Promise<{ rows: unknown[] }[]>((resolve, reject) => {
-      (client as PoolClient).query(new PipelinedQuery([...before.map((s) => ({ name: s.name, values: [], rows: false })),
-        ...named.map((s) => ({ name: s.name, values: s.values, rows: true })), ...after.map((s) => ({ name: s.name, values: [], rows: false }))],
-      (error, answer) => (error ? reject(error) : resolve(answer as { rows: unknown[] }[]))) as never);
-    });
-    found = named.map((_, i) => results[before.length + i]!.rows);
-  } else {
-    // The first time on this connection: one statement after the other, each prepared for the next time.
-    for (const s of before) await client.query(s);
+  const all = [...before.map((s) => ({ ...s, values: [], rows: false })), ...named.map((s) => ({ ...s, rows: true })),
+    ...after.map((s) => ({ ...s, values: [], rows: false }))];
+  if (!connection) {
     found = [];
-    for (const s of named) found.push((await client.query(s)).rows);
-    for (const s of after) await client.query(s);
+    for (const s of named) found.push((await client.query(s)).rows); // a pool: reads only
+  } else if (all.length === 1 && !unsureOf(connection).has(all[0]!.name)) {
+    found = [(await client.query(named[0]!)).rows];
+  } else {
+    const results = await new Promise<{ rows: unknown[] }[] | { rows: unknown[] }>((resolve, reject) => {
+      (client as PoolClient).query(new PipelinedQuery(all, (error, answer) => (error ? reject(error) : resolve(answer as { rows: unknown[] }[]))) as never);
+    });
+    const list = Array.isArray(results) ? results : [results];
+    found = named.map((_, i) => list[before.length + i]!.rows);
   }
   if (riders && after.length) {
     riders.commit = false;
@@ -141,31 +139,55 @@ const riding = new WeakMap<QueryRunner, Riders>();
 
 // node-postgres sends a prepared statement as Bind, Describe, Execute and Sync in one write; this
 // query sends several prepared statements (and BEGIN, COMMIT: no rows, so no Describe) under one
-// Sync, so the server answers all of them at once. They run in order and stop at the
-// first error (the rest are skipped up to the Sync). Only statements already prepared on the
-// connection go this way (no Parse, whose ParseComplete node-postgres would count as the query's).
+// Sync, so the server answers all of them at once. They run in order and stop at the first error
+// (the rest are skipped up to the Sync).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Query } = require('pg') as { Query: new (config: object) => object };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
 
 interface ProtocolConnection {
+  parse(config: object): void;
+  close(config: object): void;
   bind(config: object): void;
   describe(config: object): void;
   execute(config: object): void;
   sync(): void;
   stream: { cork?: () => void; uncork?: () => void };
+  /** node-postgres's own record of the statements prepared on this connection, by name. */
+  parsedStatements: Record<string, string>;
 }
 
-class PipelinedQuery extends (Query as unknown as new (config: object) => { callback?: unknown }) {
-  constructor(private readonly statements: { name: string; values: unknown[]; rows: boolean }[], callback: (error: Error | null, results?: unknown) => void) {
+/** Statements a failed pipeline sent Parse for: they may or may not exist on the server, so the next use closes them first. */
+const unsure = new WeakMap<ProtocolConnection, Set<string>>();
+function unsureOf(connection: ProtocolConnection): Set<string> {
+  let set = unsure.get(connection);
+  if (!set) unsure.set(connection, (set = new Set()));
+  return set;
+}
+
+/**
+ * Several named prepared statements in one write and one round trip: Parse for those this
+ * connection has not prepared yet (node-postgres's record, which this query keeps up to date itself,
+ * having no `name` of its own), Bind, Describe (for rows) and Execute for each, one Sync.
+ */
+class PipelinedQuery extends (Query as unknown as new (config: object) => { callback?: unknown; handleReadyForQuery(c: unknown): void; handleError(e: Error, c: unknown): void }) {
+  private parsing: { name: string; text: string }[] = [];
+
+  constructor(private readonly statements: { name: string; text: string; values: unknown[]; rows: boolean }[], callback: (error: Error | null, results?: unknown) => void) {
     super({ text: '', callback });
   }
 
   submit(connection: ProtocolConnection): null {
+    const maybe = unsureOf(connection);
     connection.stream.cork?.();
     try {
       for (const s of this.statements) {
+        if (connection.parsedStatements[s.name] !== s.text) {
+          if (maybe.has(s.name)) connection.close({ type: 'S', name: s.name }); // closing what does not exist is no error
+          connection.parse({ text: s.text, name: s.name });
+          this.parsing.push(s);
+        }
         connection.bind({ portal: '', statement: s.name, values: s.values, valueMapper: prepareValue });
         if (s.rows) connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
@@ -175,6 +197,19 @@ class PipelinedQuery extends (Query as unknown as new (config: object) => { call
       connection.stream.uncork?.();
     }
     return null;
+  }
+
+  handleReadyForQuery(connection: ProtocolConnection): void {
+    for (const s of this.parsing) {
+      connection.parsedStatements[s.name] = s.text;
+      unsureOf(connection).delete(s.name);
+    }
+    super.handleReadyForQuery(connection);
+  }
+
+  handleError(error: Error, connection: ProtocolConnection): void {
+    for (const s of this.parsing) unsureOf(connection).add(s.name);
+    super.handleError(error, connection);
   }
 }
 
