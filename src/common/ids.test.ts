@@ -29,6 +29,14 @@ describe('uuidv7', () => {
     const now = Date.now();
     expect(new Set(Array.from({ length: 1000 }, () => uuidv7(now))).size).toBe(1000);
   });
+
+  it('is monotonic within one millisecond: ids sort in the order they were made (RFC 9562 counter), past 4,096 too', () => {
+    const now = Date.now() + 60_000;
+    const ids = Array.from({ length: 5000 }, () => uuidv7(now));
+    expect([...ids].sort()).toEqual(ids);
+    expect(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16)).toBe(now);
+    expect(ids.every((id) => id[14] === '7' && /^[89ab]$/.test(id[19]!))).toBe(true);
+  });
 });
 
 describe('isUuid', () => {

@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 let hub: TestHub;
 let other: DataSource;
 let clock: ManualClock;
-const worker = { allowPrivate: true, log: createLogger('silent'), random: () => 0.5, directWaitMs: 10_000 };
+const worker = { allowPrivate: true, log: createLogger('silent'), random: () => 0.5, directWaitMs: 10_000, roundMs: 0 };
 const tick = () => runWebhookTick(hub.db, worker);
 const receivers: WebhookReceiver[] = [];
 /** The operator's `*` endpoint for the whole file: one real delivery of every type, for the README check. */

@@ -24,6 +24,8 @@ const PER_ENDPOINT = 32;
 const LANES = 3;
 /** Due deliveries a claim looks at (in due order) to pick its batch: bounds the claim's scan. */
 const CLAIM_WINDOW = 2048;
+/** The shortest time (ms) from one round's start to the next while a tick finds work (lag ≤ this + the send). */
+const ROUND_MS = 200;
 /** The pause (ms) after a tick that found work, when the configured interval is longer. */
 const BUSY_POLL_MS = 100;
 /** How long (ms) a fan-out waits for the first attempts it makes before it commits without the slow ones. */
@@ -70,6 +72,8 @@ export interface WorkerOptions {
   random?: () => number;
   /** How long (ms) a fan-out waits for its first attempts (default DIRECT_WAIT_MS); tests that need every answer in the tick raise it. */
   directWaitMs?: number;
+  /** The shortest time (ms) from one round's start to the next while work is found (default ROUND_MS); tests set 0. */
+  roundMs?: number;
 }
 
 /**
@@ -167,8 +171,14 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   let closed = false;
   // Each endpoint's chains, taken by at most MAX_CONNECTIONS senders: a request is made only when a
   // connection can take it (queued in the agent, thousands of requests cost the worker more CPU).
+  // An endpoint still answering late first attempts of an earlier fan-out is slow: its deliveries
+  // wait in the queue (bounded claims) rather than pile more requests on it at every fan-out.
+  const slow = lanesOf(db).slowEndpoints;
   const byEndpoint = new Map<string, Fanned[][]>();
-  for (const chain of chains.values()) if (!chain[0]!.queued) byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
+  for (const chain of chains.values()) {
+    if (chain[0]!.queued || slow.has(chain[0]!.endpoint_id)) continue;
+    byEndpoint.set(chain[0]!.endpoint_id, [...(byEndpoint.get(chain[0]!.endpoint_id) ?? []), chain]);
+  }
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
@@ -219,8 +229,13 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
  */
 function settleLate(db: DataSource, f: Fanned, sending: Promise<AttemptResult>, random: () => number): void {
   const lanes = lanesOf(db);
+  lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const settling = (async () => {
-    const result = await sending;
+    const result = await sending.finally(() => {
+      const left = lanes.slowEndpoints.get(f.endpoint_id)! - 1;
+      if (left > 0) lanes.slowEndpoints.set(f.endpoint_id, left);
+      else lanes.slowEndpoints.delete(f.endpoint_id);
+    });
     const q = db.createQueryRunner();
     try {
       await q.connect();
@@ -253,11 +268,13 @@ interface Lanes {
   claiming: Promise<void>;
   /** First attempts made at fan-out that outlived its wait, being settled on their own. */
   late: Set<Promise<void>>;
+  /** Endpoints with such late first attempts in flight, and how many. */
+  slowEndpoints: Map<string, number>;
 }
 const lanesByDb = new WeakMap<DataSource, Lanes>();
 function lanesOf(db: DataSource): Lanes {
   let lanes = lanesByDb.get(db);
-  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set() }));
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map() }));
   return lanes;
 }
 
@@ -450,7 +467,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
         SELECT d.id, d.endpoint_id, d.next_attempt_at, d.order_at FROM webhook_delivery d
         WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND d.id <> ALL($2::uuid[])
           AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
-            AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.created_at, o.id) < (d.order_at, d.created_at, d.id)))
+            AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.event_id, o.id) < (d.order_at, d.event_id, d.id)))
         ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
       picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
       SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
@@ -510,6 +527,7 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
   };
   try {
     while (rounds++ < MAX_ROUNDS_PER_TICK) {
+      const roundStarted = performance.now();
       let fanned = 0;
       let sentAtFanOut = 0;
       for (let full = true; full;) {
@@ -524,6 +542,10 @@ export async function runWebhookTick(db: DataSource, options: WorkerOptions): Pr
       attempted += sent;
       if (fanned === 0 && sent === 0) break;
       if (sent > 0) more();
+      // Rounds at most every ROUND_MS while events trickle in: a round's fixed statements (about ten
+      // round trips) are then shared by many deliveries instead of a few.
+      const rest = (options.roundMs ?? ROUND_MS) - (performance.now() - roundStarted);
+      if (rest > 0) await new Promise((resolveRest) => setTimeout(resolveRest, rest));
     }
   } finally {
     // Every lane has finished before the tick ends; a lane's failure is the tick's failure.
