@@ -96,7 +96,10 @@ export class PostingRun implements StepScope {
       commitWithNextStatement(this.q);
       await writePosting(this.q, this.posting(links), this.now);
     }
-    return results.map((result) => (result.ok ? ok({ ...result.value, member: this.memberOut(result.memberId) }) : result));
+    // The member after the batch, once per member (a batch may post many times for one member).
+    const outs = new Map<string, Member>();
+    const memberOut = (id: string) => outs.get(id) ?? outs.set(id, this.memberOut(id)).get(id)!;
+    return results.map((result) => (result.ok ? ok({ ...result.value, member: memberOut(result.memberId) }) : result));
   }
 
   /**
