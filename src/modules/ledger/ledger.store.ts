@@ -1,7 +1,7 @@
 import { QueryRunner } from 'typeorm';
 import type { CommissionPlan } from '../partner/partner.types';
 import { preparedRows, preparedStatements, rows } from '../../db/transaction';
-import { Column, SCALAR_MAX_ROWS, inList, param, rowSource } from '../../db/row-source';
+import { Column, SCALAR_MAX_ROWS, arrayLiteral, inList, param, rowSource } from '../../db/row-source';
 import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.row';
 import { BreakdownLine } from './ledger.types';
 import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
@@ -91,7 +91,7 @@ export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId
     const lockedWith = [referrals.purchases.length ? `(NOT rewarded AND ${inList(params, 'id', referrals.purchases, 'uuid')})` : '',
       referrals.refunds.length ? `(rewarded AND ${inList(params, 'id', referrals.refunds, 'uuid')})` : ''].filter(Boolean).join(' OR ');
     const ids = memberIds.length && memberIds.length <= SCALAR_MAX_ROWS ? `ARRAY[${memberIds.map((id) => param(params, id, 'uuid')).join(', ')}]`
-      : param(params, memberIds, 'uuid[]');
+      : param(params, arrayLiteral(memberIds, 'uuid'), 'uuid[]');
     which = `m.id = ANY(${ids} || ARRAY(SELECT referrer_id FROM r WHERE ${lockedWith}))`;
   }
   type Found = Omit<LockedMember, 'earlier' | 'referral'> & { earlier: Record<string, unknown>[] | null; referrer_id: string | null; rewarded: boolean | null };
