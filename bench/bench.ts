@@ -12,8 +12,7 @@ import { Role, signToken } from '../src/api/auth';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { uuidv7 } from '../src/common/ids';
 import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modules/ledger/ledger.rules';
-import { lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
-import { loadTerms } from '../src/modules/posting/posting-terms.store';
+import { loadExpiredPoints, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
 import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 import type { QueryRunner } from 'typeorm';
 
@@ -80,6 +79,30 @@ interface Probe {
 }
 let probe: Probe | undefined;
 
+/**
+ * BENCH_PG_STATS=1: PostgreSQL loads pg_stat_statements (with planning time) for the bench only,
+ * and each phase prints its statements: calls per event, planning and execution time per call (ms)
+ * and per event (µs), and WAL per call — where PostgreSQL's time of a phase goes, statement by statement.
+ */
+const PG_STATS = process.env.BENCH_PG_STATS === '1';
+let statsPool: Pool | undefined;
+
+async function statementsReport(events: number): Promise<string> {
+  if (!statsPool || events <= 0) return '';
+  const { rows: found } = await statsPool.query<{ query: string; calls: string; plans: string; plan_ms: number; exec_ms: number; wal: string }>(
+    `SELECT regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query, calls, plans, total_plan_time AS plan_ms, total_exec_time AS exec_ms, wal_bytes::bigint AS wal
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_current_wal_lsn%' AND query NOT LIKE '%pg_wal_lsn_diff%'
+     ORDER BY total_plan_time + total_exec_time DESC LIMIT 8`);
+  await statsPool.query('SELECT pg_stat_statements_reset()');
+  const lines = found.map((r) => {
+    const calls = Number(r.calls);
+    const perEvent = ((r.plan_ms + r.exec_ms) * 1000) / events;
+    return `      ${(calls / events).toFixed(2).padStart(6)}/event  ${perEvent.toFixed(0).padStart(5)} µs/event  plan ${(r.plan_ms / Math.max(1, Number(r.plans))).toFixed(3)} ms (${r.plans} plans)  exec ${(r.exec_ms / calls).toFixed(3)} ms  WAL ${(Number(r.wal) / calls).toFixed(0)} B  ${r.query.slice(0, 110)}`;
+  });
+  return `\n${lines.join('\n')}`;
+}
+
 interface PhaseResult {
   name: string;
   events: number;
@@ -127,6 +150,7 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
   const latencies: number[] = [];
   let events = 0;
   let errors = 0;
+  if (statsPool) await statsPool.query('SELECT pg_stat_statements_reset()');
   const before = await probe?.snapshot();
   const started = performance.now();
   const deadline = started + PHASE_MS;
@@ -152,7 +176,7 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
     const us = (s: number) => ((s * 1e6) / events).toFixed(0).padStart(5);
     cost = `   cpu/event server ${us(after.server - before.server)} µs, postgres ${us(after.postgres - before.postgres)} µs, WAL ${((await probe.walBytes(before.walLsn, after.walLsn)) / events).toFixed(0).padStart(5)} B`;
   }
-  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}${cost}`);
+  console.log(`${name.padEnd(58)} ${rate(result).toFixed(0).padStart(8)} events/s   p50 ${percentile(latencies, 50).toFixed(1).padStart(6)} ms   p99 ${percentile(latencies, 99).toFixed(1).padStart(6)} ms   errors ${errors}${cost}${await statementsReport(events)}`);
   return result;
 }
 
@@ -346,7 +370,8 @@ async function webhookPhase(pool: Pool, port: number, jwtSecret: string, purchas
 async function main(): Promise<number> {
   let failed = false;
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-bench-'));
-  const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200 } });
+  const pg = await startEmbeddedPostgres({ dir, log: (line) => console.error(`postgres: ${line}`), settings: { max_connections: 200,
+    ...(PG_STATS ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', 'pg_stat_statements.max': 1000 } : {}) } });
   let server: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   try {
@@ -371,12 +396,18 @@ async function main(): Promise<number> {
     await pool.query(`INSERT INTO member_identifier (kind, value, member_id) SELECT 'MEMBER_CODE', member_code, id FROM member`);
     await pool.query(`INSERT INTO member_partner_link (member_id, partner_id) SELECT m.id, p.id FROM member m CROSS JOIN partner p`);
     await pool.query('ANALYZE');
+    if (PG_STATS) {
+      await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      statsPool = pool;
+    }
 
     const port = await freePort();
     const jwtSecret = randomBytes(32).toString('hex');
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server, to see where a phase's time goes.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    server = spawn(process.execPath, [...profile, resolve(__dirname, '../src/main.js')], {
+    // The flags `npm start` gives the server (package.json): a young generation large enough that a
+    // batch's objects die young instead of being promoted and collected by full mark-compacts.
+    server = spawn(process.execPath, ['--max-semi-space-size=64', ...profile, resolve(__dirname, '../src/main.js')], {
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', RATE_LIMIT_MAX_COST: '0', WEBHOOK_ALLOW_PRIVATE: 'true', DB_POOL_SIZE: String(CONNECTIONS + 8) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -415,7 +446,8 @@ async function main(): Promise<number> {
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
-    // through pg: read the terms, lock the member with its earlier keys, write, commit.
+    // through pg: lock the member with its earlier keys and its referral (the terms' version with
+    // them: the service keeps the terms between purchases), read its expired and pending points, write, commit.
     const rawKeys = keysOf('b');
     const b = await checkKeys(pool, rawKeys, new Date(), await phase('(b) the same ledger writes, raw SQL through pg', async (c, i) => {
       const client = await pool.connect();
@@ -426,10 +458,10 @@ async function main(): Promise<number> {
         const caller = `partner:${partnerId}`;
         const key = `${rawKeys}-${c}-${i}`;
         const now = new Date();
-        await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        const locked = await lockMembers(raw, [memberId], partnerId, caller, [{ memberId, key }]);
+        const locked = await lockMembers(raw, [memberId], partnerId, caller, [{ memberId, key }], false, { purchases: [memberId], refunds: [] });
         const member = locked.get(memberId)!;
+        await loadExpiredPoints(raw, [memberId], now);
         const txId = uuidv7();
         const lot: LotState = { id: uuidv7(), transactionId: txId, issuer: { partnerId }, points: 18, remaining: 18,
           expiresAt: new Date(now.getTime() + 365 * 86_400_000), createdAt: now, isNew: true, dirty: true };
@@ -461,7 +493,7 @@ async function main(): Promise<number> {
     }));
 
     // (c-raw) The same batches as the service's own statements straight through pg: lock the 500
-    // members with their earlier keys, one write, commit — the floor for (c).
+    // members with their earlier keys and referrals, read their expired and pending points, one write, commit — the floor for (c).
     const rawBatchKeys = keysOf('c-raw');
     const cRaw = await checkKeys(pool, rawBatchKeys, new Date(), await phase(`(c-raw) the same batches, raw SQL through pg`, async (conn, i) => {
       const client = await pool.connect();
@@ -472,9 +504,9 @@ async function main(): Promise<number> {
         const now = new Date();
         const batch = Array.from({ length: BATCH_SIZE }, (_, k) => ({ memberId: memberOf(conn, k), key: `${rawBatchKeys}-${conn}-${i}-${k}` }));
         const memberIds = [...new Set(batch.map((b) => b.memberId))].sort();
-        await loadTerms(raw, [partnerId]);
         await client.query('BEGIN');
-        const locked = await lockMembers(raw, memberIds, partnerId, caller, batch);
+        const locked = await lockMembers(raw, memberIds, partnerId, caller, batch, false, { purchases: batch.map((b) => b.memberId), refunds: [] });
+        await loadExpiredPoints(raw, memberIds, now);
         const changes = emptyChanges();
         const lots: LotState[] = [];
         const lotOwner = new Map<LotState, string>();

@@ -14,6 +14,7 @@ import { RewardsCatalog1764460000000 } from './1764460000000-RewardsCatalog';
 import { EventReminders1764480000000 } from './1764480000000-EventReminders';
 import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
 import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
+import { TermsVersion1764540000000 } from './1764540000000-TermsVersion';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   EventReminders1764480000000,
   PendingPoints1764510000000,
   SettlementModels1764520000000,
+  TermsVersion1764540000000,
 ];

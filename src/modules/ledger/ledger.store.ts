@@ -1,6 +1,7 @@
 import { QueryRunner } from 'typeorm';
 import type { CommissionPlan } from '../partner/partner.types';
-import { preparedRows, rows } from '../../db/transaction';
+import { preparedRows, preparedStatements, rows } from '../../db/transaction';
+import { Column, SCALAR_MAX_ROWS, arrayLiteral, inList, param, rowSource } from '../../db/row-source';
 import { MEMBER_STORED_COLUMNS, MemberRow } from '../member/member.row';
 import { BreakdownLine } from './ledger.types';
 import { Changes, DebtState, LotState, ObligationRow } from './ledger.rules';
@@ -30,7 +31,22 @@ export interface TransactionRow {
 
 export const TRANSACTION_COLUMNS = 'member_id, id, type, partner_id, caller, idempotency_key, request_hash, points, amount_minor, reverses_id, bonus_action, description, breakdown, occurred_at, posted_at';
 
-export type LockedMember = MemberRow & { linked: boolean; earlier: TransactionRow[] };
+export type LockedMember = MemberRow & {
+  linked: boolean;
+  earlier: TransactionRow[];
+  /** For a member named in `referrals`: its referrer and whether the referral was rewarded, as the statement's snapshot saw them; else null. */
+  referral: { referrerId: string; rewarded: boolean } | null;
+  /** The posting terms' version (`terms_version`) the statement saw. */
+  terms_version: string;
+  /** For a member named in `nearLots`: its open lots that may be past expiry or pending soon after the lock (expiredAndPending). */
+  nearLots?: NearLot[];
+};
+
+/** Members whose referrers a lock takes with them: unrewarded referrers of `purchases`, rewarded referrers of `refunds` (docs/rules.md, Referrals). */
+export interface ReferralLocks {
+  purchases: string[];
+  refunds: string[];
+}
 
 /** A transaction row as json_agg returns it: timestamps as strings, bigints as numbers. */
 function fromJson(row: Record<string, unknown>): TransactionRow {
@@ -45,28 +61,94 @@ function fromJson(row: Record<string, unknown>): TransactionRow {
 /**
  * Locks the members (in id order, so concurrent batches cannot deadlock), says which the partner
  * is linked to, and brings the caller's earlier transactions under the given idempotency keys,
- * all in one round trip. A same-key transaction committed while this statement waited for a lock
- * is not in its snapshot: its insert then hits the unique constraint and the caller retries
- * (`isIdempotencyRace`), finding it.
+ * all in one round trip. With `referrals`, it also reads those members' referrals and locks, in the
+ * same id order, the referrers a purchase may reward or a refund cancel (they are in the result
+ * too), and every row carries the posting terms' version. With `nearLots` (members and the time
+ * the lock was asked for), the same round trip also brings those members' open lots that are past
+ * expiry or pending at that time or expire within NEAR_LOTS_WINDOW_MS of it, read after the lock
+ * is taken (`nearLots` of each row; expiredAndPending sums them). A same-key transaction committed while
+ * this statement waited for a lock is not in its snapshot: its insert then hits the unique
+ * constraint and the caller retries (`isIdempotencyRace`), finding it.
  */
 export async function lockMembers(q: QueryRunner, memberIds: string[], partnerId: string | null, caller: string, keys: { memberId: string; key: string }[],
-  skipLocked = false): Promise<Map<string, LockedMember>> {
+  skipLocked = false, referrals: ReferralLocks = { purchases: [], refunds: [] }, nearLots?: { memberIds: string[]; from: Date }): Promise<Map<string, LockedMember>> {
   // The keys are probed once, each with all three columns of the unique index (member, caller, key),
   // and grouped by member: not once per locked member over all the batch's keys (members × keys).
-  const found = await preparedRows<Omit<LockedMember, 'earlier'> & { earlier: Record<string, unknown>[] | null }>(q,
-    `SELECT ${MEMBER_STORED_COLUMNS},
-            ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $2)) AS linked,
-            e.earlier
-     FROM member m
-     LEFT JOIN (SELECT x.member_id, json_agg(x) AS earlier
+  // A few members and keys go as scalar parameters, so the statement keeps one generic plan (row-source.ts).
+  const params: unknown[] = [partnerId];
+  const probe = keys.length ? `SELECT x.member_id, json_agg(x) AS earlier
                 FROM (SELECT ${TRANSACTION_COLUMNS.split(', ').map((c) => `t.${c.trim()}`).join(', ')}
-                      FROM unnest($4::uuid[], $5::text[]) AS k(m, key)
-                      JOIN ledger_transaction t ON t.member_id = k.m AND t.caller = $3 AND t.idempotency_key = k.key) x
-                GROUP BY x.member_id) e ON e.member_id = m.id
-     WHERE m.id = ANY($1::uuid[]) ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`,
-    [memberIds, partnerId, caller, keys.map((k) => k.memberId), keys.map((k) => k.key)]);
-  return new Map(found.map((m) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson) }]));
+                      FROM ${rowSource(params, keys, KEY_PROBE, 'k')}
+                      JOIN ledger_transaction t ON t.member_id = k.member_id AND t.caller = ${param(params, caller, 'text')} AND t.idempotency_key = k.key) x
+                GROUP BY x.member_id` : 'SELECT NULL::uuid AS member_id, NULL::json AS earlier WHERE false';
+  const referred = [...new Set([...referrals.purchases, ...referrals.refunds])];
+  let withReferrals = '';
+  let which: string;
+  if (!referred.length) which = inList(params, 'm.id', memberIds, 'uuid');
+  else {
+    withReferrals = `WITH r AS MATERIALIZED (SELECT id, referred_by_member_id AS referrer_id, referral_rewarded_at IS NOT NULL AS rewarded FROM member
+      WHERE ${inList(params, 'id', referred, 'uuid')} AND referred_by_member_id IS NOT NULL)`;
+    const lockedWith = [referrals.purchases.length ? `(NOT rewarded AND ${inList(params, 'id', referrals.purchases, 'uuid')})` : '',
+      referrals.refunds.length ? `(rewarded AND ${inList(params, 'id', referrals.refunds, 'uuid')})` : ''].filter(Boolean).join(' OR ');
+    const ids = memberIds.length && memberIds.length <= SCALAR_MAX_ROWS ? `ARRAY[${memberIds.map((id) => param(params, id, 'uuid')).join(', ')}]`
+      : param(params, arrayLiteral(memberIds, 'uuid'), 'uuid[]');
+    which = `m.id = ANY(${ids} || ARRAY(SELECT referrer_id FROM r WHERE ${lockedWith}))`;
+  }
+  type Found = Omit<LockedMember, 'earlier' | 'referral'> & { earlier: Record<string, unknown>[] | null; referrer_id: string | null; rewarded: boolean | null };
+  const lock = {
+    sql: `${withReferrals}
+     SELECT ${MEMBER_STORED_COLUMNS},
+            ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM member_partner_link l WHERE l.member_id = m.id AND l.partner_id = $1)) AS linked,
+            e.earlier, ${referred.length ? 'r.referrer_id, r.rewarded' : 'NULL::uuid AS referrer_id, NULL::boolean AS rewarded'},
+            (SELECT version::text FROM terms_version WHERE id = 1) AS terms_version
+     FROM member m
+     LEFT JOIN (${probe}) e ON e.member_id = m.id${referred.length ? '\n     LEFT JOIN r ON r.id = m.id' : ''}
+     WHERE ${which} ORDER BY m.id FOR UPDATE OF m${skipLocked ? ' SKIP LOCKED' : ''}`, params };
+  let found: Found[];
+  const lots = new Map<string, NearLot[]>();
+  if (nearLots?.memberIds.length) {
+    // After the lock, in the same round trip: a statement of its own, so it sees what committed while the lock waited.
+    const lotParams: unknown[] = [nearLots.from.toISOString(), `${NEAR_LOTS_WINDOW_MS} milliseconds`];
+    const [locked, near] = await preparedStatements<[Found, { member_id: string; remaining: number; expires_at: Date; available_at: Date | null }]>(q, [lock, {
+      sql: `SELECT member_id, remaining, expires_at, available_at FROM lot
+        WHERE ${inList(lotParams, 'member_id', nearLots.memberIds, 'uuid')} AND remaining > 0
+          AND (expires_at <= $1::timestamptz + $2::interval OR (available_at IS NOT NULL AND available_at > $1::timestamptz))`, params: lotParams }]);
+    found = locked;
+    for (const id of nearLots.memberIds) lots.set(id, []);
+    for (const l of near) lots.get(l.member_id)!.push({ remaining: l.remaining, expiresAt: l.expires_at, availableAt: l.available_at });
+  } else found = await preparedRows<Found>(q, lock.sql, lock.params);
+  return new Map(found.map(({ referrer_id, rewarded, ...m }) => [m.id, { ...m, earlier: (m.earlier ?? []).map(fromJson),
+    referral: referrer_id ? { referrerId: referrer_id, rewarded: rewarded! } : null, nearLots: lots.get(m.id) }]));
 }
+
+/** How far past `nearLots.from` the lots lockMembers brings reach: a lock that waited longer is followed by loadExpiredPoints. */
+export const NEAR_LOTS_WINDOW_MS = 60_000;
+
+/** An open lot of a member that is past expiry, or expires within NEAR_LOTS_WINDOW_MS, or is still pending, at `nearLots.from`. */
+export interface NearLot {
+  remaining: number;
+  expiresAt: Date;
+  availableAt: Date | null;
+}
+
+/**
+ * The points of these lots past expiry at `at`, and those still pending at `at` — what
+ * loadExpiredPoints reads, for lots lockMembers brought with `nearLots.from` ≤ `at` ≤ from +
+ * NEAR_LOTS_WINDOW_MS (every lot that can count at such an `at` is among them).
+ */
+export function expiredAndPending(lots: NearLot[], at: Date): { expired: number; pending: number } | undefined {
+  let expired = 0;
+  let pending = 0;
+  for (const l of lots) {
+    if (l.expiresAt.getTime() <= at.getTime()) expired += l.remaining;
+    else if (l.availableAt && l.availableAt.getTime() > at.getTime()) pending += l.remaining;
+  }
+  return lots.length ? { expired, pending } : undefined;
+}
+
+const KEY_PROBE: Column<{ memberId: string; key: string }>[] = [
+  { name: 'member_id', type: 'uuid', value: (k) => k.memberId }, { name: 'key', type: 'text', value: (k) => k.key },
+];
 
 export const IDEMPOTENCY_CONSTRAINT = 'UQ_ledger_transaction_idempotency';
 
@@ -144,10 +226,11 @@ export async function loadOwnLot(q: QueryRunner, memberId: string, transactionId
  * normally empty; members with neither are absent.
  */
 export async function loadExpiredPoints(q: QueryRunner, memberIds: string[], at: Date): Promise<Map<string, { expired: number; pending: number }>> {
-  const found = await rows<{ member_id: string; expired: string | null; pending: string | null }>(q,
-    `SELECT member_id, sum(remaining) FILTER (WHERE expires_at <= $2)::text AS expired, sum(remaining) FILTER (WHERE expires_at > $2 AND available_at > $2)::text AS pending
-     FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0 AND (expires_at <= $2 OR (available_at IS NOT NULL AND available_at > $2)) GROUP BY member_id`,
-    [memberIds, at.toISOString()]);
+  const params: unknown[] = [at.toISOString()];
+  const found = await preparedRows<{ member_id: string; expired: string | null; pending: string | null }>(q,
+    `SELECT member_id, sum(remaining) FILTER (WHERE expires_at <= $1)::text AS expired, sum(remaining) FILTER (WHERE expires_at > $1 AND available_at > $1)::text AS pending
+     FROM lot WHERE ${inList(params, 'member_id', memberIds, 'uuid')} AND remaining > 0 AND (expires_at <= $1::timestamptz OR (available_at IS NOT NULL AND available_at > $1::timestamptz))
+     GROUP BY member_id`, params);
   return new Map(found.map((r) => [r.member_id, { expired: Number(r.expired ?? 0), pending: Number(r.pending ?? 0) }]));
 }
 
@@ -268,128 +351,158 @@ export interface MemberUpdate {
   referralRewardedAt: Date | null;
 }
 
+const iso = (d: Date) => d.toISOString();
+const isoOrNull = (d: Date | null | undefined) => d?.toISOString() ?? null;
+
+/** The columns of each table a posting writes: declared once, sent as scalars or arrays (row-source.ts). */
+const TRANSACTION_WRITE: Column<TransactionRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (t) => t.member_id }, { name: 'id', type: 'uuid', value: (t) => t.id },
+  { name: 'type', type: 'text', value: (t) => t.type }, { name: 'partner_id', type: 'uuid', value: (t) => t.partner_id },
+  { name: 'caller', type: 'text', value: (t) => t.caller }, { name: 'idempotency_key', type: 'text', value: (t) => t.idempotency_key },
+  { name: 'request_hash', type: 'text', value: (t) => t.request_hash }, { name: 'points', type: 'int', value: (t) => t.points },
+  { name: 'amount_minor', type: 'bigint', value: (t) => t.amount_minor }, { name: 'reverses_id', type: 'uuid', value: (t) => t.reverses_id },
+  { name: 'bonus_action', type: 'text', value: (t) => t.bonus_action }, { name: 'description', type: 'text', value: (t) => t.description },
+  { name: 'breakdown', type: 'jsonb', value: (t) => JSON.stringify(t.breakdown) }, { name: 'occurred_at', type: 'timestamptz', value: (t) => iso(t.occurred_at) },
+  { name: 'posted_at', type: 'timestamptz', value: (t) => iso(t.posted_at) },
+];
+type Entry = Changes['entries'][number];
+const ENTRY_WRITE: Column<Entry>[] = [
+  { name: 'member_id', type: 'uuid', value: (e) => e.memberId }, { name: 'transaction_id', type: 'uuid', value: (e) => e.transactionId },
+  { name: 'seq', type: 'smallint', value: (e) => e.seq }, { name: 'account_type', type: 'text', value: (e) => e.accountType },
+  { name: 'account_id', type: 'uuid', value: (e) => e.accountId }, { name: 'points', type: 'bigint', value: (e) => e.points },
+];
+type OwnedLot = { owner: string; lot: LotState };
+const LOT_WRITE: Column<OwnedLot>[] = [
+  { name: 'member_id', type: 'uuid', value: (l) => l.owner }, { name: 'id', type: 'uuid', value: (l) => l.lot.id },
+  { name: 'transaction_id', type: 'uuid', value: (l) => l.lot.transactionId },
+  { name: 'issuer_type', type: 'text', value: (l) => (l.lot.issuer.partnerId ? 'PARTNER' : 'OPERATOR') },
+  { name: 'issuer_id', type: 'uuid', value: (l) => l.lot.issuer.partnerId }, { name: 'points', type: 'int', value: (l) => l.lot.points },
+  { name: 'remaining', type: 'int', value: (l) => l.lot.remaining }, { name: 'expires_at', type: 'timestamptz', value: (l) => iso(l.lot.expiresAt) },
+  { name: 'created_at', type: 'timestamptz', value: (l) => iso(l.lot.createdAt) }, { name: 'available_at', type: 'timestamptz', value: (l) => isoOrNull(l.lot.availableAt) },
+];
+const LOT_UPDATE: Column<OwnedLot>[] = [
+  { name: 'member_id', type: 'uuid', value: (l) => l.owner }, { name: 'id', type: 'uuid', value: (l) => l.lot.id },
+  { name: 'remaining', type: 'int', value: (l) => l.lot.remaining },
+];
+type Movement = Changes['movements'][number];
+const MOVEMENT_WRITE: Column<Movement>[] = [
+  { name: 'member_id', type: 'uuid', value: (m) => m.memberId }, { name: 'transaction_id', type: 'uuid', value: (m) => m.transactionId },
+  { name: 'lot_id', type: 'uuid', value: (m) => m.lotId }, { name: 'points', type: 'int', value: (m) => m.points },
+];
+const OBLIGATION_WRITE: Column<ObligationRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (o) => o.memberId }, { name: 'transaction_id', type: 'uuid', value: (o) => o.transactionId },
+  { name: 'kind', type: 'text', value: (o) => o.kind }, { name: 'payer_type', type: 'text', value: (o) => o.payerType },
+  { name: 'payer_id', type: 'uuid', value: (o) => o.payerId }, { name: 'payee_type', type: 'text', value: (o) => o.payeeType },
+  { name: 'payee_id', type: 'uuid', value: (o) => o.payeeId }, { name: 'points', type: 'int', value: (o) => o.points },
+  { name: 'rate', type: 'numeric', value: (o) => o.rate }, { name: 'value_minor', type: 'bigint', value: (o) => o.valueMinor?.toString() ?? null },
+];
+type OwnedDebt = { memberId: string; debt: DebtState };
+const DEBT_WRITE: Column<OwnedDebt>[] = [
+  { name: 'member_id', type: 'uuid', value: (d) => d.memberId }, { name: 'id', type: 'uuid', value: (d) => d.debt.id },
+  { name: 'transaction_id', type: 'uuid', value: (d) => d.debt.transactionId }, { name: 'creditor_partner_id', type: 'uuid', value: (d) => d.debt.creditorPartnerId },
+  { name: 'points', type: 'int', value: (d) => d.debt.points }, { name: 'remaining', type: 'int', value: (d) => d.debt.remaining },
+  { name: 'created_at', type: 'timestamptz', value: (d) => iso(d.debt.createdAt) },
+];
+const DEBT_UPDATE: Column<OwnedDebt>[] = [
+  { name: 'member_id', type: 'uuid', value: (d) => d.memberId }, { name: 'id', type: 'uuid', value: (d) => d.debt.id },
+  { name: 'remaining', type: 'int', value: (d) => d.debt.remaining },
+];
+const MEMBER_UPDATE: Column<MemberUpdate>[] = [
+  { name: 'id', type: 'uuid', value: (m) => m.id }, { name: 'balance', type: 'bigint', value: (m) => m.balance },
+  { name: 'debt', type: 'bigint', value: (m) => m.debt }, { name: 'tier', type: 'text', value: (m) => m.tier },
+  { name: 'referrals', type: 'int', value: (m) => m.successfulReferrals }, { name: 'rewarded', type: 'timestamptz', value: (m) => isoOrNull(m.referralRewardedAt) },
+];
+const COMMISSION_WRITE: Column<CommissionRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (c) => c.member_id }, { name: 'id', type: 'uuid', value: (c) => c.id },
+  { name: 'purchase_id', type: 'uuid', value: (c) => c.purchase_id }, { name: 'partner_id', type: 'uuid', value: (c) => c.partner_id },
+  { name: 'affiliate_id', type: 'uuid', value: (c) => c.affiliate_id }, { name: 'plan', type: 'jsonb', value: (c) => JSON.stringify(c.plan) },
+  { name: 'purchase_amount_minor', type: 'bigint', value: (c) => c.purchase_amount_minor }, { name: 'base_amount_minor', type: 'bigint', value: (c) => c.base_amount_minor },
+  { name: 'amount_minor', type: 'bigint', value: (c) => c.amount_minor }, { name: 'status', type: 'text', value: (c) => c.status },
+  { name: 'clawback_of', type: 'uuid', value: (c) => c.clawback_of }, { name: 'occurred_at', type: 'timestamptz', value: (c) => iso(c.occurred_at) },
+  { name: 'approves_at', type: 'timestamptz', value: (c) => iso(c.approves_at) }, { name: 'created_at', type: 'timestamptz', value: (c) => iso(c.created_at) },
+];
+const COMMISSION_UPDATE: Column<CommissionRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (c) => c.member_id }, { name: 'id', type: 'uuid', value: (c) => c.id },
+  { name: 'amount', type: 'bigint', value: (c) => c.amount_minor }, { name: 'status', type: 'text', value: (c) => c.status },
+];
+const DONATION_WRITE: Column<DonationRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (d) => d.member_id }, { name: 'id', type: 'uuid', value: (d) => d.id },
+  { name: 'transaction_id', type: 'uuid', value: (d) => d.transaction_id }, { name: 'cause_id', type: 'uuid', value: (d) => d.cause_id },
+  { name: 'points', type: 'int', value: (d) => d.points }, { name: 'value_minor', type: 'bigint', value: (d) => d.value_minor },
+  { name: 'matched_points', type: 'int', value: (d) => d.matched_points }, { name: 'matched_value_minor', type: 'bigint', value: (d) => d.matched_value_minor },
+  { name: 'receipt_number', type: 'text', value: (d) => d.receipt_number }, { name: 'automatic', type: 'boolean', value: (d) => d.automatic },
+  { name: 'created_at', type: 'timestamptz', value: (d) => iso(d.created_at) },
+];
+type CampaignUpdate = Posting['campaigns'][number];
+const CAMPAIGN_UPDATE: Column<CampaignUpdate>[] = [
+  { name: 'id', type: 'uuid', value: (c) => c.id }, { name: 'matched', type: 'int', value: (c) => c.matchedPoints },
+];
+const EVENT_WRITE: Column<OutboxRow>[] = [
+  { name: 'member_id', type: 'uuid', value: (e) => e.member_id }, { name: 'id', type: 'uuid', value: (e) => e.id },
+  { name: 'type', type: 'text', value: (e) => e.type }, { name: 'occurred_at', type: 'timestamptz', value: (e) => iso(e.occurred_at) },
+  // Lists of ids travel as JSON: an array column cannot be unnested as one value a row.
+  { name: 'partner_ids', type: 'jsonb', value: (e) => JSON.stringify(e.partner_ids) }, { name: 'affiliate_ids', type: 'jsonb', value: (e) => JSON.stringify(e.affiliate_ids) },
+  { name: 'data', type: 'jsonb', value: (e) => e.data }, { name: 'views', type: 'jsonb', value: (e) => e.views },
+];
+const names = <R>(columns: Column<R>[]) => columns.map((c) => c.name).join(', ');
+
 /**
- * Writes a batch in one statement: each table's rows travel as arrays (unnest), so a batch of a
- * thousand purchases costs one round trip, like a batch of one.
+ * Writes a batch in one statement, a CTE a kind of row. Each table's rows travel as one array a
+ * column (unnest) — a batch of a thousand purchases costs one round trip, like a batch of one — or,
+ * when there are only a few (a single posting), as scalar parameters, so PostgreSQL keeps one
+ * generic plan for the statement instead of planning it on every call (row-source.ts).
  */
 export async function writePosting(q: QueryRunner, posting: Posting, postedAt: Date): Promise<void> {
   const params: unknown[] = [];
-  const arrays = (...columns: unknown[][]) => columns.map((c) => { params.push(c); return `$${params.length}`; });
+  const from = <R>(rows: readonly R[], columns: Column<R>[]) => rowSource(params, rows, columns, 'x');
   const parts: string[] = [];
   const { transactions: txs, changes } = posting;
-  if (txs.length) {
-    const p = arrays(txs.map((t) => t.member_id), txs.map((t) => t.id), txs.map((t) => t.type), txs.map((t) => t.partner_id), txs.map((t) => t.caller),
-      txs.map((t) => t.idempotency_key), txs.map((t) => t.request_hash), txs.map((t) => t.points), txs.map((t) => t.amount_minor),
-      txs.map((t) => t.reverses_id), txs.map((t) => t.bonus_action), txs.map((t) => t.description), txs.map((t) => JSON.stringify(t.breakdown)),
-      txs.map((t) => t.occurred_at.toISOString()), txs.map((t) => t.posted_at.toISOString()));
-    parts.push(`t AS (INSERT INTO ledger_transaction (${TRANSACTION_COLUMNS})
-      SELECT a, b, c, d, e, f, g, h, i, j, k, l, m::jsonb, n, o FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[], ${p[3]}::uuid[], ${p[4]}::text[],
-        ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::int[], ${p[8]}::bigint[], ${p[9]}::uuid[], ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[],
-        ${p[13]}::timestamptz[], ${p[14]}::timestamptz[]) AS x(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o))`);
+  if (txs.length) parts.push(`t AS (INSERT INTO ledger_transaction (${names(TRANSACTION_WRITE)}) SELECT * FROM ${from(txs, TRANSACTION_WRITE)})`);
+  if (changes.entries.length) {
+    const source = from(changes.entries, ENTRY_WRITE);
+    parts.push(`e AS (INSERT INTO ledger_entry (${names(ENTRY_WRITE)}, posted_at) SELECT *, ${param(params, iso(postedAt), 'timestamptz')} FROM ${source})`);
   }
-  const es = changes.entries;
-  if (es.length) {
-    const p = arrays(es.map((e) => e.memberId), es.map((e) => e.transactionId), es.map((e) => e.seq), es.map((e) => e.accountType), es.map((e) => e.accountId), es.map((e) => e.points));
-    params.push(postedAt.toISOString());
-    parts.push(`e AS (INSERT INTO ledger_entry (member_id, transaction_id, seq, account_type, account_id, points, posted_at)
-      SELECT *, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::smallint[], ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::bigint[]))`);
-  }
-  const newLots = posting.lots.filter((l) => l.isNew);
-  if (newLots.length) {
-    const p = arrays(newLots.map((l) => posting.lotOwner.get(l)), newLots.map((l) => l.id), newLots.map((l) => l.transactionId),
-      newLots.map((l) => (l.issuer.partnerId ? 'PARTNER' : 'OPERATOR')), newLots.map((l) => l.issuer.partnerId), newLots.map((l) => l.points),
-      newLots.map((l) => l.remaining), newLots.map((l) => l.expiresAt.toISOString()), newLots.map((l) => l.createdAt.toISOString()),
-      newLots.map((l) => l.availableAt?.toISOString() ?? null));
-    parts.push(`nl AS (INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at, available_at)
-      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::int[], ${p[6]}::int[],
-        ${p[7]}::timestamptz[], ${p[8]}::timestamptz[], ${p[9]}::timestamptz[]))`);
-  }
-  const changedLots = posting.lots.filter((l) => !l.isNew && l.dirty);
+  const owned = posting.lots.map((lot) => ({ owner: posting.lotOwner.get(lot)!, lot }));
+  const newLots = owned.filter((l) => l.lot.isNew);
+  if (newLots.length) parts.push(`nl AS (INSERT INTO lot (${names(LOT_WRITE)}) SELECT * FROM ${from(newLots, LOT_WRITE)})`);
+  const changedLots = owned.filter((l) => !l.lot.isNew && l.lot.dirty);
   if (changedLots.length) {
-    const p = arrays(changedLots.map((l) => posting.lotOwner.get(l)), changedLots.map((l) => l.id), changedLots.map((l) => l.remaining));
-    parts.push(`ul AS (UPDATE lot SET remaining = v.remaining FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::int[]) AS v(member_id, id, remaining)
-      WHERE lot.member_id = v.member_id AND lot.id = v.id)`);
+    parts.push(`ul AS (UPDATE lot SET remaining = x.remaining FROM ${from(changedLots, LOT_UPDATE)} WHERE lot.member_id = x.member_id AND lot.id = x.id)`);
   }
   const ms = changes.movements.filter((m) => m.points !== 0);
-  if (ms.length) {
-    const p = arrays(ms.map((m) => m.memberId), ms.map((m) => m.transactionId), ms.map((m) => m.lotId), ms.map((m) => m.points));
-    parts.push(`lm AS (INSERT INTO lot_movement (member_id, transaction_id, lot_id, points)
-      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::int[]))`);
-  }
-  const os = changes.obligations;
-  if (os.length) {
-    const p = arrays(os.map((o) => o.memberId), os.map((o) => o.transactionId), os.map((o) => o.kind), os.map((o) => o.payerType), os.map((o) => o.payerId),
-      os.map((o) => o.payeeType), os.map((o) => o.payeeId), os.map((o) => o.points), os.map((o) => o.rate), os.map((o) => o.valueMinor?.toString() ?? null));
-    params.push(postedAt.toISOString());
-    parts.push(`ob AS (INSERT INTO obligation (member_id, id, transaction_id, kind, payer_type, payer_id, payee_type, payee_id, points, rate, value_minor, posted_at)
-      SELECT a, gen_random_uuid(), b, c, d, e, f, g, h, i, j, $${params.length}::timestamptz FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[],
-        ${p[3]}::text[], ${p[4]}::uuid[], ${p[5]}::text[], ${p[6]}::uuid[], ${p[7]}::int[], ${p[8]}::numeric[], ${p[9]}::bigint[]) AS x(a, b, c, d, e, f, g, h, i, j))`);
+  if (ms.length) parts.push(`lm AS (INSERT INTO lot_movement (${names(MOVEMENT_WRITE)}) SELECT * FROM ${from(ms, MOVEMENT_WRITE)})`);
+  if (changes.obligations.length) {
+    const source = from(changes.obligations, OBLIGATION_WRITE);
+    parts.push(`ob AS (INSERT INTO obligation (id, ${names(OBLIGATION_WRITE)}, posted_at)
+      SELECT gen_random_uuid(), *, ${param(params, iso(postedAt), 'timestamptz')} FROM ${source})`);
   }
   const newDebts = posting.debts.filter((d) => d.debt.isNew);
-  if (newDebts.length) {
-    const p = arrays(newDebts.map((d) => d.memberId), newDebts.map((d) => d.debt.id), newDebts.map((d) => d.debt.transactionId),
-      newDebts.map((d) => d.debt.creditorPartnerId), newDebts.map((d) => d.debt.points), newDebts.map((d) => d.debt.remaining),
-      newDebts.map((d) => d.debt.createdAt.toISOString()));
-    parts.push(`nd AS (INSERT INTO member_debt (member_id, id, transaction_id, creditor_partner_id, points, remaining, created_at)
-      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::int[], ${p[5]}::int[], ${p[6]}::timestamptz[]))`);
-  }
+  if (newDebts.length) parts.push(`nd AS (INSERT INTO member_debt (${names(DEBT_WRITE)}) SELECT * FROM ${from(newDebts, DEBT_WRITE)})`);
   const changedDebts = posting.debts.filter((d) => !d.debt.isNew && d.debt.dirty);
   if (changedDebts.length) {
-    const p = arrays(changedDebts.map((d) => d.memberId), changedDebts.map((d) => d.debt.id), changedDebts.map((d) => d.debt.remaining));
-    parts.push(`ud AS (UPDATE member_debt SET remaining = v.remaining FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::int[]) AS v(member_id, id, remaining)
-      WHERE member_debt.member_id = v.member_id AND member_debt.id = v.id)`);
+    parts.push(`ud AS (UPDATE member_debt SET remaining = x.remaining FROM ${from(changedDebts, DEBT_UPDATE)}
+      WHERE member_debt.member_id = x.member_id AND member_debt.id = x.id)`);
   }
-  const members = posting.members;
-  if (members.length) {
-    const p = arrays(members.map((m) => m.id), members.map((m) => m.balance), members.map((m) => m.debt), members.map((m) => m.tier),
-      members.map((m) => m.successfulReferrals), members.map((m) => m.referralRewardedAt?.toISOString() ?? null));
-    parts.push(`um AS (UPDATE member SET balance = v.balance, debt = v.debt, tier = v.tier, successful_referrals = v.referrals, referral_rewarded_at = v.rewarded
-      FROM unnest(${p[0]}::uuid[], ${p[1]}::bigint[], ${p[2]}::bigint[], ${p[3]}::text[], ${p[4]}::int[], ${p[5]}::timestamptz[]) AS v(id, balance, debt, tier, referrals, rewarded)
-      WHERE member.id = v.id)`);
+  if (posting.members.length) {
+    parts.push(`um AS (UPDATE member SET balance = x.balance, debt = x.debt, tier = x.tier, successful_referrals = x.referrals, referral_rewarded_at = x.rewarded
+      FROM ${from(posting.members, MEMBER_UPDATE)} WHERE member.id = x.id)`);
   }
-  const cs = posting.commissions;
-  if (cs.length) {
-    const p = arrays(cs.map((c) => c.member_id), cs.map((c) => c.id), cs.map((c) => c.purchase_id), cs.map((c) => c.partner_id), cs.map((c) => c.affiliate_id),
-      cs.map((c) => JSON.stringify(c.plan)), cs.map((c) => c.purchase_amount_minor), cs.map((c) => c.base_amount_minor), cs.map((c) => c.amount_minor),
-      cs.map((c) => c.status), cs.map((c) => c.clawback_of), cs.map((c) => c.occurred_at.toISOString()), cs.map((c) => c.approves_at.toISOString()),
-      cs.map((c) => c.created_at.toISOString()));
-    parts.push(`nc AS (INSERT INTO commission (member_id, id, purchase_id, partner_id, affiliate_id, plan, purchase_amount_minor, base_amount_minor, amount_minor,
-        status, clawback_of, occurred_at, approves_at, created_at)
-      SELECT a, b, c, d, e, f::jsonb, g, g2, h, i, j, k, l, m FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::uuid[],
-        ${p[5]}::text[], ${p[6]}::bigint[], ${p[7]}::bigint[], ${p[8]}::bigint[], ${p[9]}::text[], ${p[10]}::uuid[], ${p[11]}::timestamptz[], ${p[12]}::timestamptz[],
-        ${p[13]}::timestamptz[]) AS x(a, b, c, d, e, f, g, g2, h, i, j, k, l, m))`);
+  if (posting.commissions.length) {
+    parts.push(`nc AS (INSERT INTO commission (${names(COMMISSION_WRITE)}) SELECT * FROM ${from(posting.commissions, COMMISSION_WRITE)})`);
   }
-  const uc = posting.changedCommissions;
-  if (uc.length) {
-    const p = arrays(uc.map((c) => c.member_id), uc.map((c) => c.id), uc.map((c) => c.amount_minor), uc.map((c) => c.status));
-    parts.push(`uc AS (UPDATE commission SET amount_minor = v.amount, status = v.status
-      FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::bigint[], ${p[3]}::text[]) AS v(member_id, id, amount, status)
-      WHERE commission.member_id = v.member_id AND commission.id = v.id AND commission.settlement_run_id IS NULL)`);
+  if (posting.changedCommissions.length) {
+    parts.push(`uc AS (UPDATE commission SET amount_minor = x.amount, status = x.status FROM ${from(posting.changedCommissions, COMMISSION_UPDATE)}
+      WHERE commission.member_id = x.member_id AND commission.id = x.id AND commission.settlement_run_id IS NULL)`);
   }
-  const ds = posting.donations;
-  if (ds.length) {
-    const p = arrays(ds.map((d) => d.member_id), ds.map((d) => d.id), ds.map((d) => d.transaction_id), ds.map((d) => d.cause_id), ds.map((d) => d.points),
-      ds.map((d) => d.value_minor), ds.map((d) => d.matched_points), ds.map((d) => d.matched_value_minor), ds.map((d) => d.receipt_number),
-      ds.map((d) => d.automatic), ds.map((d) => d.created_at.toISOString()));
-    parts.push(`nd2 AS (INSERT INTO donation (member_id, id, transaction_id, cause_id, points, value_minor, matched_points, matched_value_minor, receipt_number,
-        automatic, created_at)
-      SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::uuid[], ${p[3]}::uuid[], ${p[4]}::int[], ${p[5]}::bigint[], ${p[6]}::int[],
-        ${p[7]}::bigint[], ${p[8]}::text[], ${p[9]}::boolean[], ${p[10]}::timestamptz[]))`);
-  }
-  const mc = posting.campaigns;
-  if (mc.length) {
-    const p = arrays(mc.map((c) => c.id), mc.map((c) => c.matchedPoints));
-    parts.push(`umc AS (UPDATE matching_campaign SET matched_points = v.matched FROM unnest(${p[0]}::uuid[], ${p[1]}::int[]) AS v(id, matched)
-      WHERE matching_campaign.id = v.id)`);
+  if (posting.donations.length) parts.push(`nd2 AS (INSERT INTO donation (${names(DONATION_WRITE)}) SELECT * FROM ${from(posting.donations, DONATION_WRITE)})`);
+  if (posting.campaigns.length) {
+    parts.push(`umc AS (UPDATE matching_campaign SET matched_points = x.matched FROM ${from(posting.campaigns, CAMPAIGN_UPDATE)} WHERE matching_campaign.id = x.id)`);
   }
   const ev = posting.events ?? [];
   if (ev.length) {
-    const p = arrays(ev.map((e) => e.member_id), ev.map((e) => e.id), ev.map((e) => e.type), ev.map((e) => e.occurred_at.toISOString()),
-      ev.map((e) => JSON.stringify(e.partner_ids)), ev.map((e) => JSON.stringify(e.affiliate_ids)), ev.map((e) => e.data), ev.map((e) => e.views));
-    parts.push(`nev AS (INSERT INTO event (member_id, id, type, occurred_at, partner_ids, affiliate_ids, data, views)
-      SELECT m, i, t, o, ARRAY(SELECT jsonb_array_elements_text(pa))::uuid[], ARRAY(SELECT jsonb_array_elements_text(af))::uuid[], d, v
-      FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[], ${p[3]}::timestamptz[], ${p[4]}::jsonb[], ${p[5]}::jsonb[], ${p[6]}::jsonb[], ${p[7]}::jsonb[])
-        AS x(m, i, t, o, pa, af, d, v) RETURNING member_id, id, occurred_at)`);
+    parts.push(`nev AS (INSERT INTO event (${names(EVENT_WRITE)})
+      SELECT member_id, id, type, occurred_at, ARRAY(SELECT jsonb_array_elements_text(partner_ids))::uuid[], ARRAY(SELECT jsonb_array_elements_text(affiliate_ids))::uuid[], data, views
+      FROM ${from(ev, EVENT_WRITE)} RETURNING member_id, id, occurred_at)`);
     parts.push(`nevp AS (INSERT INTO event_pending (member_id, event_id, occurred_at) SELECT member_id, id, occurred_at FROM nev)`);
   }
   if (!parts.length) return;

@@ -1,4 +1,5 @@
 import { QueryRunner } from 'typeorm';
+import { commitWithNextStatement } from '../../db/transaction';
 import { ErrorCode, Outcome, fail, ok, userError } from '../../api/errors';
 import { MAX_INT32 } from '../../common/decimal';
 import { uuidv7 } from '../../common/ids';
@@ -9,7 +10,7 @@ import { toMember } from '../member/member.service';
 import { DebtState, LotState, MemberBook, emptyChanges, refundPoints } from '../ledger/ledger.rules';
 import {
   Posting, TransactionRow, findTransaction, loadConsumption, loadExpiredPoints, loadLots, loadOpenDebts, loadOwnLot,
-  DonationRow, LockedMember, findByKeys, lockMembers, reversalTotals, writePosting,
+  DonationRow, LockedMember, NEAR_LOTS_WINDOW_MS, expiredAndPending, findByKeys, lockMembers, reversalTotals, writePosting,
 } from '../ledger/ledger.store';
 import { loadPartnerTerms } from './posting-terms.store';
 import { loadCommissions } from '../affiliate/commission.store';
@@ -19,7 +20,7 @@ import { postingEffectEvents, transactionPostedEvents } from './transaction.even
 import { MemberLink, loadMemberLinks } from '../member/member-links.store';
 import { TransactionType } from '../ledger/ledger.types';
 import { PartnerTerms, PostingRequest, PostingTerms, ReversalOriginal } from './posting.types';
-import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StepScope } from './posting-step';
+import { Applied, CauseRow, Effects, MemberState, NeedView, Needs, PostingStep, RunOptions, StaleTerms, StepScope } from './posting-step';
 import { POSTING_STEPS } from './steps';
 import { SYSTEM_CALLER, referralBonusKey } from './steps/referral.step';
 
@@ -70,8 +71,12 @@ export class PostingRun implements StepScope {
   claims: Claims = emptyClaims();
   readonly effects: Effects = { commissions: [], changedCommissions: [], donations: [], campaigns: [], events: [] };
 
-  constructor(private readonly q: QueryRunner, readonly terms: PostingTerms, readonly options: RunOptions,
+  /** The run's own copy of the terms (they may be kept for other postings): the lock statement fills its referrals. */
+  readonly terms: PostingTerms;
+
+  constructor(private readonly q: QueryRunner, terms: PostingTerms, readonly options: RunOptions,
     private readonly steps: readonly PostingStep[] = POSTING_STEPS) {
+    this.terms = { ...terms, referrers: new Map(), rewardedReferrers: new Map() };
     this.partners = new Map(terms.partners);
   }
 
@@ -87,9 +92,14 @@ export class PostingRun implements StepScope {
       // tier.changed goes to every partner linked to the member: read the links only when a tier changed.
       const tierChanged = [...this.members].filter(([, state]) => state.tier !== state.row.tier).map(([id]) => id);
       const links = tierChanged.length ? await loadMemberLinks(this.q, tierChanged) : new Map<string, MemberLink[]>();
+      // The write is the run's last statement: the transaction's COMMIT goes with it (one round trip less).
+      commitWithNextStatement(this.q);
       await writePosting(this.q, this.posting(links), this.now);
     }
-    return results.map((result) => (result.ok ? ok({ ...result.value, member: this.memberOut(result.memberId) }) : result));
+    // The member after the batch, once per member (a batch may post many times for one member).
+    const outs = new Map<string, Member>();
+    const memberOut = (id: string) => outs.get(id) ?? outs.set(id, this.memberOut(id)).get(id)!;
+    return results.map((result) => (result.ok ? ok({ ...result.value, member: memberOut(result.memberId) }) : result));
   }
 
   /**
@@ -112,16 +122,24 @@ export class PostingRun implements StepScope {
   }
 
   private async load(requests: PostingRequest[]): Promise<void> {
-    // A purchase may reward a referral, a refund cancel one: either way the referrer is locked with the member.
-    const referrers = requests.flatMap((r) => {
-      const referrer = r.kind === TransactionType.PURCHASE ? this.terms.referrers.get(r.memberId)
-        : r.kind === TransactionType.REVERSAL ? this.terms.rewardedReferrers.get(r.memberId) : undefined;
-      return referrer ? [referrer] : [];
-    });
-    const memberIds = [...new Set([...requests.map((r) => r.memberId), ...referrers])].sort();
+    // A purchase may reward a referral, a refund cancel one: either way the lock statement locks the referrer with the member.
+    const requested = [...new Set(requests.map((r) => r.memberId))].sort();
+    const referrals = { purchases: requests.filter((r) => r.kind === TransactionType.PURCHASE).map((r) => r.memberId),
+      refunds: requests.filter((r) => r.kind === TransactionType.REVERSAL).map((r) => r.memberId) };
     const keys = this.options.dryRun ? [] : requests.map((r) => ({ memberId: r.memberId, key: r.idempotencyKey }));
-    const locked = await lockMembers(this.q, memberIds, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false);
+    // Purchases and bonuses do not load the member's lots, only what of them is expired or pending
+    // now: those lots come with the lock, in its round trip (lockMembers' nearLots).
+    const crediting = this.options.dryRun ? [] : [...new Set(requests.filter((r) => r.kind === TransactionType.PURCHASE || r.kind === TransactionType.BONUS).map((r) => r.memberId))];
+    const lockAskedAt = new Date();
+    const locked = await lockMembers(this.q, requested, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false, referrals,
+      crediting.length ? { memberIds: crediting, from: lockAskedAt } : undefined);
+    if (this.options.termsVersion !== undefined && locked.values().next().value?.terms_version !== this.options.termsVersion) throw new StaleTerms();
+    const memberIds = [...new Set([...requested, ...locked.keys()])].sort();
     this.now = new Date();
+    for (const row of locked.values()) {
+      if (!row.referral) continue;
+      (row.referral.rewarded ? this.terms.rewardedReferrers : this.terms.referrers).set(row.id, row.referral.referrerId);
+    }
     for (const row of locked.values()) {
       this.members.set(row.id, { row, tier: row.tier, successfulReferrals: row.successful_referrals, referralRewardedAt: row.referral_rewarded_at });
       for (const t of row.earlier) this.byKey.set(`${t.member_id}|${t.idempotency_key}`, t);
@@ -152,7 +170,19 @@ export class PostingRun implements StepScope {
     this.lotsLoaded = new Set(lotMembers);
     // Members whose lots this posting does not load (purchases, bonuses): what of their balance is expired or pending now.
     const unloaded = memberIds.filter((id) => !this.lotsLoaded.has(id) && locked.has(id));
-    if (unloaded.length && !this.options.dryRun) this.expiredNotLoaded = await loadExpiredPoints(this.q, unloaded, this.now);
+    if (unloaded.length && !this.options.dryRun) {
+      const near = this.now.getTime() >= lockAskedAt.getTime() && this.now.getTime() - lockAskedAt.getTime() <= NEAR_LOTS_WINDOW_MS;
+      const rest: string[] = [];
+      for (const id of unloaded) {
+        const lots = near ? locked.get(id)!.nearLots : undefined;
+        if (!lots) rest.push(id);
+        else {
+          const sums = expiredAndPending(lots, this.now);
+          if (sums) this.expiredNotLoaded.set(id, sums);
+        }
+      }
+      if (rest.length) for (const [id, sums] of await loadExpiredPoints(this.q, rest, this.now)) this.expiredNotLoaded.set(id, sums);
+    }
     this.debts = await loadOpenDebts(this.q, memberIds.filter((id) => Number(locked.get(id)?.debt ?? 0) > 0));
     if (!isEmpty(needs.history)) this.history = await loadHistory(this.q, needs.history);
     const missing = new Set<string>();

@@ -23,6 +23,18 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Skip members another run holds (the expiry job), instead of waiting for them. */
   skipLocked?: boolean;
+  /**
+   * The terms were kept from an earlier posting, at this version: the lock statement confirms it,
+   * and the run throws StaleTerms (writing nothing) when the terms changed since or it cannot tell.
+   */
+  termsVersion?: string;
+}
+
+/** Thrown by a run on kept terms that are no longer current: the caller posts again on fresh terms. */
+export class StaleTerms extends Error {
+  constructor() {
+    super('the posting terms changed since they were kept');
+  }
 }
 
 /** A locked member and the member state steps may change (written with the batch when it differs from the row). */

@@ -15,27 +15,27 @@ export async function loadPartnerTerms(q: QueryRunner, ids: string[]): Promise<M
 
 /**
  * What a posting reads before its transaction, in one round trip: the coalition settings, the
- * partners' terms, their promotions overlapping [from, to], the clubs that may count at them
- * (coalition clubs and their own: multipliers, club-only promotions), and which of the members are
- * referred, rewarded or not (their referrers must be locked too: a purchase may reward the referral,
- * a refund cancel it).
+ * partners' terms, their promotions that may still count (ending after the coalition's backdating
+ * limit, a day of margin: the earn step picks those running at each purchase's occurredAt), the
+ * clubs that may count at them (coalition clubs and their own: multipliers, club-only promotions),
+ * the affiliates of the given codes, and the terms' version (`terms_version`, bumped by every change
+ * to those rows). Referred members and their referrers are not terms: the posting's lock statement
+ * reads them (the runner fills `referrers` / `rewardedReferrers`).
  */
-export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], memberIds: string[] = [],
-  window: { from: Date; to: Date } = { from: new Date(), to: new Date() }, affiliateCodes: string[] = []): Promise<PostingTerms> {
+export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string[], affiliateCodes: string[] = []): Promise<PostingTerms> {
   const [row] = await preparedRows<{ coalition: Record<string, unknown>; partners: PartnerTerms[] | null;
     promotions: Record<string, unknown>[] | null; clubs: { id: string; partner_id: string | null; name: string; earn_multiplier: string }[] | null;
-    referrals: { id: string; referred_by_member_id: string; rewarded: boolean }[] | null;
-    affiliates: { id: string; code: string }[] | null }>(db,
+    affiliates: { id: string; code: string }[] | null; version: string }>(db,
     `SELECT (SELECT row_to_json(c) FROM coalition c WHERE id = 1) AS coalition,
             (SELECT json_agg(p) FROM (SELECT id, redemption_value_per_point::text, issuance_price_per_point::text, earn_rule, bonus_limits, commission_plan FROM partner WHERE id = ANY($1::uuid[])) p) AS partners,
             (SELECT json_agg(x) FROM (SELECT id, partner_id, name, starts_at, ends_at, multiplier::text, bonus_points, categories, tiers, clubs, min_spend::text
-              FROM promotion WHERE partner_id = ANY($1::uuid[]) AND ends_at > $3 AND starts_at <= $4) x) AS promotions,
+              FROM promotion WHERE partner_id = ANY($1::uuid[])
+                AND ends_at > now() - make_interval(days => (SELECT max_backdate_days + 1 FROM coalition WHERE id = 1))) x) AS promotions,
             (SELECT json_agg(k) FROM (SELECT id, partner_id, name, earn_multiplier::text FROM club
               WHERE cardinality($1::uuid[]) > 0 AND (partner_id IS NULL OR partner_id = ANY($1::uuid[]))) k) AS clubs,
-            (SELECT json_agg(r) FROM (SELECT id, referred_by_member_id, referral_rewarded_at IS NOT NULL AS rewarded FROM member
-              WHERE id = ANY($2::uuid[]) AND referred_by_member_id IS NOT NULL) r) AS referrals,
-            (SELECT json_agg(a) FROM (SELECT id, code FROM affiliate WHERE code = ANY($5::text[])) a) AS affiliates`,
-    [partnerIds, memberIds, window.from.toISOString(), window.to.toISOString(), affiliateCodes]);
+            (SELECT json_agg(a) FROM (SELECT id, code FROM affiliate WHERE code = ANY($2::text[])) a) AS affiliates,
+            (SELECT version::text FROM terms_version WHERE id = 1) AS version`,
+    [partnerIds, affiliateCodes]);
   const c = row!.coalition;
   const coalition = toCoalition({ name: c.name as string, currency: c.currency as string, currencyExponent: c.currency_exponent as number,
     donationValuePerPoint: String(c.donation_value_per_point), tiers: c.tiers as Coalition['tiers'], referral: c.referral as Coalition['referral'],
@@ -50,8 +50,40 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
       clubs: (p.clubs as string[] | null) ?? [],
     })),
     clubs: new Map((row!.clubs ?? []).map((c): [string, ClubTerms] => [c.id, { id: c.id, partnerId: c.partner_id, name: c.name, earnMultiplier: new Dec(c.earn_multiplier).toFixed() }])),
-    referrers: new Map((row!.referrals ?? []).filter((r) => !r.rewarded).map((r) => [r.id, r.referred_by_member_id])),
-    rewardedReferrers: new Map((row!.referrals ?? []).filter((r) => r.rewarded).map((r) => [r.id, r.referred_by_member_id])),
+    referrers: new Map(),
+    rewardedReferrers: new Map(),
     affiliates: new Map((row!.affiliates ?? []).map((a) => [a.code, a.id])),
+    version: row!.version,
   };
+}
+
+/** Terms kept between postings, per data source, by partners and affiliate codes; at most this many sets. */
+const KEPT_TERMS_MAX = 256;
+const keptTerms = new WeakMap<DataSource, Map<string, PostingTerms>>();
+
+/**
+ * The terms for these partners and codes as loadTerms reads them, kept from an earlier posting when
+ * there is one (`kept: true`): the caller must then have the posting's lock statement confirm the
+ * version (RunOptions.termsVersion) and, when it differs, forget them (forgetTerms) and post again on
+ * fresh terms. What is kept is never changed: the runner works on its own copy.
+ */
+export async function keptOrLoadedTerms(db: DataSource, partnerIds: string[], affiliateCodes: string[] = []): Promise<{ terms: PostingTerms; kept: boolean }> {
+  const key = termsKey(partnerIds, affiliateCodes);
+  const kept = keptTerms.get(db)?.get(key);
+  if (kept) return { terms: kept, kept: true };
+  return { terms: await loadAndKeep(db, partnerIds, affiliateCodes), kept: false };
+}
+
+/** Loads the terms afresh and keeps them for the next posting (replacing what was kept). */
+export async function loadAndKeep(db: DataSource, partnerIds: string[], affiliateCodes: string[] = []): Promise<PostingTerms> {
+  const terms = await loadTerms(db, partnerIds, affiliateCodes);
+  let kept = keptTerms.get(db);
+  if (!kept) keptTerms.set(db, (kept = new Map()));
+  if (kept.size >= KEPT_TERMS_MAX) kept.clear();
+  kept.set(termsKey(partnerIds, affiliateCodes), terms);
+  return terms;
+}
+
+function termsKey(partnerIds: string[], affiliateCodes: string[]): string {
+  return `${[...partnerIds].sort().join(',')}|${[...affiliateCodes].sort().join(',')}`;
 }

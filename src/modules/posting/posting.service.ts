@@ -5,13 +5,14 @@ import type { RequestContext } from '../../api/context';
 import { ErrorCode, Outcome, UserError, fail, ok, userError } from '../../api/errors';
 import { Dec, EARLIEST_INSTANT, MAX_AMOUNT_UNITS, MAX_INT32, parseDecimal, toMinorUnits } from '../../common/decimal';
 import { decodeTransactionId, isUuid } from '../../common/ids';
-import { inTransaction, isUniqueViolation, rows } from '../../db/transaction';
+import { inPostingTransaction, isUniqueViolation, rows } from '../../db/transaction';
 import { EarnResult } from '../earning/earn-rule';
 import { Member } from '../member/member.types';
 import { actingPartner } from '../partner/acting-partner';
 import { AwardBonusInput, RecordPurchaseInput, RedeemPointsInput, ReverseTransactionInput } from '../ledger/ledger.inputs';
 import { DonationRow, IDEMPOTENCY_CONSTRAINT } from '../ledger/ledger.store';
-import { loadTerms } from './posting-terms.store';
+import { keptOrLoadedTerms, loadAndKeep, loadTerms } from './posting-terms.store';
+import { StaleTerms } from './posting-step';
 import { BreakdownLine, Transaction, TransactionType } from '../ledger/ledger.types';
 import { toTransaction } from '../ledger/ledger.view';
 import { PostingRun } from './posting-run';
@@ -104,12 +105,12 @@ function purchaseRequest(input: RecordPurchaseInput, partnerId: string, exponent
  * requests come back as their user errors and write nothing.
  */
 async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], terms: PostingTerms, dryRun = false,
-  linkPartnerId: string | null = linkScope(ctx)): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow; availableAt?: Date }>[]> {
+  linkPartnerId: string | null = linkScope(ctx), termsVersion?: string): Promise<Outcome<Posted & { earned?: EarnResult; donation?: DonationRow; availableAt?: Date }>[]> {
   const currency = { code: terms.coalition.currency, exponent: terms.coalition.currencyExponent };
   const valid = requests.flatMap((r) => (r.ok ? [r.value] : []));
   if (!valid.length) return requests as Outcome<Posted>[];
-  const options = { caller: callerLabel(ctx.caller!), linkPartnerId, dryRun };
-  const outcome = await inTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
+  const options = { caller: callerLabel(ctx.caller!), linkPartnerId, dryRun, termsVersion };
+  const outcome = await inPostingTransaction(ctx.db, async (q) => ok(await new PostingRun(q, terms, options).run(valid)),
     // A new voucher code that collides with an existing one (60 random bits: practically never) is drawn again by the retry.
     (error) => isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT) || isUniqueViolation(error, 'PK_voucher_code'));
   if (!outcome.ok) throw new Error('unreachable: posting outcome is always ok');
@@ -124,14 +125,13 @@ async function post(ctx: RequestContext, requests: Outcome<PostingRequest>[], te
   });
 }
 
-/** The terms a batch of purchases needs: its partners, promotions over its occurredAt range, pending referrals. */
-function purchaseTerms(ctx: RequestContext, partnerIds: string[], inputs: RecordPurchaseInput[], now: Date): Promise<PostingTerms> {
-  // Out-of-range dates are refused item by item; they must not reach the terms query.
-  const times = inputs.map((i) => (i.occurredAt ?? now).getTime()).filter((t) => Number.isFinite(t) && t >= EARLIEST_INSTANT.getTime());
-  const window = { from: new Date(Math.min(now.getTime(), ...times)), to: new Date(Math.max(now.getTime(), ...times)) };
-  const memberIds = [...new Set(inputs.map((i) => i.memberId).filter(isUuid))];
+/**
+ * The terms a batch of purchases needs: its partners (with their promotions and clubs) and the
+ * affiliates of its codes. Kept from an earlier posting unless `fresh` (keptOrLoadedTerms).
+ */
+async function purchaseTerms(ctx: RequestContext, partnerIds: string[], inputs: RecordPurchaseInput[], fresh: boolean): Promise<{ terms: PostingTerms; kept: boolean }> {
   const codes = [...new Set(inputs.map((i) => (i.affiliateCode == null ? undefined : normalizeAffiliateCode(i.affiliateCode))).filter((c): c is string => c !== undefined))];
-  return loadTerms(ctx.db, partnerIds, memberIds, window, codes);
+  return fresh ? { terms: await loadAndKeep(ctx.db, partnerIds, codes), kept: false } : keptOrLoadedTerms(ctx.db, partnerIds, codes);
 }
 
 /** Keeps field paths pointing into `inputs[i]` for batch items. */
@@ -141,16 +141,34 @@ function atPath<T>(outcome: Outcome<T>, path: string[]): Outcome<T> {
 }
 
 export async function recordPurchases(ctx: RequestContext, inputs: RecordPurchaseInput[], batch: boolean): Promise<Outcome<Posted>[]> {
-  const { requests, terms } = await purchaseRequests(ctx, inputs, batch);
-  const results = await post(ctx, requests, terms);
+  const results = await onCurrentTerms(ctx, inputs, batch, false);
   return batch ? results.map((r, i) => atPath(r, ['inputs', String(i)])) : results;
 }
 
-async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput[], batch: boolean): Promise<{ requests: Outcome<PostingRequest>[]; terms: PostingTerms }> {
+/**
+ * Checks and posts purchases on the terms kept from an earlier posting when there are some, with
+ * the lock statement confirming they are current; when they are not (StaleTerms), or when an input
+ * was refused on them, once more on terms read afresh — a change to the terms counts from the next
+ * posting on, as when every posting read them.
+ */
+async function onCurrentTerms(ctx: RequestContext, inputs: RecordPurchaseInput[], batch: boolean, dryRun: boolean) {
+  for (let fresh = false; ; fresh = true) {
+    const { requests, terms, kept } = await purchaseRequests(ctx, inputs, batch, fresh);
+    if (kept && requests.some((r) => !r.ok)) continue;
+    try {
+      return await post(ctx, requests, terms, dryRun, linkScope(ctx), kept ? terms.version : undefined);
+    } catch (error) {
+      if (!(error instanceof StaleTerms) || fresh) throw error;
+    }
+  }
+}
+
+async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput[], batch: boolean, fresh: boolean)
+  : Promise<{ requests: Outcome<PostingRequest>[]; terms: PostingTerms; kept: boolean }> {
   const now = new Date();
   // In parallel, so the partner loader checks every named partner in one query.
   const acting = await Promise.all(inputs.map((input) => actingPartner(ctx, input.partnerId, false)));
-  const terms = await purchaseTerms(ctx, [...new Set(acting.flatMap((a) => (a.ok && a.value ? [a.value] : [])))], inputs, now);
+  const { terms, kept } = await purchaseTerms(ctx, [...new Set(acting.flatMap((a) => (a.ok && a.value ? [a.value] : [])))], inputs, fresh);
   const requests = inputs.map((input, i): Outcome<PostingRequest> => {
     const partner = acting[i]!;
     if (!partner.ok) return partner;
@@ -160,7 +178,7 @@ async function purchaseRequests(ctx: RequestContext, inputs: RecordPurchaseInput
   });
   // An affiliate code naming the member's own affiliate account attributes nothing: the purchase posts as without it.
   await dropSelfAttributions(ctx.db, requests.flatMap((r) => (r.ok && r.value.kind === TransactionType.PURCHASE && isUuid(r.value.memberId) ? [r.value] : [])));
-  return { requests, terms };
+  return { requests, terms, kept };
 }
 
 export interface Quote {
@@ -175,8 +193,7 @@ export interface Quote {
  * lock, with the writes left out. The idempotency key is not looked at.
  */
 export async function quotePurchase(ctx: RequestContext, input: RecordPurchaseInput): Promise<Outcome<Quote>> {
-  const { requests, terms } = await purchaseRequests(ctx, [input], false);
-  const [result] = await post(ctx, requests, terms, true);
+  const [result] = await onCurrentTerms(ctx, [input], false, true);
   if (!result!.ok) return result!;
   return ok({ points: result!.value.transaction.points, breakdown: result!.value.transaction.breakdown, availableAt: result!.value.availableAt! });
 }
@@ -241,8 +258,8 @@ export async function reverseTransaction(ctx: RequestContext, input: ReverseTran
   const ids = decodeTransactionId(input.transactionId);
   if (!ids) return fail(userError(ErrorCode.NOT_FOUND, 'No such transaction', ['input', 'transactionId']));
   const partnerId = ctx.caller!.role === Role.PARTNER ? ctx.caller!.partnerId : null;
-  // With the member: a refund may cancel its referral, so its referrer is locked too (loadTerms.rewardedReferrers).
-  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : [], [ids.memberId]);
+  // A refund may cancel the member's referral: the lock statement locks its referrer too (lockMembers' referrals).
+  const terms = await loadTerms(ctx.db, partnerId ? [partnerId] : []);
   let refundMinor: bigint | null = null;
   if (input.amount != null) {
     const { currencyExponent } = terms.coalition;

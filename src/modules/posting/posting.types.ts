@@ -61,7 +61,11 @@ export interface PostingTerms {
   promotions: PromotionRow[];
   /** The coalition clubs and the batch's partners' clubs, by id (reference data, like promotions; memberships are read under the lock). */
   clubs: Map<string, ClubTerms>;
-  /** Referred members who have not yet made the first purchase that rewards their referrer. */
+  /**
+   * Referred members who have not yet made the first purchase that rewards their referrer. Read by
+   * the posting's lock statement, which locks the referrers of members who purchase with them: the
+   * runner fills these two maps in its own copy of the terms (loadTerms leaves them empty).
+   */
   referrers: Map<string, string>;
   /**
    * Referred members whose referral was rewarded, with their referrers: a refund of the rewarding
@@ -70,6 +74,8 @@ export interface PostingTerms {
   rewardedReferrers: Map<string, string>;
   /** Affiliate ids by the codes the requests carry. */
   affiliates: Map<string, string>;
+  /** The version of these terms (`terms_version`): a posting on kept terms has its lock statement confirm it. */
+  version: string;
 }
 
 /** The original transaction a reversal needs, with what earlier reversals already took. */
