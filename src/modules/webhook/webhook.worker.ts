@@ -43,10 +43,13 @@ const MAX_IN_FLIGHT = 512;
 /** An endpoint whose recent answers took longer than this on average (ms) gets its deliveries through the queue. */
 const SLOW_ANSWER_MS = 250;
 /**
- * Connections to one receiver host at most, from one instance: the fan-out's and the claims' (at
- * most PER_ENDPOINT a host in a claim, LANES claims), so no request waits for a connection.
+ * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
+ * (at most PER_ENDPOINT a host in a claim, LANES claims), so no request waits for room; carried on
+ * CONNECTIONS kept-alive connections, PIPELINING requests deep.
  */
 const MAX_CONNECTIONS = PER_ORIGIN + PER_ENDPOINT * LANES;
+const PIPELINING = 12;
+const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
 
 /**
  * Connections to receivers are kept open between deliveries (HTTP keep-alive), as every webhook
@@ -59,7 +62,7 @@ const dispatchers = new Map<boolean, Agent>();
 function dispatcherFor(allowPrivate: boolean): Agent {
   let agent = dispatchers.get(allowPrivate);
   if (!agent) {
-    agent = new Agent({ connections: MAX_CONNECTIONS, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS,
+    agent = new Agent({ connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS,
       connect: { lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS } });
     dispatchers.set(allowPrivate, agent);
   }
@@ -376,6 +379,8 @@ async function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<At
     // A redirect could point anywhere, private addresses included: undici's request does not follow it, and it counts as a failure.
     const res = await request(url, {
       method: 'POST', dispatcher: dispatcherFor(allowPrivate), signal: deadline.signal, body: d.body,
+      // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
+      idempotent: true,
       headers: {
         'content-type': 'application/json', 'user-agent': 'coalition-hub-webhooks/1',
         'webhook-id': d.event_id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader(secrets, d.event_id, timestamp, d.body),
