@@ -16,7 +16,7 @@ const CLAIM_BATCH = 256;
  * with LANES claims, a host is never sent more than LANES × this many requests at once by the queue
  * of one instance (Svix and Stripe bound concurrency per endpoint the same way).
  */
-const PER_ENDPOINT = 32;
+const CLAIM_PER_HOST = 32;
 /**
  * Claims a worker has in flight at once: while one waits on its receivers and its commit, the next
  * is sent, so the wait of one round does not idle the worker.
@@ -46,10 +46,10 @@ const SHORT_ANSWER_BYTES = 16_384;
 const SLOW_ANSWER_MS = 250;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
- * (at most PER_ENDPOINT a host in a claim, LANES claims), so no request waits for room; carried on
+ * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried on
  * CONNECTIONS kept-alive connections, PIPELINING requests deep.
  */
-const MAX_CONNECTIONS = PER_ORIGIN + PER_ENDPOINT * LANES;
+const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
 const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
 
@@ -512,7 +512,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     await turn;
     await q.startTransaction();
     const now = clock.now();
-    // The batch: due deliveries in due order, at most PER_ENDPOINT an endpoint, each the member's
+    // The batch: due deliveries in due order, at most CLAIM_PER_HOST an endpoint, each the member's
     // earliest pending one to its endpoint; locked, skipping what another worker holds.
     claimed = await rows<Claimed>(q, `WITH due AS (
         SELECT d.id, substring(ep.url from '^[^:]+://[^/?#]+') AS origin, d.next_attempt_at, d.order_at
@@ -521,7 +521,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
           AND (d.event_member_id = '${NO_MEMBER}' OR NOT EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = d.endpoint_id
             AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.event_id, o.id) < (d.order_at, d.event_id, d.id)))
         ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
-      picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${PER_ENDPOINT})
+      picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${CLAIM_PER_HOST})
       SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
       FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
       -- Checked again on the locked row: a delivery another worker has just settled (sent, or due later) is not taken.
