@@ -512,7 +512,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     await turn;
     await q.startTransaction();
     const now = clock.now();
-    // The batch: due deliveries in due order, at most CLAIM_PER_HOST an endpoint, each the member's
+    // The batch: due deliveries in due order, at most CLAIM_PER_HOST a receiver host, each the member's
     // earliest pending one to its endpoint; locked, skipping what another worker holds.
     claimed = await rows<Claimed>(q, `WITH due AS (
         SELECT d.id, substring(ep.url from '^[^:]+://[^/?#]+') AS origin, d.next_attempt_at, d.order_at
