@@ -178,17 +178,27 @@ class PipelinedQuery extends (Query as unknown as new (config: object) => { call
     super({ text: '', callback });
   }
 
-  submit(connection: ProtocolConnection): null {
+  submit(connection: ProtocolConnection): Error | null {
+    // Every value is encoded before anything is written: a value that cannot be (prepareValue throws)
+    // fails the query here, nothing sent, instead of leaving Parse/Bind on the wire with no Sync and
+    // the connection waiting forever for an answer (with the members' locks held). node-postgres
+    // handles a returned error like any query error.
+    let encoded: unknown[][];
+    try {
+      encoded = this.statements.map((s) => s.values.map((v) => prepareValue(v)));
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
     const maybe = unsureOf(connection);
     connection.stream.cork?.();
     try {
-      for (const s of this.statements) {
+      for (const [i, s] of this.statements.entries()) {
         if (connection.parsedStatements[s.name] !== s.text) {
           if (maybe.has(s.name)) connection.close({ type: 'S', name: s.name }); // closing what does not exist is no error
           connection.parse({ text: s.text, name: s.name });
           this.parsing.push(s);
         }
-        connection.bind({ portal: '', statement: s.name, values: s.values, valueMapper: prepareValue });
+        connection.bind({ portal: '', statement: s.name, values: encoded[i] });
         if (s.rows) connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
       }

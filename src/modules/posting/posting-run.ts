@@ -133,7 +133,9 @@ export class PostingRun implements StepScope {
     const lockAskedAt = new Date();
     const locked = await lockMembers(this.q, requested, this.options.linkPartnerId, this.options.caller, keys, this.options.skipLocked ?? false, referrals,
       crediting.length ? { memberIds: crediting, from: lockAskedAt } : undefined);
-    if (this.options.termsVersion !== undefined && locked.values().next().value?.terms_version !== this.options.termsVersion) throw new StaleTerms();
+    // Kept terms stand only when the version is known and unchanged: a missing version row (null) counts as stale.
+    const version = locked.values().next().value?.terms_version;
+    if (this.options.termsVersion !== undefined && (version == null || version !== this.options.termsVersion)) throw new StaleTerms();
     const memberIds = [...new Set([...requested, ...locked.keys()])].sort();
     this.now = new Date();
     for (const row of locked.values()) {

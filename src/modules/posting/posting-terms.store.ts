@@ -77,6 +77,8 @@ export async function keptOrLoadedTerms(db: DataSource, partnerIds: string[], af
 /** Loads the terms afresh and keeps them for the next posting (replacing what was kept). */
 export async function loadAndKeep(db: DataSource, partnerIds: string[], affiliateCodes: string[] = []): Promise<PostingTerms> {
   const terms = await loadTerms(db, partnerIds, affiliateCodes);
+  // Without a version (its row missing) nothing could tell these terms stale: they are not kept.
+  if (terms.version == null) return terms;
   let kept = keptTerms.get(db);
   if (!kept) keptTerms.set(db, (kept = new Map()));
   if (kept.size >= KEPT_TERMS_MAX) kept.clear();
