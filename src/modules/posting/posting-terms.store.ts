@@ -57,7 +57,7 @@ export async function loadTerms(db: DataSource | QueryRunner, partnerIds: string
   };
 }
 
-/** Terms kept between postings, per data source, by partners and affiliate codes; at most this many sets. */
+/** Terms kept between postings, per data source, by partners and affiliate codes; at most this many sets (the least recently used goes). */
 const KEPT_TERMS_MAX = 256;
 const keptTerms = new WeakMap<DataSource, Map<string, PostingTerms>>();
 
@@ -69,8 +69,14 @@ const keptTerms = new WeakMap<DataSource, Map<string, PostingTerms>>();
  */
 export async function keptOrLoadedTerms(db: DataSource, partnerIds: string[], affiliateCodes: string[] = []): Promise<{ terms: PostingTerms; kept: boolean }> {
   const key = termsKey(partnerIds, affiliateCodes);
-  const kept = keptTerms.get(db)?.get(key);
-  if (kept) return { terms: kept, kept: true };
+  const all = keptTerms.get(db);
+  const kept = all?.get(key);
+  if (kept) {
+    // Least recently used goes first when the map is full: a hit moves to the end.
+    all!.delete(key);
+    all!.set(key, kept);
+    return { terms: kept, kept: true };
+  }
   return { terms: await loadAndKeep(db, partnerIds, affiliateCodes), kept: false };
 }
 
@@ -81,7 +87,7 @@ export async function loadAndKeep(db: DataSource, partnerIds: string[], affiliat
   if (terms.version == null) return terms;
   let kept = keptTerms.get(db);
   if (!kept) keptTerms.set(db, (kept = new Map()));
-  if (kept.size >= KEPT_TERMS_MAX) kept.clear();
+  if (kept.size >= KEPT_TERMS_MAX) kept.delete(kept.keys().next().value!);
   kept.set(termsKey(partnerIds, affiliateCodes), terms);
   return terms;
 }
