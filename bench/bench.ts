@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { AccountType, LotState, emptyChanges, memberEntries } from '../src/modul
 import { loadExpiredPoints, lockMembers, writePosting } from '../src/modules/ledger/ledger.store';
 import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 import type { QueryRunner } from 'typeorm';
+import { cpuSeconds, postgresCpuSeconds } from './proc-cpu';
 
 /**
  * npm run bench — throughput and latency, measured side by side in one run on this machine:
@@ -35,37 +36,8 @@ const SHARED_CONNECTIONS = 4;
 const SHARED_MEMBERS = 256;
 /** Scale of the TPC-B-like reference (pgbench's accounts: 100,000 a unit of scale). */
 const TPCB_SCALE = 10;
-const CLOCK_TICKS_PER_SECOND = 100;
 /** The coalition currency of a fresh database (the migrations' default), for the raw references' outbox events. */
-const BENCH_CURRENCY = { code: 'EUR', exponent: 2 }; // `getconf CLK_TCK` on Linux
-
-/** CPU seconds (user + system) a process and, for the postmaster, its children have used, from /proc. */
-function cpuSeconds(pid: number, withChildren: boolean): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
-    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-    return ((utime! + stime!) + (withChildren ? cutime! + cstime! : 0)) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0; // the process is gone
-  }
-}
-
-/** PostgreSQL's CPU: the postmaster with the children it reaped, plus every live child (backends, walwriter, …). */
-function postgresCpuSeconds(postmasterPid: number): number {
-  let total = cpuSeconds(postmasterPid, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmasterPid) total += cpuSeconds(Number(entry), false);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return total;
-}
+const BENCH_CURRENCY = { code: 'EUR', exponent: 2 };
 
 /**
  * Where a phase's cost went: CPU of the server process and of PostgreSQL per event, and WAL bytes

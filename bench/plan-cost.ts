@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpuSeconds } from './proc-cpu';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -22,13 +23,8 @@ import { transactionPostedEvents } from '../src/modules/posting/transaction.even
  * holds on a loaded machine where throughput does not. Not part of the tests.
  */
 const N = Number(process.env.PLAN_COST_N ?? 2000);
-const TICKS = 100;
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
-}
+/** A process's CPU time in ms, from /proc. */
+const cpuMs = (pid: number) => cpuSeconds(pid) * 1000;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-plan-'));

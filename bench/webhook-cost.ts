@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -10,6 +10,7 @@ import { uuidv7 } from '../src/common/ids';
 import { inTransaction } from '../src/db/transaction';
 import { ok } from '../src/api/errors';
 import { NewEvent, recordEvents } from '../src/modules/webhook/webhook.store';
+import { postgresCpuSeconds } from './proc-cpu';
 import { closeWebhookConnections, deliverDue, fanOut, runWebhookTick } from '../src/modules/webhook/webhook.worker';
 
 /**
@@ -21,32 +22,6 @@ import { closeWebhookConnections, deliverDue, fanOut, runWebhookTick } from '../
  * of the tests; the bench's phase (f) measures the same work under load.
  */
 const N = Number(process.env.WEBHOOK_COST_N ?? 3000);
-const TICKS = 100;
-
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-/** The postmaster and its live children (backends, WAL writer, checkpointer …). */
-function postgresSeconds(postmasterPid: number): number {
-  let total = cpuSeconds(postmasterPid);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmasterPid) total += cpuSeconds(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return total;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-webhook-cost-'));
@@ -81,13 +56,13 @@ async function main(): Promise<void> {
       const expected = (await ask<{ count: number }>('count')).count + count * ports.length;
       const lsn = (await client.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l;
       const cpu = process.cpuUsage();
-      const pgBefore = postgresSeconds(postmaster);
+      const pgBefore = postgresCpuSeconds(postmaster);
       const started = performance.now();
       let split = '';
       if (process.env.WEBHOOK_COST_SPLIT) {
         while ((await fanOut(db, { allowPrivate: true, log: console as never })).taken > 0);
         const c1 = process.cpuUsage(cpu);
-        const p1 = postgresSeconds(postmaster) - pgBefore;
+        const p1 = postgresCpuSeconds(postmaster) - pgBefore;
         split = `fan-out: worker ${((c1.user + c1.system) / (count * 3)).toFixed(0)} µs, PostgreSQL ${(p1 * 1e6 / (count * 3)).toFixed(0)} µs a delivery; `;
         while (await deliverDue(db, { allowPrivate: true, log: console as never }) > 0);
       }
@@ -95,7 +70,7 @@ async function main(): Promise<void> {
       if (split) console.log(split);
       const seconds = (performance.now() - started) / 1000;
       const used = process.cpuUsage(cpu);
-      const pgUsed = postgresSeconds(postmaster) - pgBefore;
+      const pgUsed = postgresCpuSeconds(postmaster) - pgBefore;
       const wal = Number((await client.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS d', [lsn])).rows[0]!.d);
       const deliveries = count * ports.length;
       return { deliveries, seconds, worker: ((used.user + used.system) / deliveries), postgres: (pgUsed * 1e6) / deliveries, wal: wal / deliveries };

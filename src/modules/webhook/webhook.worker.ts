@@ -238,12 +238,7 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   [fanned.map((f) => f.id), fanned.map((f) => f.endpoint_id), fanned.map((f) => f.event_member_id), fanned.map((f) => f.event_id),
     fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), fanned.map((f) => byFanned.get(f)?.n ?? 0), now,
     fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString())]);
-  if (outcomes.length) {
-    await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
-      SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
-    [...attemptColumns(outcomes), after]);
-    await recordEndpointHealth(q, outcomes, after);
-  }
+  await recordAttempts(q, outcomes, after);
   return { attempted: outcomes.length + late.length, late };
 }
 
@@ -435,9 +430,18 @@ function outcomeOf(d: Claimed, result: AttemptResult, now: Date, random: () => n
   return { d, result, n, next, status: result.error === null ? 'DELIVERED' : next ? 'PENDING' : 'FAILED' };
 }
 
-/** The attempt rows of some outcomes, as unnest arrays: delivery ids, n, status codes, durations (ms), errors, excerpts. */
-const attemptColumns = (outcomes: Outcome[]) => [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.result.statusCode),
-  outcomes.map((o) => o.result.durationMs), outcomes.map((o) => o.result.error), outcomes.map((o) => o.result.responseExcerpt)];
+/**
+ * Records outcomes' attempts (one row each, at `at`, UTC) and then the endpoints' failure windows
+ * (recordEndpointHealth), in the caller's transaction.
+ */
+async function recordAttempts(q: QueryRunner, outcomes: Outcome[], at: Date): Promise<void> {
+  if (!outcomes.length) return;
+  await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
+    SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
+  [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.result.statusCode), outcomes.map((o) => o.result.durationMs),
+    outcomes.map((o) => o.result.error), outcomes.map((o) => o.result.responseExcerpt), at]);
+  await recordEndpointHealth(q, outcomes, at);
+}
 
 /**
  * Each endpoint's failure window after some outcomes, as if they had been applied one by one in
@@ -485,10 +489,7 @@ async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptRes
     RETURNING d.id`, [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.status), outcomes.map((o) => o.next?.toISOString() ?? null)]);
   const kept = new Set(settled.map((r) => r.id));
   const recorded = outcomes.filter((o) => kept.has(o.d.id));
-  await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
-    SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
-  [...attemptColumns(recorded), now]);
-  await recordEndpointHealth(q, recorded, now);
+  await recordAttempts(q, recorded, now);
 }
 
 /**
