@@ -117,6 +117,43 @@ it('a receiver answering 500 then 200 gets the retry 5 s later (±10%) with the 
   expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ statusCode: 500 }, { statusCode: 200 }] });
 });
 
+it('an answer of a megabyte: its status stands, its first 200 characters are kept, the rest is not read; the next delivery goes out on a new connection', async () => {
+  const r = await receiver();
+  r.answerBody = `accepted ${'x'.repeat(300)} ${'y'.repeat(1_000_000)}`;
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  for (const n of [1, 2]) {
+    await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+    await tick();
+    expect(r.received).toHaveLength(n);
+  }
+  // The first connection was closed unread (undici opens the next one at once, for the request it had aborted: 3).
+  expect(r.connections).toBeGreaterThanOrEqual(2);
+  expect((await deliveries(hub.admin, endpoint.id)).map((d) => [d.status, d.attempts])).toEqual([1, 2].map(() =>
+    ['DELIVERED', [expect.objectContaining({ statusCode: 200, error: null })]]));
+  const excerpts = await hub.db.query(`SELECT a.response_excerpt FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1`, [endpoint.id]);
+  expect(excerpts.map((e: { response_excerpt: string }) => e.response_excerpt)).toEqual([1, 2].map(() => `accepted ${'x'.repeat(191)}`));
+});
+
+it('a receiver that never answers: after 10 s the attempt is recorded as a timeout and retried with the same webhook-id; one that closes the connection, likewise', async () => {
+  const r = await receiver();
+  r.answers = [0, -1, 200];
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  const started = performance.now();
+  await runWebhookTick(hub.db, { ...worker, directWaitMs: 15_000 });
+  expect(performance.now() - started).toBeGreaterThanOrEqual(9_900);
+  let [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery).toMatchObject({ status: 'PENDING', attempts: [{ statusCode: null, error: 'no answer within 10 s' }] });
+  for (const attempts of [2, 3]) {
+    clock.advance(RETRY_DELAYS_MS[attempts - 2]! + 1_000);
+    await tick();
+    expect(r.received).toHaveLength(attempts);
+  }
+  expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
+  [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: [{ error: 'no answer within 10 s' }, { statusCode: null, error: expect.stringMatching(/^UND_ERR_SOCKET: /) }, { statusCode: 200, error: null }] });
+}, 60_000);
+
 it('after the eighth failed attempt (~27.5 h) a delivery is FAILED; replaying failed deliveries sends the same webhook-id again', async () => {
   const r = await receiver();
   r.answers = [503];
