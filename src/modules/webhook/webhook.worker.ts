@@ -6,6 +6,7 @@ import type { Logger } from '../../common/logger';
 import { countWebhookAttempt, setOutboxLag } from '../../api/metrics';
 import { clock } from '../../common/clock';
 import { rows } from '../../db/transaction';
+import { arrayLiteral } from '../../db/row-source';
 import { uuidv7 } from '../../common/ids';
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, isForbiddenAddress, nextAttemptAt, signatureHeader } from './webhook.rules';
 
@@ -267,9 +268,10 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     SELECT x.id, ep.id, e.member_id, e.id, e.type, ${DELIVERY_BODY}, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $8::timestamptz[]) AS x(id, ep_id, m, ev, st, n, nx)
     JOIN event e ON e.member_id = x.m AND e.id = x.ev JOIN webhook_endpoint ep ON ep.id = x.ep_id ${RECEIVER_VIEW}`,
-  [fanned.map((f) => f.id), fanned.map((f) => f.endpoint_id), fanned.map((f) => f.event_member_id), fanned.map((f) => f.event_id),
-    fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), fanned.map((f) => byFanned.get(f)?.n ?? 0), now,
-    fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString())]);
+  [arrayLiteral(fanned.map((f) => f.id), 'uuid'), arrayLiteral(fanned.map((f) => f.endpoint_id), 'uuid'), arrayLiteral(fanned.map((f) => f.event_member_id), 'uuid'),
+    arrayLiteral(fanned.map((f) => f.event_id), 'uuid'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), 'text'),
+    arrayLiteral(fanned.map((f) => byFanned.get(f)?.n ?? 0), 'int'), now,
+    arrayLiteral(fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString()), 'timestamptz')]);
   await recordAttempts(q, outcomes, after);
   return { attempted: outcomes.length + late.length, late };
 }
@@ -495,8 +497,9 @@ async function recordAttempts(q: QueryRunner, outcomes: Outcome[], at: Date): Pr
   if (!outcomes.length) return;
   await rows(q, `INSERT INTO webhook_attempt (delivery_id, n, at, status_code, duration_ms, error, response_excerpt)
     SELECT id, n, $7::timestamptz, code, ms, err, ex FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) AS x(id, n, code, ms, err, ex)`,
-  [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.result.statusCode), outcomes.map((o) => o.result.durationMs),
-    outcomes.map((o) => o.result.error), outcomes.map((o) => o.result.responseExcerpt), at]);
+  [arrayLiteral(outcomes.map((o) => o.d.id), 'uuid'), arrayLiteral(outcomes.map((o) => o.n), 'int'), arrayLiteral(outcomes.map((o) => o.result.statusCode), 'int'),
+    arrayLiteral(outcomes.map((o) => o.result.durationMs), 'int'), arrayLiteral(outcomes.map((o) => o.result.error), 'text'),
+    arrayLiteral(outcomes.map((o) => o.result.responseExcerpt), 'text'), at]);
   await recordEndpointHealth(q, outcomes, at);
 }
 
@@ -543,7 +546,8 @@ async function settleAll(q: QueryRunner, claimed: Claimed[], results: AttemptRes
   const outcomes = claimed.map((d, i) => outcomeOf(d, results[i]!, now, random));
   const settled = await rows<{ id: string }>(q, `UPDATE webhook_delivery d SET status = v.status, attempt_count = v.n, next_attempt_at = COALESCE(v.next, d.next_attempt_at)
     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS v(id, n, status, next) WHERE d.id = v.id AND d.attempt_count = v.n - 1 AND d.status = 'PENDING'
-    RETURNING d.id`, [outcomes.map((o) => o.d.id), outcomes.map((o) => o.n), outcomes.map((o) => o.status), outcomes.map((o) => o.next?.toISOString() ?? null)]);
+    RETURNING d.id`, [arrayLiteral(outcomes.map((o) => o.d.id), 'uuid'), arrayLiteral(outcomes.map((o) => o.n), 'int'), arrayLiteral(outcomes.map((o) => o.status), 'text'),
+    arrayLiteral(outcomes.map((o) => o.next?.toISOString() ?? null), 'timestamptz')]);
   const kept = new Set(settled.map((r) => r.id));
   const recorded = outcomes.filter((o) => kept.has(o.d.id));
   await recordAttempts(q, recorded, now);
