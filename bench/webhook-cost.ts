@@ -17,9 +17,10 @@ import { closeWebhookConnections, deliverDue, fanOut, runWebhookTick } from '../
  * `node dist/bench/webhook-cost.js` — what one webhook delivery costs, apart from any posting: N
  * `transaction.posted`-like events (written as postings write them, 100 to a transaction) fanned out
  * to three endpoints on loopback receivers (a child process) and delivered by the worker's own tick.
- * Prints the worker's CPU (this process, `process.cpuUsage`), PostgreSQL's CPU (from /proc) and WAL
- * bytes, per delivery. CPU time, so it holds on a loaded machine where throughput does not. Not part
- * of the tests; the bench's phase (f) measures the same work under load.
+ * Prints, per delivery: the worker's CPU (this process, `process.cpuUsage`), PostgreSQL's CPU (from
+ * /proc), WAL bytes, and the receivers' CPU (their process's own count). CPU time, so it holds on a
+ * loaded machine where throughput does not. Not part of the tests; the bench's phase (f) measures
+ * the same work under load.
  */
 const N = Number(process.env.WEBHOOK_COST_N ?? 3000);
 
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
         }));
         await inTransaction(db, async (q) => ok(await recordEvents(q, events)));
       }
-      const expected = (await ask<{ count: number }>('count')).count + count * ports.length;
+      const before = await ask<{ count: number; cpuMicros: number }>('count');
+      const expected = before.count + count * ports.length;
       const lsn = (await client.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l;
       const cpu = process.cpuUsage();
       const pgBefore = postgresCpuSeconds(postmaster);
@@ -68,17 +70,18 @@ async function main(): Promise<void> {
       }
       while ((await ask<{ count: number }>('count')).count < expected) await runWebhookTick(db, { allowPrivate: true, log: console as never });
       if (split) console.log(split);
+      const receiversMicros = (await ask<{ cpuMicros: number }>('count')).cpuMicros - before.cpuMicros;
       const seconds = (performance.now() - started) / 1000;
       const used = process.cpuUsage(cpu);
       const pgUsed = postgresCpuSeconds(postmaster) - pgBefore;
       const wal = Number((await client.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS d', [lsn])).rows[0]!.d);
       const deliveries = count * ports.length;
-      return { deliveries, seconds, worker: ((used.user + used.system) / deliveries), postgres: (pgUsed * 1e6) / deliveries, wal: wal / deliveries };
+      return { deliveries, seconds, worker: ((used.user + used.system) / deliveries), postgres: (pgUsed * 1e6) / deliveries, wal: wal / deliveries, receivers: receiversMicros / deliveries };
     };
     await rounds(300); // warm-up: connections, plans, agents
     const r = await rounds(N);
     console.log(`webhook delivery cost: ${r.deliveries} deliveries (${N} events × 3 endpoints) in ${r.seconds.toFixed(1)} s = ${(r.deliveries / r.seconds).toFixed(0)}/s; `
-      + `per delivery: worker CPU ${r.worker.toFixed(0)} µs, PostgreSQL CPU ${r.postgres.toFixed(0)} µs, WAL ${r.wal.toFixed(0)} B`);
+      + `per delivery: worker CPU ${r.worker.toFixed(0)} µs, PostgreSQL CPU ${r.postgres.toFixed(0)} µs, WAL ${r.wal.toFixed(0)} B; the receivers' CPU ${r.receivers.toFixed(0)} µs`);
   } catch (error) {
     console.error(error);
     process.exitCode = 1;

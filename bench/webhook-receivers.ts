@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
  * Three webhook receivers on loopback for the bench's phase (f), in a child process of their own so
  * the load generator's event loop does not delay them: each answers 200 at once, then records the
  * delivery lag, now − the event's `timestamp` (its commit, within the posting's last milliseconds),
- * in ms. The parent asks over IPC: 'count' → { count }, 'report' → { lags }.
+ * in ms. The parent asks over IPC: 'count' → { count, cpuMicros } (this process's CPU so far, µs), 'report' → { lags }.
  */
 const lags: number[] = [];
 const servers = [0, 1, 2].map(() => createServer((req, res) => {
@@ -26,7 +26,10 @@ const servers = [0, 1, 2].map(() => createServer((req, res) => {
 void Promise.all(servers.map((s) => new Promise<number>((ready) => s.listen(0, '127.0.0.1', () => ready((s.address() as AddressInfo).port)))))
   .then((ports) => process.send!({ ports }));
 process.on('message', (message) => {
-  if (message === 'count') process.send!({ count: lags.length });
+  if (message === 'count') {
+    const cpu = process.cpuUsage();
+    process.send!({ count: lags.length, cpuMicros: cpu.user + cpu.system });
+  }
   if (message === 'report') process.send!({ lags });
 });
 process.on('disconnect', () => process.exit(0));
