@@ -5,10 +5,12 @@ import { ErrorCode, UserError, badRequest, userError } from './errors';
 
 /**
  * Free-text fields shown to others (names and descriptions on statements, receipts, catalogs,
- * public causes, webhook endpoint lists), at any depth of the arguments (`input.name`,
- * `input.tiers.0.name`, `input.description`). Identifiers and codes have their own, stricter checks.
+ * public causes, webhook endpoint lists; product categories on earn rules, promotions, purchase
+ * lines and their breakdowns), at any depth of the arguments (`input.name`, `input.tiers.0.name`,
+ * `input.description`, `input.lines.0.category`, `input.categories`). Identifiers and codes have
+ * their own, stricter checks.
  */
-const FREE_TEXT = new Set(['name', 'description']);
+const FREE_TEXT = new Set(['name', 'description', 'category', 'categories']);
 /** Multi-line fields: tab, line feed and carriage return stay allowed in them (descriptions only). */
 const MULTI_LINE = new Set(['description']);
 

@@ -1,11 +1,11 @@
 import { TestHub, startTestHub } from '../support/hub';
-import { TestPartner, createPartner, ledgerCheck, unique } from '../support/scenario';
+import { TestPartner, createPartner, enroll, ledgerCheck, ledgerRowCounts, purchase, unique } from '../support/scenario';
 
 /**
  * Free text (docs/rules.md, Requests and limits, Free text): one guard refuses C0 controls, DEL, C1
  * controls and invisible formatting characters (zero-width, bidirectional, BOM, soft hyphen …) in
  * every `name` and `description` a mutation takes — rewards, clubs, causes, partners, promotions,
- * affiliates, webhook endpoints, coalition tiers — as INVALID_INPUT in userErrors naming the field,
+ * affiliates, webhook endpoints, coalition tiers — and in product categories, as INVALID_INPUT in userErrors naming the field,
  * and writes nothing; descriptions keep tab, line feed and carriage return. Club and reward input
  * errors (membershipDays 0, an empty name) are userErrors like the rest, not GraphQL errors.
  */
@@ -49,6 +49,10 @@ const CASES: Case[] = [
   ['createWebhookEndpoint', 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } userErrors { code message field } } }',
     (description) => ({ url: 'https://hooks.example.com/x', eventTypes: ['*'], description }), ['input', 'description']],
 ];
+// Categories (earn rules, promotions, purchase lines) are free text too: they show on breakdowns and catalogs.
+CASES.push(['createPartner', 'mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } userErrors { code message field } } }',
+  (category) => ({ code: unique('p'), name: 'Fuel stop', redemptionValuePerPoint: '0.01', earnRule: { pointsPerUnit: '1', categoryMultipliers: [{ category: 'fuel', multiplier: '2' }, { category, multiplier: '3' }] } }),
+  ['input', 'earnRule', 'categoryMultipliers', '1', 'category']]);
 // Promotions need the partner, created in beforeAll.
 const PROMOTION: Case = ['createPromotion', `mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { id } userErrors { code message field } } }`,
   (name) => ({ partnerId: partner.id, name, startsAt: new Date(Date.now() - DAY).toISOString(), endsAt: new Date(Date.now() + DAY).toISOString(), multiplier: '2' }),
@@ -66,7 +70,10 @@ const BAD: [string, string, string][] = [
   ['a Hangul filler', 'Gift\u3164', 'U+3164 at position 5'],
 ];
 
-describe.each([...CASES.map((c) => [c[0], c[3].join('.'), c] as const), ['createPromotion', 'input.name', PROMOTION] as const])('%s %s', (_mutation, _field, testCase) => {
+const PROMOTION_CATEGORIES: Case = ['createPromotion', PROMOTION[1], (category) => ({ ...PROMOTION[2]('Fuel week'), categories: ['fuel', category] }), ['input', 'categories']];
+
+describe.each([...CASES.map((c) => [c[0], c[3].join('.'), c] as const), ['createPromotion', 'input.name', PROMOTION] as const,
+  ['createPromotion', 'input.categories', PROMOTION_CATEGORIES] as const])('%s %s', (_mutation, _field, testCase) => {
   it.each(BAD)('holding %s is INVALID_INPUT naming the field, and nothing is written', async (_why, text, where) => {
     const [mutation, query, input, field] = testCase;
     const before = await counts();
@@ -123,4 +130,18 @@ describe('club and reward input errors are userErrors, not GraphQL errors', () =
     expect(res.data[mutation].userErrors).toEqual(userErrors);
     expect(await counts()).toEqual(before);
   });
+});
+
+it("a purchase line's category with a control character is INVALID_INPUT naming the line, and nothing is posted; quotePurchase refuses it too", async () => {
+  const member = await enroll(hub, partner);
+  const before = await ledgerRowCounts(hub);
+  const lines = [{ amount: '5.00', category: 'fuel' }, { amount: '5.00', category: 'snacks\u200B' }];
+  const payload = await purchase(hub, partner, member, '10.00', { lines });
+  expect(payload.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'lines', '1', 'category'], message: expect.stringContaining('U+200B at position 7') }]);
+  expect(payload.transaction).toBeNull();
+  expect(await ledgerRowCounts(hub)).toEqual(before);
+  const quote = await hub.gql('query($input: RecordPurchaseInput!) { quotePurchase(input: $input) { points userErrors { code field } } }',
+    { input: { idempotencyKey: unique('k'), memberId: member.id, amount: '10.00', lines } }, partner.token);
+  expect(quote.errors).toEqual([expect.objectContaining({ path: ['quotePurchase'], extensions: { code: 'BAD_USER_INPUT' },
+    message: 'input.lines.1.category: category may not contain control characters or invisible formatting characters: U+200B at position 7' })]);
 });
