@@ -49,8 +49,8 @@ const EXCERPT_CHARS = 1000;
 const SLOW_ANSWER_MS = 250;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
- * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried on
- * CONNECTIONS kept-alive connections, PIPELINING requests deep.
+ * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried, for
+ * each endpoint URL (dispatcherFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests deep.
  */
 const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
