@@ -166,3 +166,16 @@ it('an endpoint that never answers does not make another endpoint on the same ho
   expect((await attemptsOf(fast)).map((a) => [a.status_code, a.error])).toEqual([[200, null], [200, null]]);
   expect(fastMs).toBeLessThan(2_000);
 }, 30_000);
+
+it('an unsolicited extra answer after each real one: every delivery is recorded once, with its own answer', async () => {
+  const r = await rawReceiver((socket, n) => socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nok-${n % 10}HTTP/1.1 500 Extra\r\ncontent-length: 5\r\n\r\nextra`));
+  const id = await endpointFor(r.url);
+  for (let i = 0; i < 3; i++) await hub.gql(TEST, { id }, hub.admin);
+  await runWebhookTick(hub.db, worker);
+  await hub.gql(TEST, { id }, hub.admin);
+  await runWebhookTick(hub.db, worker);
+  const attempts = await attemptsOf(id);
+  expect(attempts).toHaveLength(4);
+  expect(attempts.every((a) => a.status_code === 200 && a.error === null && /^ok-\d$/.test(a.response_excerpt!))).toBe(true);
+  expect(r.requests).toHaveLength(4);
+});
