@@ -1,7 +1,7 @@
 import { LookupAddress, lookup as dnsLookup } from 'node:dns';
 import { LookupFunction, Socket, isIP } from 'node:net';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { Agent, Dispatcher, buildConnector } from 'undici';
+import { Dispatcher, Pool, buildConnector } from 'undici';
 import type { Logger } from '../../common/logger';
 import { countWebhookAttempt, setOutboxLag } from '../../api/metrics';
 import { clock } from '../../common/clock';
@@ -49,8 +49,8 @@ const EXCERPT_CHARS = 1000;
 const SLOW_ANSWER_MS = 250;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
- * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried on
- * CONNECTIONS kept-alive connections, PIPELINING requests deep.
+ * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried, for
+ * each endpoint URL (dispatcherFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests deep.
  */
 const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
@@ -61,24 +61,38 @@ const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
  * sender at volume does, through undici (Node's own HTTP client, as a library: about half the CPU
  * a request of node:http's, measured side by side here). An idle connection is closed after 4 s.
  * Addresses are checked where a connection is opened (guardedLookup), so a reused one was checked;
- * one dispatcher with the check and one without (development and tests), made when first needed.
+ * one connector with the check and one without (development and tests), made when first needed.
+ * Each endpoint URL has connections of its own (a Pool): requests are pipelined only behind
+ * requests to the same URL, so an endpoint that does not answer holds up only its own deliveries,
+ * never those of another endpoint on the same host (one Agent per host would pipeline them together).
  */
-const dispatchers = new Map<boolean, Agent>();
-function dispatcherFor(allowPrivate: boolean): Agent {
-  let agent = dispatchers.get(allowPrivate);
-  if (!agent) {
-    const connect = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS });
-    agent = new Agent({ connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS,
-      connect: (options, callback) => connect(options, (error, socket) => {
+const connectors = new Map<boolean, buildConnector.connector>();
+const pools = new Map<string, Pool>();
+/** Pools kept before idle ones (no connection, nothing queued) are closed. */
+const MAX_POOLS = 1_000;
+function dispatcherFor(allowPrivate: boolean, url: URL): Pool {
+  const key = `${allowPrivate}|${url.origin}${url.pathname}${url.search}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    let connect = connectors.get(allowPrivate);
+    if (!connect) {
+      const build = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS });
+      connect = (options, callback) => build(options, (error, socket) => {
         if (socket) {
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
         }
         (callback as (...args: unknown[]) => void)(error, socket);
-      }) });
-    dispatchers.set(allowPrivate, agent);
+      });
+      connectors.set(allowPrivate, connect);
+    }
+    if (pools.size >= MAX_POOLS) {
+      for (const [k, p] of pools) if (p.stats.connected === 0 && p.stats.size === 0) { pools.delete(k); void p.close(); }
+    }
+    pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS, connect });
+    pools.set(key, pool);
   }
-  return agent;
+  return pool;
 }
 
 /** The open connections to receivers, so a burst of requests can be written corked (holdWritesToTickEnd). */
@@ -106,9 +120,9 @@ function holdWritesToTickEnd(): void {
 
 /** Closes the connections kept open to receivers (at shutdown, after the worker has stopped). */
 export async function closeWebhookConnections(): Promise<void> {
-  const open = [...dispatchers.values()];
-  dispatchers.clear();
-  await Promise.all(open.map((agent) => agent.destroy()));
+  const open = [...pools.values()];
+  pools.clear();
+  await Promise.all(open.map((pool) => pool.destroy()));
 }
 
 export interface WorkerOptions {
@@ -459,7 +473,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
       // undici's lowest layer: no response stream, no AbortSignal, no promise per request beyond this one
       // (about half the CPU of its request(), measured by bench/webhook-cost.ts). A redirect is not
       // followed (it could point anywhere, private addresses included): it counts as a failure.
-      dispatcherFor(allowPrivate).dispatch({
+      dispatcherFor(allowPrivate, url).dispatch({
         origin: url.origin, path: url.pathname + url.search, method: 'POST', body: d.body,
         // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
         idempotent: true,
