@@ -137,6 +137,17 @@ it('a slowloris answer (a byte a second) ends at the 10 s deadline as a timeout'
   expect(ms).toBeLessThan(13_000);
 }, 30_000);
 
+it('an answer whose status came but whose body trickles past the 10 s deadline: a failure that keeps its status and what came of the body', async () => {
+  const r = await rawReceiver((socket) => {
+    socket.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nslow');
+    const drip = setInterval(() => { if (socket.destroyed) clearInterval(drip); else socket.write('.'); }, 1_000);
+  });
+  const { ms, attempts } = await oneDelivery(r.url);
+  expect(attempts).toEqual([{ status_code: 200, error: 'answer not complete within 10 s', response_excerpt: expect.stringMatching(/^slow\.{8,10}$/) }]);
+  expect(ms).toBeGreaterThanOrEqual(9_900);
+  expect(ms).toBeLessThan(13_000);
+}, 30_000);
+
 it('an endpoint that never answers does not make another endpoint on the same host time out (requests pipelined behind it)', async () => {
   const server = createHttpServer((req, res) => {
     req.resume();

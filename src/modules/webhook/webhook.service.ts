@@ -199,7 +199,7 @@ export async function listEndpoints(ctx: RequestContext): Promise<WebhookEndpoin
 function toDelivery(row: DeliveryRow, attempts: AttemptRow[]): WebhookDelivery {
   return {
     id: row.id, eventId: row.event_id, eventType: row.event_type, status: row.status as DeliveryStatus,
-    attempts: attempts.map((a) => ({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error })),
+    attempts: attempts.map((a) => ({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error, responseExcerpt: a.response_excerpt })),
     nextAttemptAt: row.status === 'PENDING' ? row.next_attempt_at : null, createdAt: row.created_at,
   };
 }

@@ -73,4 +73,5 @@ export interface AttemptRow {
   status_code: number | null;
   duration_ms: number;
   error: string | null;
+  response_excerpt: string | null;
 }

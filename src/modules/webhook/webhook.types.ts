@@ -49,6 +49,9 @@ export class WebhookAttempt {
 
   @Field(() => String, { nullable: true })
   error: string | null;
+
+  @Field(() => String, { nullable: true, description: "The start of the receiver's answer body: at most 200 characters, control characters blanked; null when no answer came" })
+  responseExcerpt: string | null;
 }
 
 @ObjectType({ description: 'One event sent to one endpoint, with every attempt' })

@@ -43,8 +43,8 @@ const PER_ORIGIN = 96;
 const MAX_IN_FLIGHT = 512;
 /** Bytes of an answer read at most: past them the connection is closed (its status stands). */
 const ANSWER_BYTES_READ = 16_384;
-/** Characters of an answer kept with its attempt (the excerpt shown is shorter still). */
-const EXCERPT_CHARS = 1000;
+/** Characters of an answer kept with its attempt (`responseExcerpt`, control characters blanked). */
+const EXCERPT_CHARS = 200;
 /** An endpoint whose recent answers took longer than this on average (ms) gets its deliveries through the queue. */
 const SLOW_ANSWER_MS = 250;
 /**
@@ -431,15 +431,26 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
       settle(result);
     };
     const text = () => Buffer.concat(kept).toString('utf8').slice(0, EXCERPT_CHARS);
-    // The deadline covers the wait for a connection too; a request not yet written is aborted when it is.
+    // The deadline covers the wait for a connection too; a request not yet written is dropped when
+    // undici comes to write it (onConnect). An answer whose status came but whose body did not
+    // finish in time keeps its status, and is a failure.
     const timer = setTimeout(() => {
-      finish(done(null, `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`, null));
+      const answered = statusCode !== null && statusCode >= 200;
+      finish(answered ? done(statusCode, `answer not complete within ${DELIVERY_TIMEOUT_MS / 1000} s`, text())
+        : done(null, `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`, null));
       abort?.();
     }, DELIVERY_TIMEOUT_MS);
     const handler: Dispatcher.DispatchHandlers = {
       onConnect(abortRequest) {
+        // Throwing here makes undici drop this request alone; calling abortRequest would also close
+        // the connection, and re-send the requests pipelined on it.
+        if (finished) throw new Error('deadline passed before the request was written');
         abort = abortRequest;
-        if (finished) abortRequest();
+        // Called again when undici re-sends the request (idempotent, after a connection reset): what
+        // the earlier try read is forgotten.
+        statusCode = null;
+        received = 0;
+        kept.length = 0;
       },
       onHeaders(status) {
         statusCode = status; // the last one: 1xx answers come before
