@@ -70,8 +70,8 @@ const connectors = new Map<boolean, buildConnector.connector>();
 const pools = new Map<string, Pool>();
 /** Pools kept before idle ones (no connection, nothing queued) are closed. */
 const MAX_POOLS = 1_000;
-function dispatcherFor(allowPrivate: boolean, url: URL): Pool {
-  const key = `${allowPrivate}|${url.origin}${url.pathname}${url.search}`;
+function dispatcherFor(allowPrivate: boolean, url: Target): Pool {
+  const key = `${allowPrivate}|${url.text}`;
   let pool = pools.get(key);
   if (!pool) {
     let connect = connectors.get(allowPrivate);
@@ -201,7 +201,13 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
       UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)
       ORDER BY order_at NULLS LAST, event_id`);
     const summary = taken.pop()!;
-    const fanned = taken.map((f): Fanned => ({ ...f, id: uuidv7(now.getTime()), attempt_count: 0, next_attempt_at: now }));
+    // The rows become the deliveries (completed in place: each is a fresh object of this statement).
+    const fanned: Fanned[] = taken;
+    for (const f of fanned) {
+      f.id = uuidv7(now.getTime());
+      f.attempt_count = 0;
+      f.next_attempt_at = now;
+    }
     const sent = fanned.length ? await sendAtFanOut(db, q, fanned, now, options, random) : { attempted: 0, late: [] };
     await q.commitTransaction();
     // Only now: a late answer settled before the commit would find no row, and be sent again.
@@ -396,15 +402,23 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
   };
 }
 
-const parsedUrls = new Map<string, URL>();
+/** An endpoint's URL taken apart once: origin (`https://host:port`), path with query, host without IPv6 brackets. */
+interface Target {
+  text: string;
+  origin: string;
+  path: string;
+  host: string;
+}
+const targets = new Map<string, Target>();
 /** An endpoint's URL, parsed once (a few hundred endpoints at most are live; the cache is bounded anyway). */
-function parsedUrl(text: string): URL {
-  let url = parsedUrls.get(text);
-  if (!url) {
-    if (parsedUrls.size >= 10_000) parsedUrls.clear();
-    parsedUrls.set(text, (url = new URL(text)));
+function parsedUrl(text: string): Target {
+  let target = targets.get(text);
+  if (!target) {
+    if (targets.size >= 10_000) targets.clear();
+    const url = new URL(text);
+    targets.set(text, (target = { text, origin: url.origin, path: url.pathname + url.search, host: url.hostname.replace(/^\[|\]$/g, '') }));
   }
-  return url;
+  return target;
 }
 
 /** One signed POST of a delivery (the deadline at most, no redirects followed); never throws. */
@@ -413,7 +427,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
   const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
     ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - started) });
   const url = parsedUrl(d.url);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = url.host;
   // A literal address never goes through the lookup: check it here.
   if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return Promise.resolve(done(null, `not sent: ${host} is a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`, null));
   const timestamp = Math.floor(now.getTime() / 1000);
@@ -485,7 +499,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
       // (about half the CPU of its request(), measured by bench/webhook-cost.ts). A redirect is not
       // followed (it could point anywhere, private addresses included): it counts as a failure.
       dispatcherFor(allowPrivate, url).dispatch({
-        origin: url.origin, path: url.pathname + url.search, method: 'POST', body: d.body,
+        origin: url.origin, path: url.path, method: 'POST', body: d.body,
         // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
         idempotent: true,
         headers: ['content-type', 'application/json', 'user-agent', 'coalition-hub-webhooks/1', 'webhook-id', d.event_id,
