@@ -88,6 +88,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 }
 
+/** Two runs of one workload as one: events, seconds and latencies added up, named `name`. */
+function together(name: string, x: PhaseResult, y: PhaseResult): PhaseResult {
+  return { name, events: x.events + y.events, seconds: x.seconds + y.seconds, latencies: [...x.latencies, ...y.latencies].sort((p, q) => p - q), errors: x.errors + y.errors };
+}
+
 /**
  * Idempotency-key prefixes for one run (`nonce`: random per run): `keysOf(phaseId)` is
  * `<nonce>-<phaseId>`, and a phase id asked for twice throws — two phases sharing keys would make
@@ -116,8 +121,8 @@ async function checkKeys(pool: Pool, keys: string, since: Date, result: PhaseRes
   return { ...result, errors: result.errors + 1 };
 }
 
-/** Runs `worker(connection, iteration)` on CONNECTIONS loops for PHASE_MS; each call returns how many events it did. */
-async function phase(name: string, worker: (connection: number, i: number) => Promise<number>, connections = CONNECTIONS): Promise<PhaseResult> {
+/** Runs `worker(connection, iteration)` on `connections` loops for `ms` (PHASE_MS); each call returns how many events it did. */
+async function phase(name: string, worker: (connection: number, i: number) => Promise<number>, connections = CONNECTIONS, ms = PHASE_MS): Promise<PhaseResult> {
   if (ONLY && !name.startsWith('warm-up') && !ONLY.some((p) => name.startsWith(p))) return { name, events: 0, seconds: 1, latencies: [], errors: 0 };
   const latencies: number[] = [];
   let events = 0;
@@ -125,7 +130,7 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
   if (statsPool) await statsPool.query('SELECT pg_stat_statements_reset()');
   const before = await probe?.snapshot();
   const started = performance.now();
-  const deadline = started + PHASE_MS;
+  const deadline = started + ms;
   await Promise.all(Array.from({ length: connections }, async (_, c) => {
     for (let i = 0; performance.now() < deadline; i++) {
       const t0 = performance.now();
@@ -293,45 +298,84 @@ async function settlementBench(pool: Pool, port: number, jwtSecret: string, allP
 }
 
 /**
- * (f) recordPurchase with three webhook endpoints subscribed to `transaction.posted` (receivers on
- * loopback in a child process, answering 200 at once), measured like (a) right after it, on the same
- * server: f/a is what the outbox write and the in-server delivery worker cost a posting (target
- * ≥ 0.9). Then the delivery lag, event committed → receiver got it, p50/p99 over every delivery of
- * the phase, waiting (at most 120 s) for the backlog to drain (target p99 < 2 s). Prints the machine's
- * load average around it: the numbers are only as good as the machine is quiet. Self-contained: it
- * creates its endpoints before and deletes them after, so later phases deliver nothing.
+ * The warm-up, then (a) and (f). (f) is recordPurchase with three webhook endpoints subscribed to
+ * `transaction.posted` (receivers on loopback in a child process, answering 200 at once), (a) the
+ * same purchases without endpoints, on the same server: f/a is what the outbox write and the
+ * in-server delivery worker cost a posting (target ≥ 0.9).
+ *
+ * Like against like: the warm-up runs with the endpoints subscribed, so the delivery path is warm
+ * (compiled, connected, planned) as well as the posting path; and (a) and (f) are measured in the
+ * order a, f, f, a, each half a phase (`purchase` runs one half), because the server keeps getting
+ * faster for a minute after its start (a later half ran 10–20 % faster than an earlier one of the
+ * same workload): in this order a steady drift cancels instead of being credited to whichever ran
+ * second. Endpoints exist during the warm-up and the two f halves only; each (a) half starts once
+ * every delivery before it has arrived.
+ *
+ * Then the delivery lag, event committed → receiver got it, p50/p99 over every delivery of both f
+ * halves, waiting (at most 120 s) for the backlog to drain (target p99 < 2 s). Prints the machine's
+ * load average around it: the numbers are only as good as the machine is quiet. Returns the
+ * warm-up, and (a) and (f), each both halves.
  */
-async function webhookPhase(pool: Pool, port: number, jwtSecret: string, purchase: (label: string) => Promise<PhaseResult>, a: PhaseResult): Promise<PhaseResult> {
+async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecret: string, purchase: (id: string, label: string, ms: number) => Promise<PhaseResult>,
+  warmUpMs: number): Promise<{ warmUp: PhaseResult; a: PhaseResult; f: PhaseResult }> {
+  const A = '(a) recordPurchase, GraphQL over HTTP';
+  const F = '(f) recordPurchase, 3 webhook endpoints on transaction.posted';
   const receivers = fork(resolve(__dirname, 'webhook-receivers.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const ask = <T>(message: string) => new Promise<T>((answer) => { receivers.once('message', (m) => answer(m as T)); receivers.send(message); });
+  const admin = signToken(jwtSecret, { role: Role.ADMIN }, 3600);
   try {
     const { ports } = await new Promise<{ ports: number[] }>((ready) => receivers.once('message', (m) => ready(m as { ports: number[] })));
-    // (a)'s events are fanned out before the endpoints exist, so they are not delivered to them.
+    let endpoints: string[] = [];
+    const subscribe = async () => {
+      for (const p of ports) {
+        const data = await graphql(port, admin, 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } userErrors { message } } }',
+          { input: { url: `http://127.0.0.1:${p}/hooks`, eventTypes: ['transaction.posted'] } });
+        if (data.createWebhookEndpoint.userErrors.length) throw new Error(JSON.stringify(data.createWebhookEndpoint.userErrors));
+        endpoints.push(data.createWebhookEndpoint.endpoint.id);
+      }
+    };
+    /** Waits until the receivers have `expected` deliveries (at most 120 s); how many they have and how long it took (s). */
+    const drain = async (expected: number) => {
+      const started = performance.now();
+      let count = 0;
+      while ((count = (await ask<{ count: number }>('count')).count) < expected && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 200));
+      return { count, seconds: (performance.now() - started) / 1000 };
+    };
+    /** Deletes the endpoints once nothing is left to fan out: the next purchases are delivered to nobody. */
+    const unsubscribe = async () => {
+      for (let i = 0; i < 600 && Number((await pool.query('SELECT count(*) AS n FROM event_pending')).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (const id of endpoints) await graphql(port, admin, 'mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id });
+      endpoints = [];
+    };
+    await subscribe();
+    const warmUp = await purchase('warm-up', 'warm-up (not counted): recordPurchase, with the 3 endpoints', warmUpMs);
+    const warmed = await drain(warmUp.events * ports.length);
+    await unsubscribe();
+    const a1 = await purchase('a1', `${A}, 1st half`, PHASE_MS / 2);
+    // (a)'s events are fanned out before the endpoints exist again, so they are not delivered to them.
     for (let i = 0; i < 600 && Number((await pool.query('SELECT count(*) AS n FROM event_pending')).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    const admin = signToken(jwtSecret, { role: Role.ADMIN }, 3600);
-    const endpoints: string[] = [];
-    for (const p of ports) {
-      const data = await graphql(port, admin, 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } userErrors { message } } }',
-        { input: { url: `http://127.0.0.1:${p}/hooks`, eventTypes: ['transaction.posted'] } });
-      if (data.createWebhookEndpoint.userErrors.length) throw new Error(JSON.stringify(data.createWebhookEndpoint.userErrors));
-      endpoints.push(data.createWebhookEndpoint.endpoint.id);
-    }
+    await subscribe();
+    await ask<{ lags: number[] }>('reset');
     const loadBefore = loadavg();
-    const f = await purchase('(f) recordPurchase, 3 webhook endpoints on transaction.posted');
+    const f1 = await purchase('f1', `${F}, 1st half`, PHASE_MS / 2);
+    const f2 = await purchase('f2', `${F}, 2nd half`, PHASE_MS / 2);
+    const f = together(F, f1, f2);
     const expected = f.events * ports.length;
-    const drainStarted = performance.now();
-    let count = 0;
-    while ((count = (await ask<{ count: number }>('count')).count) < expected && performance.now() - drainStarted < 120_000) await new Promise((r) => setTimeout(r, 200));
-    const drained = (performance.now() - drainStarted) / 1000;
+    const { count, seconds: drained } = await drain(expected);
     const { lags } = await ask<{ lags: number[] }>('report');
     const sorted = lags.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
-    for (const id of endpoints) await graphql(port, admin, 'mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id });
+    await unsubscribe();
+    const loadAfter = loadavg();
+    const a2 = await purchase('a2', `${A}, 2nd half`, PHASE_MS / 2);
+    const a = together(A, a1, a2);
     const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
-    console.log(`(f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]
+    console.log(`(a) both halves ${rate(a).toFixed(0)} events/s, (f) both halves ${rate(f).toFixed(0)} events/s
+(f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]
 (f) lag  event committed → receiver got it:           p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms   [p99 < 2000]
-         ${count} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after the phase; load average before ${load(loadBefore)}, after ${load(loadavg())}`);
+         ${count} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after the phase; load average before ${load(loadBefore)}, after ${load(loadAfter)}`);
     if (count < expected) f.errors += expected - count;
-    return f;
+    if (warmed.count < warmUp.events * ports.length) warmUp.errors += warmUp.events * ports.length - warmed.count;
+    return { warmUp, a, f };
   } finally {
     receivers.disconnect();
     receivers.kill('SIGTERM');
@@ -402,7 +446,7 @@ async function main(): Promise<number> {
     console.log(`\ncoalition-hub bench: ${CONNECTIONS} concurrent connections, ${PHASE_MS / 1000} s a phase, ${members.length} members, PostgreSQL fsync on\n`);
     const PURCHASE = 'mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { transaction { id points } member { balance } userErrors { code } } }';
     /** Purchases for PHASE_MS under the phase id `id` (its keys' prefix), then checked: every event a row of its own. */
-    const purchaseVia = async (partnerFor: (c: number) => number, id: string, label: string) => {
+    const purchaseVia = async (partnerFor: (c: number) => number, id: string, label: string, ms = PHASE_MS) => {
       const keys = keysOf(id);
       const since = new Date();
       return checkKeys(pool, keys, since, await phase(label, async (c, i) => {
@@ -410,11 +454,10 @@ async function main(): Promise<number> {
           { input: { idempotencyKey: `${keys}-${c}-${i}`, memberId: memberOf(c, i), amount: '12.34' } });
         if (data.recordPurchase.userErrors.length) throw new Error(JSON.stringify(data.recordPurchase.userErrors));
         return 1;
-      }));
+      }, CONNECTIONS, ms));
     };
-    const warmUp = await purchaseVia((c) => c, 'warm-up', 'warm-up (not counted): recordPurchase');
-    const a = await purchaseVia((c) => c, 'a', '(a) recordPurchase, GraphQL over HTTP');
-    const f = await webhookPhase(pool, port, jwtSecret, (label) => purchaseVia((c) => c, 'f', label), a);
+    const { warmUp, a, f } = await purchasesWithAndWithoutWebhooks(pool, port, jwtSecret, (id, label, ms) => purchaseVia((c) => c, id, label, ms),
+      Number(process.env.BENCH_WARMUP_MS ?? PHASE_MS));
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight

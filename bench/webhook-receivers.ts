@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
  * Three webhook receivers on loopback for the bench's phase (f), in a child process of their own so
  * the load generator's event loop does not delay them: each answers 200 at once, then records the
  * delivery lag, now − the event's `timestamp` (its commit, within the posting's last milliseconds),
- * in ms. The parent asks over IPC: 'count' → { count, cpuMicros } (this process's CPU so far, µs), 'report' → { lags }.
+ * in ms. The parent asks over IPC: 'count' → { count, cpuMicros } (this process's CPU so far, µs), 'report' → { lags },
+ * 'reset' → { lags: [] } (forgets the deliveries so far).
  */
 const lags: number[] = [];
 const servers = [0, 1, 2].map(() => createServer((req, res) => {
@@ -31,5 +32,9 @@ process.on('message', (message) => {
     process.send!({ count: lags.length, cpuMicros: cpu.user + cpu.system });
   }
   if (message === 'report') process.send!({ lags });
+  if (message === 'reset') {
+    lags.length = 0;
+    process.send!({ lags });
+  }
 });
 process.on('disconnect', () => process.exit(0));

@@ -15,6 +15,7 @@ import { EventReminders1764480000000 } from './1764480000000-EventReminders';
 import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
 import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
 import { TermsVersion1764540000000 } from './1764540000000-TermsVersion';
+import { DeliveryBodyFromEvent1764550000000 } from './1764550000000-DeliveryBodyFromEvent';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   PendingPoints1764510000000,
   SettlementModels1764520000000,
   TermsVersion1764540000000,
+  DeliveryBodyFromEvent1764550000000,
 ];

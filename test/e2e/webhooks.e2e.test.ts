@@ -257,7 +257,7 @@ it('fan-out: each receiver gets an event only with the view written for it (two 
 it("one member's events reach an endpoint in commit order, even when an earlier delivery is being retried", async () => {
   const r = await receiver();
   r.answers = [500, 200];
-  await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const { secret } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
   const memberId = '0190a0a0-0000-7000-8000-0000000000cc';
   for (const n of [1, 2, 3]) {
     await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
@@ -270,6 +270,11 @@ it("one member's events reach an endpoint in commit order, even when an earlier 
   await tick();
   await tick();
   expect(r.received.map((x) => JSON.parse(x.body).data.n)).toEqual([1, 1, 2, 3]);
+  // No copy of the body is stored for an event's delivery: the retry built it again from the event, byte for byte.
+  expect(r.received[1]!.body).toBe(r.received[0]!.body);
+  expect(new Webhook(secret).verify(r.received[1]!.body, r.received[1]!.headers)).toMatchObject({ type: 'tier.changed', data: { n: 1 } });
+  const stored = await hub.db.query(`SELECT count(*)::int AS n, count(body)::int AS with_body FROM webhook_delivery WHERE event_member_id = $1`, [memberId]);
+  expect(stored).toEqual([{ n: 3, with_body: 0 }]);
 });
 
 it('a first attempt is made at fan-out: the delivery is written once, DELIVERED with its attempt; a failing endpoint\'s deliveries wait in the queue and go at its next claim', async () => {

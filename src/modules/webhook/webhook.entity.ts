@@ -106,8 +106,9 @@ export class WebhookDeliveryEntity {
   @Column({ name: 'event_type', type: 'varchar', length: 60 })
   eventType: string;
 
-  @Column({ type: 'text' })
-  body: string;
+  /** The body sent, stored for a test event only: a delivery of an event builds it from the event (immutable) each time it is sent. */
+  @Column({ type: 'text', nullable: true })
+  body: string | null;
 
   @Column({ name: 'order_at', type: 'timestamptz' })
   orderAt: Date;

@@ -59,7 +59,8 @@ export interface DeliveryRow {
   event_member_id: string;
   event_id: string;
   event_type: string;
-  body: string;
+  /** Stored for a test event only; a delivery of an event builds its body from the event. */
+  body: string | null;
   status: string;
   attempt_count: number;
   next_attempt_at: Date;

@@ -143,7 +143,11 @@ export interface WorkerOptions {
 const RECEIVER_VIEW = `CROSS JOIN LATERAL (SELECT CASE ep.owner_type WHEN 'OPERATOR' THEN e.data
     WHEN 'PARTNER' THEN CASE WHEN ep.owner_id = ANY(e.partner_ids) THEN e.views -> ('partner:' || ep.owner_id::text) END
     WHEN 'AFFILIATE' THEN CASE WHEN ep.owner_id = ANY(e.affiliate_ids) THEN e.views -> ('affiliate:' || ep.owner_id::text) END END AS view) v`;
-/** SQL: the body a delivery of event `e` with view `v.view` sends (Standard Webhooks: id, type, timestamp, data). */
+/**
+ * SQL: the body a delivery of event `e` with view `v.view` sends (Standard Webhooks: id, type,
+ * timestamp, data). Built from the event whenever the delivery is sent — at fan-out and at every
+ * retry or replay — and never stored for an event (events are immutable: the same text each time).
+ */
 const DELIVERY_BODY = `jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', v.view)::text`;
 
 /** A delivery fan-out makes: the claimed shape plus what its row needs, and whether it must wait in the queue. */
@@ -283,11 +287,11 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
   const lease = new Date(after.getTime() + LEASE_MS);
   // Every delivery's row: settled ones with their outcome, late ones under a lease, the rest due now.
-  // The body is built again from the event here rather than sent back: the same expression, the same text.
+  // No body: it is built from the event whenever the delivery is sent again (deliveryBody).
   await rows(q, `INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at)
-    SELECT x.id, ep.id, e.member_id, e.id, e.type, ${DELIVERY_BODY}, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz
+    SELECT x.id, x.ep_id, e.member_id, e.id, e.type, NULL, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $8::timestamptz[]) AS x(id, ep_id, m, ev, st, n, nx)
-    JOIN event e ON e.member_id = x.m AND e.id = x.ev JOIN webhook_endpoint ep ON ep.id = x.ep_id ${RECEIVER_VIEW}`,
+    JOIN event e ON e.member_id = x.m AND e.id = x.ev`,
   [arrayLiteral(fanned.map((f) => f.id), 'uuid'), arrayLiteral(fanned.map((f) => f.endpoint_id), 'uuid'), arrayLiteral(fanned.map((f) => f.event_member_id), 'uuid'),
     arrayLiteral(fanned.map((f) => f.event_id), 'uuid'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), 'text'),
     arrayLiteral(fanned.map((f) => byFanned.get(f)?.n ?? 0), 'int'), now,
@@ -623,8 +627,11 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
             AND o.event_member_id = d.event_member_id AND o.status = 'PENDING' AND (o.order_at, o.event_id, o.id) < (d.order_at, d.event_id, d.id)))
         ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_WINDOW}),
       picked AS (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at, order_at) AS rank FROM due) r WHERE rank <= ${CLAIM_PER_HOST})
-      SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempt_count, d.next_attempt_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
+      SELECT d.id, d.endpoint_id, d.event_id, COALESCE(d.body, ${DELIVERY_BODY}) AS body, d.attempt_count, d.next_attempt_at,
+        ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until
       FROM webhook_delivery d JOIN webhook_endpoint ep ON ep.id = d.endpoint_id AND ep.enabled
+      -- A delivery of an event has no stored body: it is built from the event (a test event's is stored).
+      LEFT JOIN event e ON e.member_id = d.event_member_id AND e.id = d.event_id ${RECEIVER_VIEW}
       -- Checked again on the locked row: a delivery another worker has just settled (sent, or due later) is not taken.
       WHERE d.id IN (SELECT id FROM picked) AND d.status = 'PENDING' AND d.next_attempt_at <= $1
       ORDER BY d.next_attempt_at, d.order_at LIMIT ${CLAIM_BATCH} FOR UPDATE OF d SKIP LOCKED`, [now, [...lanes.inFlight]]);
