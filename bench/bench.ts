@@ -422,8 +422,9 @@ async function main(): Promise<number> {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server, to see where a phase's time goes.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     // The flags `npm start` gives the server (package.json): a young generation large enough that a
-    // batch's objects die young instead of being promoted and collected by full mark-compacts.
-    server = spawn(process.execPath, ['--max-semi-space-size=64', ...profile, resolve(__dirname, '../src/main.js')], {
+    // batch's objects die young instead of being promoted and collected by full mark-compacts, at
+    // that size from the start (V8 otherwise grows it over the first minute: a drifting server).
+    server = spawn(process.execPath, ['--min-semi-space-size=64', '--max-semi-space-size=64', ...profile, resolve(__dirname, '../src/main.js')], {
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), JWT_SECRET: jwtSecret, NODE_ENV: 'production', LOG_LEVEL: 'error', RATE_LIMIT_MAX_COST: '0', WEBHOOK_ALLOW_PRIVATE: 'true', DB_POOL_SIZE: String(CONNECTIONS + 8) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
