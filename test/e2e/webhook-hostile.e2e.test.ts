@@ -2,7 +2,12 @@ import { Server as HttpServer, createServer as createHttpServer } from 'node:htt
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
 import { ManualClock, systemClock, useClock } from '../../src/common/clock';
 import { createLogger } from '../../src/common/logger';
-import { runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
+import { fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { inTransaction } from '../../src/db/transaction';
+import { ok } from '../../src/api/errors';
+import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { TestHub, startTestHub } from '../support/hub';
 import { ledgerCheck } from '../support/scenario';
 
@@ -190,3 +195,29 @@ it('an unsolicited extra answer after each real one: every delivery is recorded 
   expect(attempts.every((a) => a.status_code === 200 && a.error === null && /^ok-\d$/.test(a.response_excerpt!))).toBe(true);
   expect(r.requests).toHaveLength(4);
 });
+
+it('a receiver host that does not take the connection within the fan-out\'s wait: the request, never written, is withdrawn — its delivery waits in the queue due now, not leased, and the endpoint is not counted slow', async () => {
+  // A listening socket that never accepts, its backlog full: a new connection stays half-open, as to a
+  // host that drops SYNs. (Node accepts every connection itself, so python3, which the machine has.)
+  const listener = spawn('python3', ['-c', 'import socket, sys, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = Number(await new Promise<string>((res) => listener.stdout!.once('data', (d: Buffer) => res(d.toString().trim()))));
+    const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined)); // the backlog
+    await new Promise((res) => setTimeout(res, 200));
+    const endpointId = await endpointFor(`http://127.0.0.1:${port}/hooks`);
+    const event = (memberId: string) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: {}, views: {} }])));
+    await event('0190a0a0-0000-7000-8000-0000000000f1');
+    expect(await fanOut(hub.db, { ...worker, directWaitMs: 300 })).toEqual({ taken: 1, attempted: 0 });
+    const rows = await hub.db.query(`SELECT status, attempt_count, next_attempt_at FROM webhook_delivery WHERE endpoint_id = $1`, [endpointId]);
+    expect(rows).toEqual([{ status: 'PENDING', attempt_count: 0, next_attempt_at: clock.now() }]); // due now: no lease
+    expect(await attemptsOf(endpointId)).toEqual([]);
+    // Not counted slow: another member's event is tried at fan-out again (the fan-out waits for it), not queued at once.
+    await event('0190a0a0-0000-7000-8000-0000000000f2');
+    const started = performance.now();
+    expect(await fanOut(hub.db, { ...worker, directWaitMs: 300 })).toEqual({ taken: 1, attempted: 0 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    for (const f of fillers) f.destroy();
+  } finally {
+    listener.kill('SIGKILL');
+  }
+}, 30_000);

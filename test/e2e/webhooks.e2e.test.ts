@@ -332,6 +332,23 @@ it('a receiver slower than the fan-out\'s wait does not hold it: its delivery is
   expect(listed.map((d) => [d.status, d.attempts.map((a) => a.statusCode)])).toEqual([['DELIVERED', [200]], ['DELIVERED', [200]], ['DELIVERED', [200]]]);
 });
 
+it('an endpoint slow on average is still tried at a fan-out once a second; quick answers then bring its deliveries back to the fan-out', async () => {
+  const r = await receiver();
+  r.delayMs = 600;
+  await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const event = (n: number) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId: `0190a0a0-0000-7000-8000-0000000001${String(n).padStart(2, '0')}`, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
+  await event(1);
+  expect(await fanOut(hub.db, worker)).toEqual({ taken: 1, attempted: 1 }); // answered in 600 ms: slow on average
+  await event(2);
+  expect(await fanOut(hub.db, worker)).toEqual({ taken: 1, attempted: 0 }); // queued
+  clock.advance(1_000);
+  r.delayMs = 0;
+  for (const n of [3, 4, 5, 6, 7]) await event(n);
+  expect(await fanOut(hub.db, worker)).toEqual({ taken: 5, attempted: 5 }); // tried again: five quick answers
+  await event(8);
+  expect(await fanOut(hub.db, worker)).toEqual({ taken: 1, attempted: 1 }); // quick on average again
+});
+
 it('two workers on two connection pools deliver each of 40 events exactly once', async () => {
   const r = await receiver();
   r.delayMs = 20;

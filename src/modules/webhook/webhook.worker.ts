@@ -47,6 +47,8 @@ const ANSWER_BYTES_READ = 16_384;
 const EXCERPT_CHARS = 200;
 /** An endpoint whose recent answers took longer than this on average (ms) gets its deliveries through the queue. */
 const SLOW_ANSWER_MS = 250;
+/** How often (ms) such an endpoint is tried at a fan-out anyway, to see whether it answers quickly again. */
+const PROBE_MS = 1_000;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
  * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried, for
@@ -153,8 +155,6 @@ const DELIVERY_BODY = `jsonb_build_object('id', e.id, 'type', e.type, 'timestamp
 /** A delivery fan-out makes: the claimed shape plus what its row needs, and whether it must wait in the queue. */
 interface Fanned extends Claimed {
   event_member_id: string;
-  event_type: string;
-  order_at: Date;
   /** The endpoint has an earlier delivery of this member still pending, or is failing: not sent at fan-out (nor when it is slow). */
   queued: boolean;
 }
@@ -192,7 +192,7 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
     const taken = await rows<Fanned & { n: number; oldest: Date | null }>(q, `WITH p AS (
         DELETE FROM event_pending WHERE (member_id, event_id) IN (SELECT member_id, event_id FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH})
         RETURNING member_id, event_id, occurred_at),
-      d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id, e.type AS event_type,
+      d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id,
           ${DELIVERY_BODY} AS body,
           e.occurred_at AS order_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until,
           ep.failing_since IS NOT NULL OR EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = ep.id AND o.event_member_id = e.member_id AND o.status = 'PENDING') AS queued
@@ -200,10 +200,12 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
         JOIN webhook_endpoint ep ON ep.enabled AND (e.type = ANY(ep.event_types) OR '*' = ANY(ep.event_types))
         ${RECEIVER_VIEW}
         WHERE v.view IS NOT NULL)
-      -- The deliveries, then one last row with how many events were taken (some may have no receiver) and the oldest.
-      SELECT d.*, NULL::int AS n, NULL::timestamptz AS oldest FROM d
-      UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)
-      ORDER BY order_at NULLS LAST, event_id`);
+      -- The deliveries in event order (the order as a number: nothing to parse), then one last row with
+      -- how many events were taken (some may have no receiver) and the oldest.
+      SELECT d.endpoint_id, d.event_member_id, d.event_id, d.body, d.url, d.secret, d.previous_secret, d.previous_secret_until, d.queued,
+        extract(epoch FROM d.order_at) AS o, NULL::int AS n, NULL::timestamptz AS oldest FROM d
+      UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)
+      ORDER BY o NULLS LAST, event_id`);
     const summary = taken.pop()!;
     // The rows become the deliveries (completed in place: each is a fresh object of this statement).
     const fanned: Fanned[] = taken;
@@ -226,8 +228,8 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
   }
 }
 
-/** A first attempt that outlived its fan-out's wait: the delivery and its attempt in flight. */
-type Late = [Fanned, Promise<AttemptResult>];
+/** A first attempt that outlived its fan-out's wait: the delivery, its attempt in flight, and whether it counts its endpoint slow. */
+type Late = [Fanned, Promise<AttemptResult>, boolean];
 
 /**
  * The first attempts of a fan-out (see fanOut), and the rows of all its deliveries, written in the
@@ -249,9 +251,13 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     else chains.set(key, [f]);
   }
   const byOrigin = new Map<string, Fanned[][]>();
+  /** Each endpoint's answersQuickly, asked once a fan-out (a probe takes all of it). */
+  const quickByEndpoint = new Map<string, boolean>();
   for (const chain of chains.values()) {
     const first = chain[0]!;
-    if (first.queued || lanes.slowEndpoints.has(first.endpoint_id) || (lanes.answerMs.get(first.endpoint_id) ?? 0) > SLOW_ANSWER_MS) continue;
+    let quick = quickByEndpoint.get(first.endpoint_id);
+    if (quick === undefined) quickByEndpoint.set(first.endpoint_id, (quick = answersQuickly(lanes, first.endpoint_id, now.getTime())));
+    if (first.queued || lanes.slowEndpoints.has(first.endpoint_id) || !quick) continue;
     const origin = parsedUrl(first.url).origin;
     const queue = byOrigin.get(origin);
     if (queue) queue.push(chain);
@@ -260,13 +266,17 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   const results = new Map<Fanned, AttemptResult>();
   const inFlight = new Map<Fanned, Promise<AttemptResult>>();
   let closed = false;
+  const controls = new Map<Fanned, AttemptControl>();
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
         if (closed) return;
-        const sending = attempt(f, now, options.allowPrivate);
+        const control: AttemptControl = {};
+        const sending = attempt(f, now, options.allowPrivate, control);
         inFlight.set(f, sending);
+        controls.set(f, control);
         const result = await sending;
+        if (result === WITHDRAWN) return;
         inFlight.delete(f);
         results.set(f, result);
         noteAnswer(lanes, f.endpoint_id, result);
@@ -280,9 +290,15 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   await Promise.race([Promise.all(senders), new Promise<void>((resolveWait) => { waited = setTimeout(resolveWait, options.directWaitMs ?? DIRECT_WAIT_MS); })]);
   clearTimeout(waited);
   closed = true;
+  // Requests still waiting for their turn on a connection (our own backlog, not the receiver's
+  // slowness) are withdrawn: their deliveries wait in the queue, due now, and their endpoints are
+  // not counted slow. Only requests already written become late first attempts, under a lease.
+  for (const [f] of [...inFlight]) if (controls.get(f)!.withdraw!()) inFlight.delete(f);
   const after = clock.now();
-  const late = [...inFlight];
-  for (const [f] of late) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
+  // A late attempt counts its endpoint slow (its next deliveries queued) only when its request has been
+  // out longer than SLOW_ANSWER_MS: one written just before the wait ended says nothing of the receiver.
+  const late: Late[] = [...inFlight].map(([f, sending]) => [f, sending, controls.get(f)!.writtenMs!() > SLOW_ANSWER_MS]);
+  for (const [f, , slow] of late) if (slow) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
   const lease = new Date(after.getTime() + LEASE_MS);
@@ -298,6 +314,25 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     arrayLiteral(fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString()), 'timestamptz')]);
   await recordAttempts(q, outcomes, after);
   return { attempted: outcomes.length + late.length, late };
+}
+
+/**
+ * Whether an endpoint's recent answers came within SLOW_ANSWER_MS on average. One whose average is
+ * slower is still tried at a fan-out once every PROBE_MS (`now`, ms): the average moves only with new
+ * answers, so a burst that once made a quick receiver look slow (our own backlog, a cold start) would
+ * otherwise keep its deliveries in the queue, the dearer path, for as long as the queue fed it.
+ */
+function answersQuickly(lanes: Lanes, endpointId: string, now: number): boolean {
+  if ((lanes.answerMs.get(endpointId) ?? 0) <= SLOW_ANSWER_MS) {
+    lanes.probedAt.delete(endpointId);
+    return true;
+  }
+  const since = lanes.probedAt.get(endpointId);
+  if (since !== undefined && now - since < PROBE_MS) return false;
+  if (lanes.probedAt.size > 10_000) lanes.probedAt.clear();
+  lanes.probedAt.set(endpointId, now);
+  // Found slow now: queued for PROBE_MS; found slow again PROBE_MS after that: tried once more.
+  return since !== undefined;
 }
 
 /** Keeps each endpoint's recent answer time (ms, a moving average; failures count as slow). */
@@ -317,11 +352,13 @@ function noteAnswer(lanes: Lanes, endpointId: string, result: AttemptResult): vo
 function settleLate(db: DataSource, late: Late[], random: () => number): void {
   const lanes = lanesOf(db);
   const settling = (async () => {
-    const results = await Promise.all(late.map(([f, sending]) => sending.then((result) => {
+    const results = await Promise.all(late.map(([f, sending, slow]) => sending.then((result) => {
       noteAnswer(lanes, f.endpoint_id, result);
-      const left = lanes.slowEndpoints.get(f.endpoint_id)! - 1;
-      if (left > 0) lanes.slowEndpoints.set(f.endpoint_id, left);
-      else lanes.slowEndpoints.delete(f.endpoint_id);
+      if (slow) {
+        const left = lanes.slowEndpoints.get(f.endpoint_id)! - 1;
+        if (left > 0) lanes.slowEndpoints.set(f.endpoint_id, left);
+        else lanes.slowEndpoints.delete(f.endpoint_id);
+      }
       return result;
     })));
     const q = db.createQueryRunner();
@@ -360,11 +397,13 @@ interface Lanes {
   slowEndpoints: Map<string, number>;
   /** Each endpoint's recent answer time, ms (noteAnswer). */
   answerMs: Map<string, number>;
+  /** Since when (ms) an endpoint that answers slowly has been queued, or was last tried at a fan-out anyway (answersQuickly). */
+  probedAt: Map<string, number>;
 }
 const lanesByDb = new WeakMap<DataSource, Lanes>();
 function lanesOf(db: DataSource): Lanes {
   let lanes = lanesByDb.get(db);
-  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map(), answerMs: new Map() }));
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map(), answerMs: new Map(), probedAt: new Map() }));
   return lanes;
 }
 
@@ -425,11 +464,30 @@ function parsedUrl(text: string): Target {
   return target;
 }
 
-/** One signed POST of a delivery (the deadline at most, no redirects followed); never throws. */
-function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptResult> {
+/** What the caller of an attempt may do with it while it is in flight (set by attempt). */
+interface AttemptControl {
+  /**
+   * Withdraws the attempt if its request has not been written yet (it is still waiting for room on
+   * a connection): the attempt then resolves to WITHDRAWN and nothing is sent. False once written.
+   */
+  withdraw?: () => boolean;
+  /** How long (ms) the request has been written; 0 while it is not. */
+  writtenMs?: () => number;
+}
+
+/** The result of a withdrawn attempt (AttemptControl.withdraw): nothing was sent; not an attempt to record. */
+const WITHDRAWN: AttemptResult = { statusCode: null, error: 'withdrawn before it was sent', responseExcerpt: null, durationMs: 0 };
+
+/**
+ * One signed POST of a delivery (the deadline at most, no redirects followed); never throws.
+ * `durationMs` counts from the moment the request was written to its connection (the receiver's
+ * time, not the wait for a connection), or from the start when it never was.
+ */
+function attempt(d: Claimed, now: Date, allowPrivate: boolean, control: AttemptControl = {}): Promise<AttemptResult> {
   const started = performance.now();
+  let sentAt = started;
   const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
-    ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - started) });
+    ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - sentAt) });
   const url = parsedUrl(d.url);
   const host = url.host;
   // A literal address never goes through the lookup: check it here.
@@ -442,6 +500,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
     const kept: Buffer[] = [];
     let abort: ((error?: Error) => void) | undefined;
     let finished = false;
+    let written = false;
     const finish = (result: AttemptResult) => {
       if (finished) return;
       finished = true;
@@ -458,11 +517,21 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Promise<AttemptR
         : done(null, `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`, null));
       abort?.();
     }, DELIVERY_TIMEOUT_MS);
+    control.withdraw = () => {
+      if (written || finished) return false;
+      finish(WITHDRAWN);
+      return true;
+    };
+    control.writtenMs = () => (written ? performance.now() - sentAt : 0);
     const handler: Dispatcher.DispatchHandlers = {
       onConnect(abortRequest) {
         // Throwing here makes undici drop this request alone; calling abortRequest would also close
         // the connection, and re-send the requests pipelined on it.
-        if (finished) throw new Error('deadline passed before the request was written');
+        if (finished) throw new Error('deadline passed or withdrawn before the request was written');
+        if (!written) {
+          written = true;
+          sentAt = performance.now();
+        }
         abort = abortRequest;
         // Called again when undici re-sends the request (idempotent, after a connection reset): what
         // the earlier try read is forgotten.
