@@ -27,6 +27,7 @@ import { cpuSeconds, postgresCpuSeconds } from './proc-cpu';
 const CONNECTIONS = 32;
 const MEMBERS_PER_CONNECTION = 100;
 const PARTNERS = 32;
+/** How long a phase runs (ms); BENCH_WARMUP_MS sets the warm-up's (default twice a phase). */
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
 /** BENCH_ONLY=a,tpcb,d1,… runs only the phases whose label starts with one of these (others print as skipped); no settlement. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => `(${s.trim()})`);
@@ -370,7 +371,7 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     const a = together(A, a1, a2);
     const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
     console.log(`(a) both halves ${rate(a).toFixed(0)} events/s, (f) both halves ${rate(f).toFixed(0)} events/s
-(f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]
+(f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]   (halves side by side: f1/a1 ${(rate(f1) / rate(a1)).toFixed(2)}, f2/a2 ${(rate(f2) / rate(a2)).toFixed(2)})
 (f) lag  event committed → receiver got it:           p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms   [p99 < 2000]
          ${count} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after the phase; load average before ${load(loadBefore)}, after ${load(loadAfter)}`);
     if (count < expected) f.errors += expected - count;
@@ -458,7 +459,7 @@ async function main(): Promise<number> {
       }, CONNECTIONS, ms));
     };
     const { warmUp, a, f } = await purchasesWithAndWithoutWebhooks(pool, port, jwtSecret, (id, label, ms) => purchaseVia((c) => c, id, label, ms),
-      Number(process.env.BENCH_WARMUP_MS ?? PHASE_MS));
+      Number(process.env.BENCH_WARMUP_MS ?? 2 * PHASE_MS));
     const tpcb = await tpcbPhase(pool);
 
     // (b) The same statements the service sends for a purchase (ledger.store.ts), issued straight
