@@ -52,7 +52,7 @@ const PROBE_MS = 1_000;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
  * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried, for
- * each endpoint URL (dispatcherFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests deep.
+ * each endpoint URL (connectionsFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests deep.
  */
 const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
@@ -69,62 +69,64 @@ const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
  * never those of another endpoint on the same host (one Agent per host would pipeline them together).
  */
 const connectors = new Map<boolean, buildConnector.connector>();
-const pools = new Map<string, Pool>();
-/** Pools kept before idle ones (no connection, nothing queued) are closed. */
+
+/** One endpoint URL's connections: its undici Pool, the sockets it opened, and whether they are corked this tick. */
+interface Connections {
+  pool: Pool;
+  sockets: Set<Socket>;
+  corked: boolean;
+}
+const connections = new Map<string, Connections>();
+/** Endpoint URLs whose connections are kept before idle ones (no connection, nothing queued) are closed. */
 const MAX_POOLS = 1_000;
-function dispatcherFor(allowPrivate: boolean, url: Target): Pool {
+function connectionsFor(allowPrivate: boolean, url: Target): Connections {
   const key = `${allowPrivate}|${url.text}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    let connect = connectors.get(allowPrivate);
-    if (!connect) {
-      const build = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS });
-      connect = (options, callback) => build(options, (error, socket) => {
-        if (socket) {
-          sockets.add(socket);
-          socket.once('close', () => sockets.delete(socket));
-        }
-        (callback as (...args: unknown[]) => void)(error, socket);
-      });
-      connectors.set(allowPrivate, connect);
+  let found = connections.get(key);
+  if (!found) {
+    let build = connectors.get(allowPrivate);
+    if (!build) connectors.set(allowPrivate, (build = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS })));
+    const base = build;
+    const sockets = new Set<Socket>();
+    const connect: buildConnector.connector = (options, callback) => base(options, (error, socket) => {
+      if (socket) {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      }
+      (callback as (...args: unknown[]) => void)(error, socket);
+    });
+    if (connections.size >= MAX_POOLS) {
+      for (const [k, c] of connections) if (c.pool.stats.connected === 0 && c.pool.stats.size === 0) { connections.delete(k); void c.pool.close(); }
     }
-    if (pools.size >= MAX_POOLS) {
-      for (const [k, p] of pools) if (p.stats.connected === 0 && p.stats.size === 0) { pools.delete(k); void p.close(); }
-    }
-    pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS, connect });
-    pools.set(key, pool);
+    const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS, connect });
+    connections.set(key, (found = { pool, sockets, corked: false }));
   }
-  return pool;
+  return found;
 }
 
-/** The open connections to receivers, so a burst of requests can be written corked (holdWritesToTickEnd). */
-const sockets = new Set<Socket>();
-
-let corkedUntilTickEnd = false;
 /**
- * Holds the writes to every receiver connection until the end of this tick (the current callback
- * and its promise continuations): the requests started meanwhile that go to one connection
+ * Holds the writes to one endpoint URL's connections until the end of this tick (the current
+ * callback and its promise continuations): the requests started meanwhile that go to one connection
  * (pipelined) leave in one write instead of one each. On loopback a write costs about as much CPU
  * as the rest of a request; a burst of first attempts, or the next requests sent as a burst of
  * answers is read, share it. Connections opened meanwhile write as they open.
  */
-function holdWritesToTickEnd(): void {
-  if (corkedUntilTickEnd) return;
-  corkedUntilTickEnd = true;
-  const held = [...sockets];
+function holdWritesToTickEnd(to: Connections): void {
+  if (to.corked) return;
+  to.corked = true;
+  const held = [...to.sockets];
   for (const socket of held) socket.cork();
   // A tick queued now runs once the promise continuations already queued have run.
   process.nextTick(() => {
-    corkedUntilTickEnd = false;
+    to.corked = false;
     for (const socket of held) socket.uncork();
   });
 }
 
 /** Closes the connections kept open to receivers (at shutdown, after the worker has stopped). */
 export async function closeWebhookConnections(): Promise<void> {
-  const open = [...pools.values()];
-  pools.clear();
-  await Promise.all(open.map((pool) => pool.destroy()));
+  const open = [...connections.values()];
+  connections.clear();
+  await Promise.all(open.map((c) => c.pool.destroy()));
 }
 
 export interface WorkerOptions {
@@ -566,12 +568,13 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean, control: AttemptC
         finish(done(null, why.slice(0, 300), null));
       },
     };
-    holdWritesToTickEnd();
+    const to = connectionsFor(allowPrivate, url);
+    holdWritesToTickEnd(to);
     try {
       // undici's lowest layer: no response stream, no AbortSignal, no promise per request beyond this one
       // (about half the CPU of its request(), measured by bench/webhook-cost.ts). A redirect is not
       // followed (it could point anywhere, private addresses included): it counts as a failure.
-      dispatcherFor(allowPrivate, url).dispatch({
+      to.pool.dispatch({
         origin: url.origin, path: url.path, method: 'POST', body: d.body,
         // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
         idempotent: true,
