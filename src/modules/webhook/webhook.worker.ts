@@ -486,8 +486,7 @@ const WITHDRAWN: AttemptResult = { statusCode: null, error: 'withdrawn before it
  * time, not the wait for a connection), or from the start when it never was.
  */
 function attempt(d: Claimed, now: Date, allowPrivate: boolean, control: AttemptControl = {}): Promise<AttemptResult> {
-  const started = performance.now();
-  let sentAt = started;
+  let sentAt = performance.now();
   const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
     ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - sentAt) });
   const url = parsedUrl(d.url);
