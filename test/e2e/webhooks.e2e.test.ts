@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
+import { DeliveryBodyFromEvent1764550000000 } from '../../migrations/1764550000000-DeliveryBodyFromEvent';
 import { Role } from '../../src/api/auth';
 import { ManualClock, systemClock, useClock } from '../../src/common/clock';
 import { createLogger } from '../../src/common/logger';
@@ -668,14 +669,13 @@ it('review4: a partner\'s and an affiliate\'s event deliveries, retried and repl
   expect(rp.received).toHaveLength(3);
   expect(rp.received[2]!.body).toBe(rp.received[0]!.body);
   // down(): every delivery gets back the body it was sent with.
-  const { DeliveryBodyFromEvent1764550000000: M } = await import('../../migrations/1764550000000-DeliveryBodyFromEvent');
   const q = hub.db.createQueryRunner();
   try {
-    await new M().down(q);
+    await new DeliveryBodyFromEvent1764550000000().down(q);
     const bodies = await q.query('SELECT endpoint_id, body FROM webhook_delivery WHERE endpoint_id = ANY($1::uuid[])', [[p.endpoint.id, f.endpoint.id]]);
     expect(bodies).toHaveLength(3);
     for (const b of bodies) expect(b.body).toBe((b.endpoint_id === p.endpoint.id ? rp : rf).received[0]!.body);
-    await new M().up(q);
+    await new DeliveryBodyFromEvent1764550000000().up(q);
     await q.query('UPDATE webhook_delivery SET body = NULL WHERE endpoint_id = ANY($1::uuid[])', [[p.endpoint.id, f.endpoint.id]]);
   } finally {
     await q.release();
