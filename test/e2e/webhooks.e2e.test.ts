@@ -681,3 +681,14 @@ it('review4: a partner\'s and an affiliate\'s event deliveries, retried and repl
     await q.release();
   }
 });
+
+it('review4: a receiver\'s answer shown to owners (responseExcerpt) has C1 controls and invisible or bidirectional formatting blanked, as control characters are', async () => {
+  const r = await receiver();
+  // CSI (a terminal escape in one character), a right-to-left override, a zero-width space, an ESC.
+  r.answerBody = 'ok\u009B31m \u202Edetalied\u202C \u200Bx\u001b[0m Café 🎁';
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  const [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery!.attempts).toEqual([expect.objectContaining({ statusCode: 200, error: null, responseExcerpt: 'ok 31m  detalied   x [0m Café 🎁' })]);
+});
