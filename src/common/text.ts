@@ -33,12 +33,39 @@ const MULTI_LINE_ALLOWED = new Set(['\t', '\n', '\r']);
  * code points, or undefined. `multiLine` (descriptions) allows tab, line feed and carriage return.
  */
 export function refusedTextCharacter(text: string, multiLine: boolean): { codePoint: string; position: number } | undefined {
-  let position = 0;
-  for (const ch of text) {
-    position += 1;
-    if (FREE_TEXT_REFUSED.test(ch) && !(multiLine && MULTI_LINE_ALLOWED.has(ch))) {
-      return { codePoint: `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, position };
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i += 1) {
+    const ch = chars[i]!;
+    if (FREE_TEXT_REFUSED.test(ch) && !(multiLine && MULTI_LINE_ALLOWED.has(ch)) && !visibleJoin(chars, i)) {
+      return { codePoint: `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, position: i + 1 };
     }
   }
   return undefined;
+}
+
+/** An emoji, or what may end one before a zero-width joiner (skin tone, emoji presentation selector). */
+const EMOJI_PART = /[\p{Extended_Pictographic}\u{1F3FB}-\u{1F3FF}\uFE0F]/u;
+/** Scripts whose words need the zero-width (non-)joiner (Persian plurals, Indic conjuncts). */
+const JOINING_SCRIPT = /[\p{sc=Arabic}\p{sc=Syriac}\p{sc=Devanagari}\p{sc=Bengali}\p{sc=Gurmukhi}\p{sc=Gujarati}\p{sc=Oriya}\p{sc=Tamil}\p{sc=Telugu}\p{sc=Kannada}\p{sc=Malayalam}\p{sc=Sinhala}]/u;
+
+/**
+ * Whether the format character at `i` is part of what renders visibly: a zero-width joiner inside an
+ * emoji sequence (👩‍🍳, 🏳️‍🌈), a zero-width (non-)joiner between two letters of a script that needs it
+ * (کتاب‌ها), or a tag character of a subdivision flag (🏴 + tags + cancel tag).
+ */
+function visibleJoin(chars: string[], i: number): boolean {
+  const ch = chars[i]!;
+  const before = chars[i - 1] ?? '';
+  const after = chars[i + 1] ?? '';
+  if (ch === '\u200D' && EMOJI_PART.test(before) && /\p{Extended_Pictographic}/u.test(after)) return true;
+  if ((ch === '\u200C' || ch === '\u200D') && JOINING_SCRIPT.test(before) && JOINING_SCRIPT.test(after)) return true;
+  const cp = ch.codePointAt(0)!;
+  if (cp >= 0xE0020 && cp <= 0xE007F) {
+    let start = i;
+    while (start > 0 && chars[start - 1]!.codePointAt(0)! >= 0xE0020 && chars[start - 1]!.codePointAt(0)! <= 0xE007E) start -= 1;
+    let end = i;
+    while (end < chars.length && chars[end]!.codePointAt(0)! !== 0xE007F && chars[end]!.codePointAt(0)! >= 0xE0020 && chars[end]!.codePointAt(0)! < 0xE007F) end += 1;
+    return chars[start - 1] === '\u{1F3F4}' && chars[end] === '\u{E007F}' && end > start;
+  }
+  return false;
 }

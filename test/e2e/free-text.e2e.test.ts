@@ -145,3 +145,15 @@ it("a purchase line's category with a control character is INVALID_INPUT naming 
   expect(quote.errors).toEqual([expect.objectContaining({ path: ['quotePurchase'], extensions: { code: 'BAD_USER_INPUT' },
     message: 'input.lines.1.category: category may not contain control characters or invisible formatting characters: U+200B at position 7' })]);
 });
+
+it('review4: legitimate categories stay allowed: punctuation, emoji sequences joined by U+200D, subdivision flags, Persian and Indic joiners; a stray joiner is still refused', async () => {
+  const good = ['Café & Bar', "Kids' toys", 'Kids’ toys', '👩‍🍳 Chef', '🏳️‍🌈 Pride', '👨🏽‍💻 Tech', '🏴󠁧󠁢󠁳󠁣󠁴󠁿 Scotch', 'کتاب‌ها', 'क्‍ष'];
+  for (const category of good) {
+    const res = await hub.gql(PROMOTION[1], { input: PROMOTION_CATEGORIES[2](category) }, hub.admin);
+    expect([category, res.data.createPromotion.userErrors]).toEqual([category, []]);
+  }
+  for (const [category, where] of [['🍕\u200Dx', 'U+200D at position 2'], ['x\u200D🍕', 'U+200D at position 2'], ['🏴\u{E0067}x', 'U+E0067 at position 2'], ['Caf\u200Ce', 'U+200C at position 4']]) {
+    const res = await hub.gql(PROMOTION[1], { input: PROMOTION_CATEGORIES[2](category!) }, hub.admin);
+    expect(res.data.createPromotion.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'categories'], message: expect.stringContaining(where!) }]);
+  }
+});

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
+import { DeliveryBodyFromEvent1764550000000 } from '../../migrations/1764550000000-DeliveryBodyFromEvent';
 import { Role } from '../../src/api/auth';
 import { ManualClock, systemClock, useClock } from '../../src/common/clock';
 import { createLogger } from '../../src/common/logger';
@@ -631,4 +632,63 @@ it('a posting also writes commission.created (partner with the member id, affili
   expect(JSON.parse(rp.received.find((x) => JSON.parse(x.body).type === 'commission.created')!.body).data).toMatchObject({ memberId, affiliateId: affiliate.id });
   expect(JSON.parse(rp.received.find((x) => JSON.parse(x.body).type === 'tier.changed')!.body).data).toEqual({ memberId, from: null, to: 'Silver' });
   await hub.gql(`mutation { configureCoalition(input: { name: "Hooks", currency: "EUR", donationValuePerPoint: "0.01" }) { userErrors { message } } }`, {}, hub.admin);
+});
+
+it('review4: a partner\'s and an affiliate\'s event deliveries, retried and replayed, carry the same bytes with their own view; the migration\'s down() restores those bytes', async () => {
+  const rp = await receiver();
+  const rf = await receiver();
+  rp.answers = [500, 200, 200];
+  rf.answers = [500, 200, 200];
+  const partner = await createPartner('hooks-review4');
+  const affiliateId = '0190a0a0-0000-7000-8000-0000000004af';
+  const partnerToken = hub.token({ role: Role.PARTNER, partnerId: partner });
+  const p = await createEndpoint(partnerToken, rp.url, ['commission.created']);
+  const f = await createEndpoint(hub.token({ role: Role.AFFILIATE, affiliateId }), rf.url, ['commission.created']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000004ee';
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{
+    memberId, type: 'commission.created', occurredAt: clock.now(), partnerIds: [partner], affiliateIds: [affiliateId],
+    data: { commissionId: 'c4', memberId, partnerId: partner, affiliateId, amount: '1.20', note: 'Café ✓ "quoted"' },
+    views: { [`partner:${partner}`]: { commissionId: 'c4', memberId, amount: '1.20' }, [`affiliate:${affiliateId}`]: { commissionId: 'c4', amount: '1.20' } },
+  }])));
+  await tick();
+  clock.advance(RETRY_DELAYS_MS[0]!);
+  await tick();
+  for (const [r, e] of [[rp, p], [rf, f]] as const) {
+    expect(r.received).toHaveLength(2);
+    expect(r.received[1]!.body).toBe(r.received[0]!.body);
+    expect(new Webhook(e.secret).verify(r.received[1]!.body, r.received[1]!.headers)).toBeTruthy();
+  }
+  expect(JSON.parse(rp.received[0]!.body).data).toEqual({ commissionId: 'c4', memberId, amount: '1.20' });
+  expect(JSON.parse(rf.received[0]!.body).data).toEqual({ commissionId: 'c4', amount: '1.20' });
+  const [delivered] = await deliveries(partnerToken, p.endpoint.id);
+  expect(delivered!.status).toBe('DELIVERED');
+  const replay = await hub.gql('mutation($e: ID!, $d: ID!) { replayWebhookDeliveries(input: { endpointId: $e, deliveryId: $d }) { replayed userErrors { code } } }',
+    { e: p.endpoint.id, d: delivered!.id }, partnerToken);
+  expect(replay.data.replayWebhookDeliveries).toEqual({ replayed: 1, userErrors: [] });
+  await tick();
+  expect(rp.received).toHaveLength(3);
+  expect(rp.received[2]!.body).toBe(rp.received[0]!.body);
+  // down(): every delivery gets back the body it was sent with.
+  const q = hub.db.createQueryRunner();
+  try {
+    await new DeliveryBodyFromEvent1764550000000().down(q);
+    const bodies = await q.query('SELECT endpoint_id, body FROM webhook_delivery WHERE endpoint_id = ANY($1::uuid[])', [[p.endpoint.id, f.endpoint.id]]);
+    expect(bodies).toHaveLength(3);
+    for (const b of bodies) expect(b.body).toBe((b.endpoint_id === p.endpoint.id ? rp : rf).received[0]!.body);
+    await new DeliveryBodyFromEvent1764550000000().up(q);
+    await q.query('UPDATE webhook_delivery SET body = NULL WHERE endpoint_id = ANY($1::uuid[])', [[p.endpoint.id, f.endpoint.id]]);
+  } finally {
+    await q.release();
+  }
+});
+
+it('review4: a receiver\'s answer shown to owners (responseExcerpt) has C1 controls and invisible or bidirectional formatting blanked, as control characters are', async () => {
+  const r = await receiver();
+  // CSI (a terminal escape in one character), a right-to-left override, a zero-width space, an ESC.
+  r.answerBody = 'ok\u009B31m \u202Edetalied\u202C \u200Bx\u001b[0m Café 🎁';
+  const { endpoint } = await createEndpoint(hub.admin, r.url);
+  await hub.gql(TEST, { id: endpoint.id }, hub.admin);
+  await tick();
+  const [delivery] = await deliveries(hub.admin, endpoint.id);
+  expect(delivery!.attempts).toEqual([expect.objectContaining({ statusCode: 200, error: null, responseExcerpt: 'ok 31m  detalied   x [0m Café 🎁' })]);
 });

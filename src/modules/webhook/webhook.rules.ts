@@ -146,8 +146,11 @@ export function unknownEventTypes(types: string[]): string[] {
   return types.filter((t) => t !== ALL_EVENTS && !(EVENT_TYPES as readonly string[]).includes(t));
 }
 
-/** The first bytes of a receiver's answer, kept with the attempt (printable text only). */
+/**
+ * The first 200 characters of a receiver's answer, kept with the attempt and shown to the endpoint's
+ * owners (the operator too): control characters (C0, DEL, C1: U+009B is a terminal escape on its own)
+ * and format characters (bidirectional overrides, zero-width characters) become spaces.
+ */
 export function excerpt(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200);
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, 200);
 }
