@@ -4,9 +4,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * A delivery of an event keeps no copy of its body: the body is what its endpoint's owner may see of
  * the event (the event's data, or the view written for that partner or affiliate), and events are
  * immutable, so the worker builds it from the event each time it sends (the same text every time:
- * the same `webhook-id`, the same signature input). Only a body that has no event row — a test
- * event's — is stored. Saves each delivery about 400 bytes of row and WAL, and building the body
- * twice (once to send, once to store) at fan-out.
+ * the same `webhook-id`, the same signature input). Only a test event's body is stored: its event
+ * row names no partner or affiliate, so a partner's or an affiliate's test body could not be built
+ * from it. Saves each delivery about 400 bytes of row and WAL, and building the body twice (once to
+ * send, once to store) at fan-out. (A comment corrected before any release; the statements are as
+ * first committed.)
  */
 export class DeliveryBodyFromEvent1764550000000 implements MigrationInterface {
   name = 'DeliveryBodyFromEvent1764550000000';

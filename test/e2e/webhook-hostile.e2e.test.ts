@@ -1,6 +1,6 @@
 import { Server as HttpServer, createServer as createHttpServer } from 'node:http';
 import { AddressInfo, Server, Socket, createServer } from 'node:net';
-import { ManualClock, systemClock, useClock } from '../../src/common/clock';
+import { ManualClock } from '../../src/common/clock';
 import { createLogger } from '../../src/common/logger';
 import { fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
 import { spawn } from 'node:child_process';
@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { inTransaction } from '../../src/db/transaction';
 import { ok } from '../../src/api/errors';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
-import { TestHub, startTestHub } from '../support/hub';
+import { TestHub } from '../support/hub';
+import { webhookTestLifecycle } from '../support/webhook-lifecycle';
 import { ledgerCheck } from '../support/scenario';
 
 /**
@@ -73,19 +74,7 @@ async function oneDelivery(url: string, options = worker) {
   return { id, ms: performance.now() - started, attempts: await attemptsOf(id) };
 }
 
-beforeAll(async () => {
-  hub = await startTestHub();
-  await hub.gql(`mutation { configureCoalition(input: { name: "Hostile", currency: "EUR", donationValuePerPoint: "0.01" }) { userErrors { message } } }`, {}, hub.admin);
-});
-beforeEach(() => {
-  clock = new ManualClock(new Date());
-  useClock(clock);
-});
-afterEach(async () => {
-  useClock(systemClock);
-  const listed = await hub.gql('{ webhookEndpoints { id } }', {}, hub.admin);
-  for (const { id } of listed.data.webhookEndpoints) await hub.gql('mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id }, hub.admin);
-});
+webhookTestLifecycle('Hostile', (h) => { hub = h; }, (c) => { clock = c; });
 afterAll(async () => {
   expect(await ledgerCheck(hub)).toEqual({ ok: true, violations: [] });
   for (const s of servers) s.close();

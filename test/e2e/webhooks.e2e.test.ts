@@ -12,8 +12,9 @@ import { ok } from '../../src/api/errors';
 import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
-import { TestHub, startTestHub } from '../support/hub';
+import { TestHub } from '../support/hub';
 import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
+import { webhookTestLifecycle } from '../support/webhook-lifecycle';
 
 /**
  * Webhooks end to end: real HTTP receivers on loopback, signatures verified with the
@@ -60,20 +61,7 @@ async function createPartner(code: string): Promise<string> {
   return res.data.createPartner.partner.id;
 }
 
-beforeAll(async () => {
-  hub = await startTestHub();
-  await hub.gql(`mutation { configureCoalition(input: { name: "Hooks", currency: "EUR", donationValuePerPoint: "0.01" }) { userErrors { message } } }`, {}, hub.admin);
-});
-beforeEach(() => {
-  clock = new ManualClock(new Date());
-  useClock(clock);
-});
-afterEach(async () => {
-  useClock(systemClock);
-  // Each test starts with no endpoints: an operator endpoint for "*" would otherwise get the next test's events.
-  const listed = await hub.gql('{ webhookEndpoints { id } }', {}, hub.admin);
-  for (const { id } of listed.data.webhookEndpoints) await hub.gql('mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId } }', { id }, hub.admin);
-});
+webhookTestLifecycle('Hooks', (h) => { hub = h; }, (c) => { clock = c; });
 afterAll(async () => {
   for (const r of receivers) await r.stop();
   await hub.close();
