@@ -146,11 +146,14 @@ export function unknownEventTypes(types: string[]): string[] {
   return types.filter((t) => t !== ALL_EVENTS && !(EVENT_TYPES as readonly string[]).includes(t));
 }
 
+/** Characters of a receiver's answer kept with its attempt (`responseExcerpt`). */
+export const EXCERPT_CHARS = 200;
+
 /**
- * The first 200 characters of a receiver's answer, kept with the attempt and shown to the endpoint's
- * owners (the operator too): control characters (C0, DEL, C1: U+009B is a terminal escape on its own)
+ * The first EXCERPT_CHARS characters of a receiver's answer, kept with the attempt and shown to the
+ * endpoint's owners (the operator too): control characters (C0, DEL, C1: U+009B is a terminal escape on its own)
  * and format characters (bidirectional overrides, zero-width characters) become spaces.
  */
 export function excerpt(text: string): string {
-  return text.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, 200);
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, EXCERPT_CHARS);
 }

@@ -8,7 +8,7 @@ import { clock } from '../../common/clock';
 import { rows } from '../../db/transaction';
 import { arrayLiteral } from '../../db/row-source';
 import { uuidv7 } from '../../common/ids';
-import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, NO_MEMBER, excerpt, isForbiddenAddress, nextAttemptAt, signatureHeader } from './webhook.rules';
+import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_MS, EXCERPT_CHARS, NO_MEMBER, excerpt, isForbiddenAddress, nextAttemptAt, signatureHeader } from './webhook.rules';
 
 /** Deliveries one claim sends at once (one transaction holds their row locks while they are in flight). */
 const CLAIM_BATCH = 256;
@@ -43,8 +43,6 @@ const PER_ORIGIN = 96;
 const MAX_IN_FLIGHT = 512;
 /** Bytes of an answer read at most: past them the connection is closed (its status stands). */
 const ANSWER_BYTES_READ = 16_384;
-/** Characters of an answer kept with its attempt (`responseExcerpt`, control characters blanked). */
-const EXCERPT_CHARS = 200;
 /** An endpoint whose recent answers took longer than this on average (ms) gets its deliveries through the queue. */
 const SLOW_ANSWER_MS = 250;
 /** How often (ms) such an endpoint is tried at a fan-out anyway, to see whether it answers quickly again. */
@@ -508,7 +506,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean, control: AttemptC
       clearTimeout(timer);
       settle(result);
     };
-    const text = () => Buffer.concat(kept).toString('utf8').slice(0, EXCERPT_CHARS);
+    const text = () => Buffer.concat(kept).toString('utf8'); // excerpt() cuts it to EXCERPT_CHARS
     // The deadline covers the wait for a connection too; a request not yet written is dropped when
     // undici comes to write it (onConnect). An answer whose status came but whose body did not
     // finish in time keeps its status, and is a failure.
