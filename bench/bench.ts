@@ -29,6 +29,12 @@ const MEMBERS_PER_CONNECTION = 100;
 const PARTNERS = 32;
 /** How long a phase runs (ms); BENCH_WARMUP_MS sets the warm-up's (default twice a phase). */
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
+/**
+ * Each of (a)'s and (f)'s two halves (ms): a whole phase. With 3 s halves one run's f/a moved by
+ * ±0.08 from the next on this box, and the deliveries of an (f) half's last ~0.5 s (the delivery lag)
+ * are sent after it, uncounted: a larger share of a shorter half.
+ */
+const AF_HALF_MS = Number(process.env.BENCH_AF_HALF_MS ?? PHASE_MS);
 /** BENCH_ONLY=a,tpcb,d1,… runs only the phases whose label starts with one of these (others print as skipped); no settlement. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => `(${s.trim()})`);
 const BATCH_SIZE = 500;
@@ -306,7 +312,7 @@ async function settlementBench(pool: Pool, port: number, jwtSecret: string, allP
  *
  * Like against like: the warm-up runs with the endpoints subscribed, so the delivery path is warm
  * (compiled, connected, planned) as well as the posting path; and (a) and (f) are measured in the
- * order a, f, f, a, each half a phase (`purchase` runs one half), because the server keeps getting
+ * order a, f, f, a, each half AF_HALF_MS (`purchase` runs one half), because the server keeps getting
  * faster for a minute after its start (a later half ran 10–20 % faster than an earlier one of the
  * same workload): in this order a steady drift cancels instead of being credited to whichever ran
  * second. Endpoints exist during the warm-up and the two f halves only; each (a) half starts once
@@ -352,14 +358,14 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     const warmUp = await purchase('warm-up', 'warm-up (not counted): recordPurchase, with the 3 endpoints', warmUpMs);
     const warmed = await drain(warmUp.events * ports.length);
     await unsubscribe();
-    const a1 = await purchase('a1', `${A}, 1st half`, PHASE_MS / 2);
+    const a1 = await purchase('a1', `${A}, 1st half`, AF_HALF_MS);
     // (a)'s events are fanned out before the endpoints exist again, so they are not delivered to them.
     for (let i = 0; i < 600 && Number((await pool.query('SELECT count(*) AS n FROM event_pending')).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     await subscribe();
     await ask<{ lags: number[] }>('reset');
     const loadBefore = loadavg();
-    const f1 = await purchase('f1', `${F}, 1st half`, PHASE_MS / 2);
-    const f2 = await purchase('f2', `${F}, 2nd half`, PHASE_MS / 2);
+    const f1 = await purchase('f1', `${F}, 1st half`, AF_HALF_MS);
+    const f2 = await purchase('f2', `${F}, 2nd half`, AF_HALF_MS);
     const f = together(F, f1, f2);
     const expected = f.events * ports.length;
     const { count, seconds: drained } = await drain(expected);
@@ -367,7 +373,7 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     const sorted = lags.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
     await unsubscribe();
     const loadAfter = loadavg();
-    const a2 = await purchase('a2', `${A}, 2nd half`, PHASE_MS / 2);
+    const a2 = await purchase('a2', `${A}, 2nd half`, AF_HALF_MS);
     const a = together(A, a1, a2);
     const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
     console.log(`(a) both halves ${rate(a).toFixed(0)} events/s, (f) both halves ${rate(f).toFixed(0)} events/s

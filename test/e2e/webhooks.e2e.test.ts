@@ -243,6 +243,40 @@ it('fan-out: each receiver gets an event only with the view written for it (two 
   expect(o.endpoint.id).toBeTruthy();
 });
 
+it('receivers that see an event alike (the operator\'s endpoints, one owner\'s endpoints) get the same bytes, each signed with its own secret; other views stay apart', async () => {
+  const partnerA = await createPartner('hooks-alike-a');
+  const affiliateId = '0190a0a0-0000-7000-8000-0000000000a1';
+  const partner = hub.token({ role: Role.PARTNER, partnerId: partnerA });
+  const made = [];
+  for (const [token, types] of [[hub.admin, ['commission.created']], [hub.admin, ['*']], [partner, ['commission.created']], [partner, ['*']],
+    [hub.token({ role: Role.AFFILIATE, affiliateId }), ['commission.created']]] as const) {
+    const r = await receiver();
+    made.push({ r, endpoint: await createEndpoint(token, r.url, [...types]) });
+  }
+  const [o1, o2, p1, p2, f1] = made;
+  const members = ['0190a0a0-0000-7000-8000-00000000a1e1', '0190a0a0-0000-7000-8000-00000000a1e2'];
+  // Two events in one fan-out, each with its own views: a body is never carried over to the next event.
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, members.map((memberId, i) => ({
+    memberId, type: 'commission.created', occurredAt: clock.now(), partnerIds: [partnerA], affiliateIds: [affiliateId],
+    data: { commissionId: `c${i}`, memberId, partnerId: partnerA, affiliateId, amount: `${i}.20` },
+    views: { [`partner:${partnerA}`]: { commissionId: `c${i}`, memberId, amount: `${i}.20` }, [`affiliate:${affiliateId}`]: { commissionId: `c${i}`, member: 'j***@e***.com', amount: `${i}.20` } },
+  })))));
+  expect(await tick()).toMatchObject({ fannedOut: 2, attempted: 10 });
+  for (const { r, endpoint } of made) {
+    expect(r.received).toHaveLength(2);
+    for (const got of r.received) expect(new Webhook(endpoint.secret).verify(got.body, got.headers)).toBeTruthy();
+  }
+  const bodies = (x: typeof o1) => x!.r.received.map((got) => got.body).sort();
+  expect(bodies(o2)).toEqual(bodies(o1));
+  expect(bodies(p2)).toEqual(bodies(p1));
+  const views = (x: typeof o1) => x!.r.received.map((got) => JSON.parse(got.body).data).sort((m, n) => (m.commissionId < n.commissionId ? -1 : 1));
+  expect(views(o1)).toEqual(members.map((memberId, i) => ({ commissionId: `c${i}`, memberId, partnerId: partnerA, affiliateId, amount: `${i}.20` })));
+  expect(views(p1)).toEqual(members.map((memberId, i) => ({ commissionId: `c${i}`, memberId, amount: `${i}.20` })));
+  expect(views(f1)).toEqual(members.map((_, i) => ({ commissionId: `c${i}`, member: 'j***@e***.com', amount: `${i}.20` })));
+  // Signed with each endpoint's own secret: the operator's first endpoint's signature does not verify for the second.
+  expect(() => new Webhook(o2!.endpoint.secret).verify(o1!.r.received[0]!.body, o1!.r.received[0]!.headers)).toThrow();
+});
+
 it("one member's events reach an endpoint in commit order, even when an earlier delivery is being retried", async () => {
   const r = await receiver();
   r.answers = [500, 200];

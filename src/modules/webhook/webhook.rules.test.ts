@@ -22,6 +22,15 @@ it('signatures verify with the standardwebhooks package, for each of two secrets
   expect(() => new Webhook(s1).verify(body.replace('e1', 'e2'), headers)).toThrow();
 });
 
+it('a body signed as its UTF-8 bytes carries the signature of its text (verified with standardwebhooks)', () => {
+  const secret = newSecret();
+  const ts = Math.floor(Date.now() / 1000);
+  const body = '{"id":"e1","type":"webhook.test","data":{"name":"Zoë 👩‍🍳 کتاب"}}';
+  const headers = { 'webhook-id': 'e1', 'webhook-timestamp': String(ts), 'webhook-signature': signatureHeader([secret], 'e1', ts, Buffer.from(body)) };
+  expect(headers['webhook-signature']).toBe(signatureHeader([secret], 'e1', ts, body));
+  expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+});
+
 it.each([
   ['127.0.0.1', true], ['127.9.9.9', true], ['10.0.0.1', true], ['172.16.5.4', true], ['172.32.0.1', false], ['192.168.1.1', true],
   ['169.254.169.254', true], ['100.64.0.1', true], ['0.0.0.0', true], ['224.0.0.1', true], ['8.8.8.8', false], ['93.184.216.34', false],

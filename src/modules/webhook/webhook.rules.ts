@@ -61,19 +61,23 @@ export function newSecret(): string {
 /** Decoded signing keys by secret: a worker signs every delivery with one of a few hundred. */
 const signingKeys = new Map<string, Buffer>();
 
-/** `v1,<base64 HMAC-SHA256>` of `${id}.${timestampSeconds}.${body}` under a `whsec_` secret. */
-export function sign(secret: string, id: string, timestampSeconds: number, body: string): string {
+/**
+ * `v1,<base64 HMAC-SHA256>` of `${id}.${timestampSeconds}.${body}` under a `whsec_` secret. The body
+ * as text or as its UTF-8 bytes (the same signature): a worker sends the bytes, shared by every
+ * delivery of one body.
+ */
+export function sign(secret: string, id: string, timestampSeconds: number, body: string | Buffer): string {
   let key = signingKeys.get(secret);
   if (!key) {
     if (signingKeys.size >= 10_000) signingKeys.clear();
     signingKeys.set(secret, (key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64')));
   }
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.`).update(body).digest('base64')}`;
 }
 
 /** The `webhook-signature` header: one signature per secret in force, space-separated. */
-export function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string): string {
-  return secrets.map((s) => sign(s, id, timestampSeconds, body)).join(' ');
+export function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string | Buffer): string {
+  return secrets.length === 1 ? sign(secrets[0]!, id, timestampSeconds, body) : secrets.map((s) => sign(s, id, timestampSeconds, body)).join(' ');
 }
 
 /** Constant-time check of one `v1,…` signature (for the hub's own tests of the header; receivers use their library). */

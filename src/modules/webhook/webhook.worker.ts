@@ -146,11 +146,16 @@ const RECEIVER_VIEW = `CROSS JOIN LATERAL (SELECT CASE ep.owner_type WHEN 'OPERA
     WHEN 'PARTNER' THEN CASE WHEN ep.owner_id = ANY(e.partner_ids) THEN e.views -> ('partner:' || ep.owner_id::text) END
     WHEN 'AFFILIATE' THEN CASE WHEN ep.owner_id = ANY(e.affiliate_ids) THEN e.views -> ('affiliate:' || ep.owner_id::text) END END AS view) v`;
 /**
- * SQL: the body a delivery of event `e` with view `v.view` sends (Standard Webhooks: id, type,
- * timestamp, data). Built from the event whenever the delivery is sent — at fan-out and at every
- * retry or replay — and never stored for an event (events are immutable: the same text each time).
+ * SQL: the body a delivery of an event sends (Standard Webhooks: id, type, timestamp, data), from
+ * the SQL expressions of the event's id, type, time and the receiver's view of it. Built from the
+ * event whenever the delivery is sent — at fan-out and at every retry or replay — and never stored
+ * for an event (events are immutable: the same text each time).
  */
-const DELIVERY_BODY = `jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', v.view)::text`;
+function deliveryBody(id: string, type: string, at: string, view: string): string {
+  return `jsonb_build_object('id', ${id}, 'type', ${type}, 'timestamp', to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', ${view})::text`;
+}
+/** deliveryBody of event `e` with view `v.view` (RECEIVER_VIEW). */
+const DELIVERY_BODY = deliveryBody('e.id', 'e.type', 'e.occurred_at', 'v.view');
 
 /** A delivery fan-out makes: the claimed shape plus what its row needs, and whether it must wait in the queue. */
 interface Fanned extends Claimed {
@@ -192,24 +197,32 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
     const taken = await rows<Fanned & { n: number; oldest: Date | null }>(q, `WITH p AS (
         DELETE FROM event_pending WHERE (member_id, event_id) IN (SELECT member_id, event_id FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH})
         RETURNING member_id, event_id, occurred_at),
-      d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id,
-          ${DELIVERY_BODY} AS body,
-          e.occurred_at AS order_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until,
-          ep.failing_since IS NOT NULL OR EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = ep.id AND o.event_member_id = e.member_id AND o.status = 'PENDING') AS queued
+      d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id, e.type, e.occurred_at, v.view,
+          ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until,
+          ep.failing_since IS NOT NULL OR EXISTS (SELECT 1 FROM webhook_delivery o WHERE o.endpoint_id = ep.id AND o.event_member_id = e.member_id AND o.status = 'PENDING') AS queued,
+          -- An event's receivers that see it alike (the operator's endpoints, or one owner's) share one
+          -- body: it is built for the first of them (nth 1), the others come right after it (group g).
+          dense_rank() OVER (PARTITION BY e.member_id, e.id ORDER BY ep.owner_type, ep.owner_id) AS g,
+          row_number() OVER (PARTITION BY e.member_id, e.id, ep.owner_type, ep.owner_id ORDER BY ep.id) AS nth
         FROM p JOIN event e ON e.member_id = p.member_id AND e.id = p.event_id
         JOIN webhook_endpoint ep ON ep.enabled AND (e.type = ANY(ep.event_types) OR '*' = ANY(ep.event_types))
         ${RECEIVER_VIEW}
         WHERE v.view IS NOT NULL)
       -- The deliveries in event order (the order as a number: nothing to parse), then one last row with
       -- how many events were taken (some may have no receiver) and the oldest.
-      SELECT d.endpoint_id, d.event_member_id, d.event_id, d.body, d.url, d.secret, d.previous_secret, d.previous_secret_until, d.queued,
-        extract(epoch FROM d.order_at) AS o, NULL::int AS n, NULL::timestamptz AS oldest FROM d
-      UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)
-      ORDER BY o NULLS LAST, event_id`);
+      SELECT endpoint_id, event_member_id, event_id, body, url, secret, previous_secret, previous_secret_until, queued, o, n, oldest FROM (
+        SELECT d.endpoint_id, d.event_member_id, d.event_id, CASE WHEN d.nth = 1 THEN ${deliveryBody('d.event_id', 'd.type', 'd.occurred_at', 'd.view')} END AS body,
+          d.url, d.secret, d.previous_secret, d.previous_secret_until, d.queued, extract(epoch FROM d.occurred_at) AS o, d.g, d.nth, NULL::int AS n, NULL::timestamptz AS oldest FROM d
+        UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM p)::int, (SELECT min(occurred_at) FROM p)) x
+      ORDER BY o NULLS LAST, event_id, g, nth`);
     const summary = taken.pop()!;
     // The rows become the deliveries (completed in place: each is a fresh object of this statement).
+    // A group's body is sent as the UTF-8 bytes its deliveries share (one copy, not one a request).
     const fanned: Fanned[] = taken;
+    let shared: Buffer | undefined;
     for (const f of fanned) {
+      if (f.body !== null) shared = Buffer.from(f.body);
+      f.body = shared!;
       f.id = uuidv7(now.getTime());
       f.attempt_count = 0;
       f.next_attempt_at = now;
@@ -264,18 +277,15 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     else byOrigin.set(origin, [chain]);
   }
   const results = new Map<Fanned, AttemptResult>();
-  const inFlight = new Map<Fanned, Promise<AttemptResult>>();
+  const inFlight = new Map<Fanned, Attempt>();
   let closed = false;
-  const controls = new Map<Fanned, AttemptControl>();
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
         if (closed) return;
-        const control: AttemptControl = {};
-        const sending = attempt(f, now, options.allowPrivate, control);
+        const sending = attempt(f, now, options.allowPrivate);
         inFlight.set(f, sending);
-        controls.set(f, control);
-        const result = await sending;
+        const result = await sending.result;
         if (result === WITHDRAWN) return;
         inFlight.delete(f);
         results.set(f, result);
@@ -293,11 +303,11 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   // Requests still waiting for their turn on a connection (our own backlog, not the receiver's
   // slowness) are withdrawn: their deliveries wait in the queue, due now, and their endpoints are
   // not counted slow. Only requests already written become late first attempts, under a lease.
-  for (const [f] of [...inFlight]) if (controls.get(f)!.withdraw!()) inFlight.delete(f);
+  for (const [f, sending] of [...inFlight]) if (sending.withdraw()) inFlight.delete(f);
   const after = clock.now();
   // A late attempt counts its endpoint slow (its next deliveries queued) only when its request has been
   // out longer than SLOW_ANSWER_MS: one written just before the wait ended says nothing of the receiver.
-  const late: Late[] = [...inFlight].map(([f, sending]) => [f, sending, controls.get(f)!.writtenMs!() > SLOW_ANSWER_MS]);
+  const late: Late[] = [...inFlight].map(([f, sending]) => [f, sending.result, sending.writtenMs() > SLOW_ANSWER_MS]);
   for (const [f, , slow] of late) if (slow) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
   const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
@@ -412,7 +422,8 @@ interface Claimed {
   next_attempt_at: Date;
   endpoint_id: string;
   event_id: string;
-  body: string;
+  /** The request body: as text (claims) or as UTF-8 bytes shared with the deliveries of the same body (fan-out). */
+  body: string | Buffer;
   attempt_count: number;
   url: string;
   secret: string;
@@ -464,124 +475,172 @@ function parsedUrl(text: string): Target {
   return target;
 }
 
-/** What the caller of an attempt may do with it while it is in flight (set by attempt). */
-interface AttemptControl {
-  /**
-   * Withdraws the attempt if its request has not been written yet (it is still waiting for room on
-   * a connection): the attempt then resolves to WITHDRAWN and nothing is sent. False once written.
-   */
-  withdraw?: () => boolean;
-  /** How long (ms) the request has been written; 0 while it is not. */
-  writtenMs?: () => number;
-}
-
-/** The result of a withdrawn attempt (AttemptControl.withdraw): nothing was sent; not an attempt to record. */
+/** The result of a withdrawn attempt (Attempt.withdraw): nothing was sent; not an attempt to record. */
 const WITHDRAWN: AttemptResult = { statusCode: null, error: 'withdrawn before it was sent', responseExcerpt: null, durationMs: 0 };
 
 /**
- * One signed POST of a delivery (the deadline at most, no redirects followed); never throws.
- * `durationMs` counts from the moment the request was written to its connection (the receiver's
- * time, not the wait for a connection), or from the start when it never was.
+ * How often (ms) the attempts in flight are checked against their deadline: one sweep for all of
+ * them instead of a timer each (an attempt ends at most this much after its 10 s).
  */
-function attempt(d: Claimed, now: Date, allowPrivate: boolean, control: AttemptControl = {}): Promise<AttemptResult> {
-  let sentAt = performance.now();
-  const done = (statusCode: number | null, error: string | null, text: string | null): AttemptResult =>
-    ({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - sentAt) });
-  const url = parsedUrl(d.url);
-  const host = url.host;
-  // A literal address never goes through the lookup: check it here.
-  if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return Promise.resolve(done(null, `not sent: ${host} is a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`, null));
-  const timestamp = Math.floor(now.getTime() / 1000);
-  const secrets = [d.secret, ...(d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.previous_secret] : [])];
-  return new Promise<AttemptResult>((settle) => {
-    let statusCode: number | null = null;
-    let received = 0;
-    const kept: Buffer[] = [];
-    let abort: ((error?: Error) => void) | undefined;
-    let finished = false;
-    let written = false;
-    const finish = (result: AttemptResult) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      settle(result);
-    };
-    const text = () => Buffer.concat(kept).toString('utf8'); // excerpt() cuts it to EXCERPT_CHARS
-    // The deadline covers the wait for a connection too; a request not yet written is dropped when
-    // undici comes to write it (onConnect). An answer whose status came but whose body did not
-    // finish in time keeps its status, and is a failure.
-    const timer = setTimeout(() => {
-      const answered = statusCode !== null && statusCode >= 200;
-      finish(answered ? done(statusCode, `answer not complete within ${DELIVERY_TIMEOUT_MS / 1000} s`, text())
-        : done(null, `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`, null));
-      abort?.();
-    }, DELIVERY_TIMEOUT_MS);
-    control.withdraw = () => {
-      if (written || finished) return false;
-      finish(WITHDRAWN);
-      return true;
-    };
-    control.writtenMs = () => (written ? performance.now() - sentAt : 0);
-    const handler: Dispatcher.DispatchHandlers = {
-      onConnect(abortRequest) {
-        // Throwing here makes undici drop this request alone; calling abortRequest would also close
-        // the connection, and re-send the requests pipelined on it.
-        if (finished) throw new Error('deadline passed or withdrawn before the request was written');
-        if (!written) {
-          written = true;
-          sentAt = performance.now();
-        }
-        abort = abortRequest;
-        // Called again when undici re-sends the request (idempotent, after a connection reset): what
-        // the earlier try read is forgotten.
-        statusCode = null;
-        received = 0;
-        kept.length = 0;
-      },
-      onHeaders(status) {
-        statusCode = status; // the last one: 1xx answers come before
-        return true;
-      },
-      // The first EXCERPT_CHARS characters of the answer are kept; an answer longer than
-      // ANSWER_BYTES_READ is not read further: the connection is closed and the status stands.
-      onData(chunk) {
-        if (received < EXCERPT_CHARS * 4) kept.push(chunk);
-        received += chunk.length;
-        if (received > ANSWER_BYTES_READ) {
-          finish(done(statusCode, statusCode! >= 200 && statusCode! < 300 ? null : `HTTP ${statusCode}`, text()));
-          abort?.();
-          return false;
-        }
-        return true;
-      },
-      onComplete() {
-        const code = statusCode!;
-        finish(done(code, code >= 200 && code < 300 ? null : `HTTP ${code}`, text()));
-      },
-      onError(caught) {
-        const error = caught as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-        const cause = error.cause ?? error;
-        const why = cause.code === 'EADDRNOTALLOWED' ? `not sent: ${cause.message}` : `${cause.code ?? cause.name}: ${cause.message}`;
-        finish(done(null, why.slice(0, 300), null));
-      },
-    };
-    const to = connectionsFor(allowPrivate, url);
-    holdWritesToTickEnd(to);
-    try {
-      // undici's lowest layer: no response stream, no AbortSignal, no promise per request beyond this one
-      // (about half the CPU of its request(), measured by bench/webhook-cost.ts). A redirect is not
-      // followed (it could point anywhere, private addresses included): it counts as a failure.
-      to.pool.dispatch({
-        origin: url.origin, path: url.path, method: 'POST', body: d.body,
-        // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
-        idempotent: true,
-        headers: ['content-type', 'application/json', 'user-agent', 'coalition-hub-webhooks/1', 'webhook-id', d.event_id,
-          'webhook-timestamp', String(timestamp), 'webhook-signature', signatureHeader(secrets, d.event_id, timestamp, d.body)],
-      }, handler);
-    } catch (caught) {
-      handler.onError!(caught as Error);
+const DEADLINE_SWEEP_MS = 100;
+/** Attempts in flight in this process, for the deadline sweep. */
+const pending = new Set<Attempt>();
+let sweeper: NodeJS.Timeout | undefined;
+function sweepDeadlines(): void {
+  const now = performance.now();
+  for (const a of pending) if (now >= a.deadline) a.expire();
+  if (!pending.size) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+/**
+ * One signed POST of a delivery, in flight: undici's handler for it, its state, and what its sender
+ * may do meanwhile (withdraw it while unwritten, ask how long it has been out). One object an
+ * attempt, not a closure per callback: a worker makes thousands a second. `result` resolves once,
+ * never rejects: within the 10 s deadline from the start (the wait for a connection included), no
+ * redirect followed. `durationMs` counts from the moment the request was written to its connection
+ * (the receiver's time, not the wait for a connection), or from the start when it never was.
+ */
+class Attempt implements Dispatcher.DispatchHandlers {
+  readonly result: Promise<AttemptResult>;
+  /** performance.now() (ms) past which the attempt ends as a timeout (sweepDeadlines). */
+  readonly deadline: number;
+  private settle!: (result: AttemptResult) => void;
+  private since = performance.now();
+  private written = false;
+  private finished = false;
+  private statusCode: number | null = null;
+  private received = 0;
+  /** The answer's first chunks, up to EXCERPT_CHARS × 4 bytes (excerpt() cuts them to EXCERPT_CHARS). */
+  private kept: Buffer[] | null = null;
+  private abortRequest: ((error?: Error) => void) | null = null;
+
+  constructor() {
+    this.result = new Promise<AttemptResult>((settle) => { this.settle = settle; });
+    this.deadline = this.since + DELIVERY_TIMEOUT_MS;
+    pending.add(this);
+    sweeper ??= setInterval(sweepDeadlines, DEADLINE_SWEEP_MS).unref();
+  }
+
+  /** Ends the attempt with what was seen (not sent: `error` only). */
+  end(statusCode: number | null, error: string | null, withText: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    pending.delete(this);
+    const text = withText && this.kept ? (this.kept.length === 1 ? this.kept[0]! : Buffer.concat(this.kept)).toString('utf8') : withText ? '' : null;
+    this.settle({ statusCode, error, responseExcerpt: text === null ? null : excerpt(text), durationMs: Math.round(performance.now() - this.since) });
+  }
+
+  /**
+   * The deadline passed: an answer whose status came but whose body did not finish keeps its
+   * status, and is a failure; a request not yet written is dropped when undici comes to write it (onConnect).
+   */
+  expire(): void {
+    const answered = this.statusCode !== null && this.statusCode >= 200;
+    if (answered) this.end(this.statusCode, `answer not complete within ${DELIVERY_TIMEOUT_MS / 1000} s`, true);
+    else this.end(null, `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`, false);
+    this.abortRequest?.();
+  }
+
+  /**
+   * Withdraws the attempt if its request has not been written yet (it is still waiting for room on
+   * a connection): it then resolves to WITHDRAWN and nothing is sent. False once written.
+   */
+  withdraw(): boolean {
+    if (this.written || this.finished) return false;
+    this.finished = true;
+    pending.delete(this);
+    this.settle(WITHDRAWN);
+    return true;
+  }
+
+  /** How long (ms) the request has been written; 0 while it is not. */
+  writtenMs(): number {
+    return this.written ? performance.now() - this.since : 0;
+  }
+
+  onConnect(abortRequest: (error?: Error) => void): void {
+    // Throwing here makes undici drop this request alone; calling abortRequest would also close
+    // the connection, and re-send the requests pipelined on it.
+    if (this.finished) throw new Error('deadline passed or withdrawn before the request was written');
+    if (!this.written) {
+      this.written = true;
+      this.since = performance.now();
     }
-  });
+    this.abortRequest = abortRequest;
+    // Called again when undici re-sends the request (idempotent, after a connection reset): what
+    // the earlier try read is forgotten.
+    this.statusCode = null;
+    this.received = 0;
+    this.kept = null;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    this.statusCode = statusCode; // the last one: 1xx answers come before
+    return true;
+  }
+
+  // The first EXCERPT_CHARS characters of the answer are kept; an answer longer than
+  // ANSWER_BYTES_READ is not read further: the connection is closed and the status stands.
+  onData(chunk: Buffer): boolean {
+    if (this.received < EXCERPT_CHARS * 4) (this.kept ??= []).push(chunk);
+    this.received += chunk.length;
+    if (this.received > ANSWER_BYTES_READ) {
+      this.onComplete();
+      this.abortRequest?.();
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    const code = this.statusCode!;
+    this.end(code, code >= 200 && code < 300 ? null : `HTTP ${code}`, true);
+  }
+
+  onError(caught: Error): void {
+    const error = caught as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const cause = error.cause ?? error;
+    const why = cause.code === 'EADDRNOTALLOWED' ? `not sent: ${cause.message}` : `${cause.code ?? cause.name}: ${cause.message}`;
+    this.end(null, why.slice(0, 300), false);
+  }
+}
+
+/** A request's constant headers (Standard Webhooks' three follow). */
+const CONSTANT_HEADERS = ['content-type', 'application/json', 'user-agent', 'coalition-hub-webhooks/1'];
+
+/**
+ * Starts one signed POST of a delivery (see Attempt) at `now` (its webhook-timestamp): its body as
+ * text, or as the UTF-8 bytes it shares with other deliveries of the same body.
+ */
+function attempt(d: Claimed, now: Date, allowPrivate: boolean): Attempt {
+  const sending = new Attempt();
+  const url = parsedUrl(d.url);
+  // A literal address never goes through the lookup: check it here.
+  if (!allowPrivate && isIP(url.host) && isForbiddenAddress(url.host)) {
+    sending.end(null, `not sent: ${url.host} is a loopback, private, link-local, metadata or other special-purpose (not globally reachable) address`, false);
+    return sending;
+  }
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const secrets = d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.secret, d.previous_secret] : [d.secret];
+  const to = connectionsFor(allowPrivate, url);
+  holdWritesToTickEnd(to);
+  try {
+    // undici's lowest layer: no response stream, no AbortSignal, no promise per request beyond this one
+    // (about half the CPU of its request(), measured by bench/webhook-cost.ts). A redirect is not
+    // followed (it could point anywhere, private addresses included): it counts as a failure.
+    to.pool.dispatch({
+      origin: url.origin, path: url.path, method: 'POST', body: d.body,
+      // Safe to send pipelined (and again): receivers deduplicate by webhook-id (Standard Webhooks).
+      idempotent: true,
+      headers: [...CONSTANT_HEADERS, 'webhook-id', d.event_id, 'webhook-timestamp', String(timestamp), 'webhook-signature', signatureHeader(secrets, d.event_id, timestamp, d.body)],
+    }, sending);
+  } catch (caught) {
+    sending.onError(caught as Error);
+  }
+  return sending;
 }
 
 
@@ -712,7 +771,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     }
     setOutboxLag('delivery', Math.max(...claimed.map((d) => now.getTime() - d.next_attempt_at.getTime())) / 1000);
     const results = await Promise.all(claimed.map(async (d) => {
-      const result = await attempt(d, now, options.allowPrivate);
+      const result = await attempt(d, now, options.allowPrivate).result;
       noteAnswer(lanes, d.endpoint_id, result);
       return result;
     }));
