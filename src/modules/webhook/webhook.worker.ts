@@ -82,7 +82,7 @@ function connectionsFor(allowPrivate: boolean, url: Target): Connections {
   let found = connections.get(key);
   if (!found) {
     let build = connectors.get(allowPrivate);
-    if (!build) connectors.set(allowPrivate, (build = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS })));
+    if (!build) connectors.set(allowPrivate, (build = buildConnector({ lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS + 1_000 })));
     const base = build;
     const sockets = new Set<Socket>();
     const connect: buildConnector.connector = (options, callback) => base(options, (error, socket) => {
@@ -95,7 +95,10 @@ function connectionsFor(allowPrivate: boolean, url: Target): Connections {
     if (connections.size >= MAX_POOLS) {
       for (const [k, c] of connections) if (c.pool.stats.connected === 0 && c.pool.stats.size === 0) { connections.delete(k); void c.pool.close(); }
     }
-    const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: DELIVERY_TIMEOUT_MS, bodyTimeout: DELIVERY_TIMEOUT_MS, connect });
+    // undici's own timeouts are a backstop, a second past the attempt's deadline (DEADLINE_SWEEP_MS
+    // late at most), which ends the attempt first and names what was seen.
+    const backstop = DELIVERY_TIMEOUT_MS + 1_000;
+    const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: backstop, bodyTimeout: backstop, connect });
     connections.set(key, (found = { pool, sockets, corked: false }));
   }
   return found;
