@@ -16,6 +16,7 @@ import { PendingPoints1764510000000 } from './1764510000000-PendingPoints';
 import { SettlementModels1764520000000 } from './1764520000000-SettlementModels';
 import { TermsVersion1764540000000 } from './1764540000000-TermsVersion';
 import { DeliveryBodyFromEvent1764550000000 } from './1764550000000-DeliveryBodyFromEvent';
+import { FirstAttemptInDelivery1764560000000 } from './1764560000000-FirstAttemptInDelivery';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests run the same ones. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   SettlementModels1764520000000,
   TermsVersion1764540000000,
   DeliveryBodyFromEvent1764550000000,
+  FirstAttemptInDelivery1764560000000,
 ];

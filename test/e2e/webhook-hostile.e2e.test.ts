@@ -61,8 +61,12 @@ async function endpointFor(url: string): Promise<string> {
 }
 
 async function attemptsOf(endpointId: string): Promise<{ status_code: number | null; error: string | null; response_excerpt: string | null }[]> {
-  return hub.db.query(`SELECT a.status_code, a.error, a.response_excerpt FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id
-    WHERE d.endpoint_id = $1 ORDER BY a.at, a.n`, [endpointId]);
+  // A first attempt made at fan-out is in its delivery's row (first_*), the others in webhook_attempt.
+  return hub.db.query(`SELECT status_code, error, response_excerpt FROM (
+      SELECT d.first_at AS at, 1 AS n, d.first_status_code AS status_code, d.first_error AS error, d.first_response_excerpt AS response_excerpt
+      FROM webhook_delivery d WHERE d.endpoint_id = $1 AND d.first_at IS NOT NULL
+      UNION ALL SELECT a.at, a.n, a.status_code, a.error, a.response_excerpt FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1) x
+    ORDER BY at, n`, [endpointId]);
 }
 
 /** Sends one test event to a new endpoint at `url`, runs a tick; returns the attempts recorded and how long the tick took (ms). */

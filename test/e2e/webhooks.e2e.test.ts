@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import { DeliveryBodyFromEvent1764550000000 } from '../../migrations/1764550000000-DeliveryBodyFromEvent';
+import { FirstAttemptInDelivery1764560000000 } from '../../migrations/1764560000000-FirstAttemptInDelivery';
 import { Role } from '../../src/api/auth';
 import { ManualClock, systemClock, useClock } from '../../src/common/clock';
 import { createLogger } from '../../src/common/logger';
@@ -310,10 +311,13 @@ it('a first attempt is made at fan-out: the delivery is written once, DELIVERED 
   const event = (n: number) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n }, views: {} }])));
   await event(1);
   expect(await tick()).toEqual({ fannedOut: 1, attempted: 2 });
-  const written = await hub.db.query(`SELECT d.status, d.attempt_count, d.xmin::text = a.xmin::text AS same_transaction FROM webhook_delivery d
-    JOIN webhook_attempt a ON a.delivery_id = d.id WHERE d.endpoint_id = $1`, [good.endpoint.id]);
-  // Inserted with its outcome in the fan-out's transaction, never updated (the row's xmin is the attempt row's).
-  expect(written).toEqual([{ status: 'DELIVERED', attempt_count: 1, same_transaction: true }]);
+  const written = await hub.db.query(`SELECT d.status, d.attempt_count, d.first_status_code, d.first_at IS NOT NULL AS first_at,
+      d.xmin::text = (SELECT b.xmin::text FROM webhook_delivery b WHERE b.endpoint_id = $2) AS same_transaction,
+      (SELECT count(*)::int FROM webhook_attempt a WHERE a.delivery_id = d.id) AS attempt_rows
+    FROM webhook_delivery d WHERE d.endpoint_id = $1`, [good.endpoint.id, bad.endpoint.id]);
+  // Inserted with its outcome and its first attempt in its own row, in the fan-out's transaction (the
+  // same xmin as the failing endpoint's delivery), never updated; no attempt row beside it.
+  expect(written).toEqual([{ status: 'DELIVERED', attempt_count: 1, first_status_code: 200, first_at: true, same_transaction: true, attempt_rows: 0 }]);
   expect(await deliveries(hub.admin, bad.endpoint.id)).toMatchObject([{ status: 'PENDING', attempts: [{ statusCode: 500 }] }]);
   // The failing endpoint's next event is not sent at fan-out: it waits behind the retry, in order.
   clock.advance(1);
@@ -702,6 +706,35 @@ it('review4: a partner\'s and an affiliate\'s event deliveries, retried and repl
   } finally {
     await q.release();
   }
+});
+
+it('a first attempt made at fan-out is kept in its delivery\'s row and listed first, before the retries; the migration\'s down() turns it into attempt 1', async () => {
+  const r = await receiver();
+  r.answers = [500, 200];
+  const { endpoint } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000000f1';
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n: 1 }, views: {} }])));
+  expect(await tick()).toEqual({ fannedOut: 1, attempted: 1 });
+  clock.advance(RETRY_DELAYS_MS[0]! * 1.2);
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  const listed = async () => (await deliveries(hub.admin, endpoint.id)).map((d) =>
+    ({ status: d.status, attempts: d.attempts.map((a) => [a.statusCode, a.error]) }));
+  const expected = [{ status: 'DELIVERED', attempts: [[500, 'HTTP 500'], [200, null]] }];
+  expect(await listed()).toEqual(expected);
+  const stored = await hub.db.query(`SELECT d.first_status_code, array_agg(a.n ORDER BY a.n) AS rows FROM webhook_delivery d JOIN webhook_attempt a ON a.delivery_id = d.id
+    WHERE d.endpoint_id = $1 GROUP BY d.id`, [endpoint.id]);
+  expect(stored).toEqual([{ first_status_code: 500, rows: [2] }]);
+  const q = hub.db.createQueryRunner();
+  try {
+    await new FirstAttemptInDelivery1764560000000().down(q);
+    const rows = await q.query(`SELECT a.n, a.status_code FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.endpoint_id = $1 ORDER BY a.n`, [endpoint.id]);
+    expect(rows).toEqual([{ n: 1, status_code: 500 }, { n: 2, status_code: 200 }]);
+    await new FirstAttemptInDelivery1764560000000().up(q);
+  } finally {
+    await q.release();
+  }
+  // After down() and up() again, the attempts are rows only, listed the same.
+  expect(await listed()).toEqual(expected);
 });
 
 it('review4: a receiver\'s answer shown to owners (responseExcerpt) has C1 controls and invisible or bidirectional formatting blanked, as control characters are', async () => {

@@ -124,8 +124,25 @@ export class WebhookDeliveryEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** The first attempt, when made at fan-out and answered within its wait (else null: every attempt is a WebhookAttemptEntity). */
+  @Column({ name: 'first_at', type: 'timestamptz', nullable: true })
+  firstAt: Date | null;
+
+  @Column({ name: 'first_status_code', type: 'integer', nullable: true })
+  firstStatusCode: number | null;
+
+  @Column({ name: 'first_duration_ms', type: 'integer', nullable: true })
+  firstDurationMs: number | null;
+
+  @Column({ name: 'first_error', type: 'varchar', length: 300, nullable: true })
+  firstError: string | null;
+
+  @Column({ name: 'first_response_excerpt', type: 'varchar', length: 300, nullable: true })
+  firstResponseExcerpt: string | null;
 }
 
+/** An attempt of a delivery other than a first one recorded in the delivery's row (`first_*`). */
 @Entity('webhook_attempt')
 export class WebhookAttemptEntity {
   @PrimaryColumn({ name: 'delivery_id', type: 'uuid' })

@@ -196,10 +196,15 @@ export async function listEndpoints(ctx: RequestContext): Promise<WebhookEndpoin
   return found.map(toEndpoint);
 }
 
+/**
+ * A delivery with its attempts in order: the first one from the delivery's own row when it was made
+ * (and answered) at fan-out, then its attempt rows.
+ */
 function toDelivery(row: DeliveryRow, attempts: AttemptRow[]): WebhookDelivery {
+  const first = row.first_at ? [{ at: row.first_at, statusCode: row.first_status_code, durationMs: row.first_duration_ms!, error: row.first_error, responseExcerpt: row.first_response_excerpt }] : [];
   return {
     id: row.id, eventId: row.event_id, eventType: row.event_type, status: row.status as DeliveryStatus,
-    attempts: attempts.map((a) => ({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error, responseExcerpt: a.response_excerpt })),
+    attempts: [...first, ...attempts.map((a) => ({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error, responseExcerpt: a.response_excerpt }))],
     nextAttemptAt: row.status === 'PENDING' ? row.next_attempt_at : null, createdAt: row.created_at,
   };
 }

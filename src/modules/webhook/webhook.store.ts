@@ -65,6 +65,12 @@ export interface DeliveryRow {
   attempt_count: number;
   next_attempt_at: Date;
   created_at: Date;
+  /** Its first attempt, when made at fan-out and answered within its wait (else null, and every attempt is an AttemptRow). */
+  first_at: Date | null;
+  first_status_code: number | null;
+  first_duration_ms: number | null;
+  first_error: string | null;
+  first_response_excerpt: string | null;
 }
 
 export interface AttemptRow {

@@ -198,7 +198,9 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
     }
     const now = clock.now();
     const taken = await rows<Fanned & { n: number; oldest: Date | null }>(q, `WITH p AS (
-        DELETE FROM event_pending WHERE (member_id, event_id) IN (SELECT member_id, event_id FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH})
+        -- By row address (a TID scan of just these rows): matched by key, the planner hash-joins a seq
+        -- scan of the whole table, dead rows included, which a queue table has many of between vacuums.
+        DELETE FROM event_pending WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_pending ORDER BY occurred_at, event_id LIMIT ${FAN_OUT_BATCH}))
         RETURNING member_id, event_id, occurred_at),
       d AS (SELECT ep.id AS endpoint_id, e.member_id AS event_member_id, e.id AS event_id, e.type, e.occurred_at, v.view,
           ep.url, ep.secret, ep.previous_secret, ep.previous_secret_until,
@@ -315,17 +317,27 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
   const lease = new Date(after.getTime() + LEASE_MS);
-  // Every delivery's row: settled ones with their outcome, late ones under a lease, the rest due now.
-  // No body: it is built from the event whenever the delivery is sent again (deliveryBody).
-  await rows(q, `INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at)
-    SELECT x.id, x.ep_id, e.member_id, e.id, e.type, NULL, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz
-    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $8::timestamptz[]) AS x(id, ep_id, m, ev, st, n, nx)
+  // Every delivery's row: settled ones with their outcome and their first attempt (first_*, at `after`;
+  // no webhook_attempt row), late ones under a lease, the rest due now. No body: it is built from the
+  // event whenever the delivery is sent again (deliveryBody).
+  const attempted = (f: Fanned, value: (o: Outcome) => unknown) => {
+    const o = byFanned.get(f);
+    return o ? value(o) : null;
+  };
+  await rows(q, `INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at,
+      first_at, first_status_code, first_duration_ms, first_error, first_response_excerpt)
+    SELECT x.id, x.ep_id, e.member_id, e.id, e.type, NULL, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz,
+      CASE WHEN x.fm IS NOT NULL THEN $9::timestamptz END, x.fc, x.fm, x.fe, x.fx
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $8::timestamptz[], $10::int[], $11::int[], $12::text[], $13::text[])
+      AS x(id, ep_id, m, ev, st, n, nx, fc, fm, fe, fx)
     JOIN event e ON e.member_id = x.m AND e.id = x.ev`,
   [arrayLiteral(fanned.map((f) => f.id), 'uuid'), arrayLiteral(fanned.map((f) => f.endpoint_id), 'uuid'), arrayLiteral(fanned.map((f) => f.event_member_id), 'uuid'),
     arrayLiteral(fanned.map((f) => f.event_id), 'uuid'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), 'text'),
     arrayLiteral(fanned.map((f) => byFanned.get(f)?.n ?? 0), 'int'), now,
-    arrayLiteral(fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString()), 'timestamptz')]);
-  await recordAttempts(q, outcomes, after);
+    arrayLiteral(fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString()), 'timestamptz'), after,
+    arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.statusCode)), 'int'), arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.durationMs)), 'int'),
+    arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.error)), 'text'), arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.responseExcerpt)), 'text')]);
+  await recordEndpointHealth(q, outcomes, after);
   return { attempted: outcomes.length + late.length, late };
 }
 
