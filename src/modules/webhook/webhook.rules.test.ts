@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { RETRY_DELAYS_MS, isForbiddenAddress, newSecret, nextAttemptAt, signatureHeader, urlProblem } from './webhook.rules';
+import { EXCERPT_CHARS, RETRY_DELAYS_MS, excerpt, isForbiddenAddress, newSecret, nextAttemptAt, signatureHeader, urlProblem } from './webhook.rules';
 
 describe('retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h between attempts, ±10% jitter, then none', () => {
   const at = new Date('2026-11-30T00:00:00Z');
@@ -53,4 +53,12 @@ it.each([
   ['nonsense', false, 'url must be an absolute URL'],
 ])('url %s (private allowed: %s) → %s', (url, allow, problem) => {
   expect(urlProblem(url, allow)).toBe(problem);
+});
+
+it('an excerpt never cuts an emoji in half: one straddling the 200th character is left out', () => {
+  const before = 'a'.repeat(EXCERPT_CHARS - 1);
+  expect(excerpt(`${before}😀 and more`)).toBe(before);
+  expect(excerpt(`${before}é😀`)).toBe(`${before}é`);
+  expect(excerpt('😀'.repeat(150))).toBe('😀'.repeat(EXCERPT_CHARS / 2));
+  expect(excerpt('short 😀')).toBe('short 😀');
 });

@@ -154,10 +154,14 @@ export function unknownEventTypes(types: string[]): string[] {
 export const EXCERPT_CHARS = 200;
 
 /**
- * The first EXCERPT_CHARS characters of a receiver's answer, kept with the attempt and shown to the
- * endpoint's owners (the operator too): control characters (C0, DEL, C1: U+009B is a terminal escape on its own)
- * and format characters (bidirectional overrides, zero-width characters) become spaces.
+ * The first EXCERPT_CHARS characters (UTF-16 units) of a receiver's answer, kept with the attempt and
+ * shown to the endpoint's owners (the operator too): control characters (C0, DEL, C1: U+009B is a
+ * terminal escape on its own) and format characters (bidirectional overrides, zero-width characters)
+ * become spaces. A character outside the Basic Multilingual Plane (an emoji) is never cut in half: one
+ * that would straddle the end is left out (half of one would be stored as U+FFFD).
  */
 export function excerpt(text: string): string {
-  return text.replace(/[\p{Cc}\p{Cf}]/gu, ' ').slice(0, EXCERPT_CHARS);
+  const blanked = text.replace(/[\p{Cc}\p{Cf}]/gu, ' ');
+  const last = blanked.charCodeAt(EXCERPT_CHARS - 1);
+  return blanked.slice(0, last >= 0xd800 && last <= 0xdbff ? EXCERPT_CHARS - 1 : EXCERPT_CHARS);
 }
