@@ -320,10 +320,6 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   // Every delivery's row: settled ones with their outcome and their first attempt (first_*, at `after`;
   // no webhook_attempt row), late ones under a lease, the rest due now. No body: it is built from the
   // event whenever the delivery is sent again (deliveryBody).
-  const attempted = (f: Fanned, value: (o: Outcome) => unknown) => {
-    const o = byFanned.get(f);
-    return o ? value(o) : null;
-  };
   await rows(q, `INSERT INTO webhook_delivery (id, endpoint_id, event_member_id, event_id, event_type, body, order_at, status, attempt_count, next_attempt_at, created_at,
       first_at, first_status_code, first_duration_ms, first_error, first_response_excerpt)
     SELECT x.id, x.ep_id, e.member_id, e.id, e.type, NULL, e.occurred_at, x.st, x.n, x.nx, $7::timestamptz,
@@ -335,8 +331,8 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     arrayLiteral(fanned.map((f) => f.event_id), 'uuid'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.status ?? 'PENDING'), 'text'),
     arrayLiteral(fanned.map((f) => byFanned.get(f)?.n ?? 0), 'int'), now,
     arrayLiteral(fanned.map((f) => (byFanned.get(f)?.next ?? (inFlight.has(f) ? lease : now)).toISOString()), 'timestamptz'), after,
-    arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.statusCode)), 'int'), arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.durationMs)), 'int'),
-    arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.error)), 'text'), arrayLiteral(fanned.map((f) => attempted(f, (o) => o.result.responseExcerpt)), 'text')]);
+    arrayLiteral(fanned.map((f) => byFanned.get(f)?.result.statusCode ?? null), 'int'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.result.durationMs ?? null), 'int'),
+    arrayLiteral(fanned.map((f) => byFanned.get(f)?.result.error ?? null), 'text'), arrayLiteral(fanned.map((f) => byFanned.get(f)?.result.responseExcerpt ?? null), 'text')]);
   await recordEndpointHealth(q, outcomes, after);
   return { attempted: outcomes.length + late.length, late };
 }
