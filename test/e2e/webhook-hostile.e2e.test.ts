@@ -214,3 +214,23 @@ it('a receiver host that does not take the connection within the fan-out\'s wait
     listener.kill('SIGKILL');
   }
 }, 30_000);
+
+it('review5: on the claim path, requests to a host that never takes the connection all end at the 10 s deadline (the sweep), not at the connect backstop a second later', async () => {
+  const listener = spawn('python3', ['-c', 'import socket, sys, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = Number(await new Promise<string>((res) => listener.stdout!.once('data', (d: Buffer) => res(d.toString().trim()))));
+    const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined)); // the backlog
+    await new Promise((res) => setTimeout(res, 200));
+    const id = await endpointFor(`http://127.0.0.1:${port}/hooks`);
+    for (let i = 0; i < 3; i++) await hub.gql(TEST, { id }, hub.admin); // test events: the queue (claims), never the fan-out
+    const started = performance.now();
+    await runWebhookTick(hub.db, worker);
+    const ms = performance.now() - started;
+    expect((await attemptsOf(id)).map((a) => a.error)).toEqual(['no answer within 10 s', 'no answer within 10 s', 'no answer within 10 s']);
+    expect(ms).toBeGreaterThanOrEqual(9_900);
+    expect(ms).toBeLessThan(10_900);
+    for (const f of fillers) f.destroy();
+  } finally {
+    listener.kill('SIGKILL');
+  }
+}, 30_000);

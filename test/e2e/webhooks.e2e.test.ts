@@ -747,3 +747,114 @@ it('review4: a receiver\'s answer shown to owners (responseExcerpt) has C1 contr
   const [delivery] = await deliveries(hub.admin, endpoint.id);
   expect(delivery!.attempts).toEqual([expect.objectContaining({ statusCode: 200, error: null, responseExcerpt: 'ok 31m  detalied   x [0m Café 🎁' })]);
 });
+
+it('review5: shared bodies never cross views — operator, two endpoints of one partner (different subscriptions), another partner, an affiliate; events of several members at one instant, one naming two partners, one naming a partner without a view', async () => {
+  const partnerA = await createPartner('hooks-r5-a');
+  const partnerB = await createPartner('hooks-r5-b');
+  const affiliateId = '0190a0a0-0000-7000-8000-0000000005af';
+  const tokenA = hub.token({ role: Role.PARTNER, partnerId: partnerA });
+  const tokenB = hub.token({ role: Role.PARTNER, partnerId: partnerB });
+  const tokenF = hub.token({ role: Role.AFFILIATE, affiliateId });
+  const specs = [
+    { who: 'operator', token: hub.admin, types: ['*'] }, { who: 'operator', token: hub.admin, types: ['tier.changed'] },
+    { who: `partner:${partnerA}`, token: tokenA, types: ['commission.created'] }, { who: `partner:${partnerA}`, token: tokenA, types: ['*'] },
+    { who: `partner:${partnerA}`, token: tokenA, types: ['tier.changed'] },
+    { who: `partner:${partnerB}`, token: tokenB, types: ['*'] }, { who: `affiliate:${affiliateId}`, token: tokenF, types: ['*'] },
+  ];
+  const made = [];
+  for (const s of specs) {
+    const r = await receiver();
+    made.push({ ...s, r, endpoint: await createEndpoint(s.token, r.url, s.types) });
+  }
+  // Every event at the same instant (one `o`), of three members and no member; each view names its receiver and its event.
+  const members = ['0190a0a0-0000-7000-8000-0000000005e1', '0190a0a0-0000-7000-8000-0000000005e2', '0190a0a0-0000-7000-8000-0000000005e3'];
+  const at = clock.now();
+  const events: Parameters<typeof recordEvents>[1] = [];
+  members.forEach((memberId, m) => {
+    events.push({ memberId, type: 'commission.created', occurredAt: at, partnerIds: [partnerA, partnerB], affiliateIds: [affiliateId], data: { tag: `op/c${m}` },
+      views: { [`partner:${partnerA}`]: { tag: `A/c${m}` }, [`partner:${partnerB}`]: { tag: `B/c${m}` }, [`affiliate:${affiliateId}`]: { tag: `F/c${m}` } } });
+    events.push({ memberId, type: 'tier.changed', occurredAt: at, partnerIds: [partnerA, partnerB], affiliateIds: [], data: { tag: `op/t${m}` },
+      views: { [`partner:${partnerB}`]: { tag: `B/t${m}` } } }); // names A without a view: A gets nothing
+    events.push({ memberId, type: 'tier.changed', occurredAt: at, partnerIds: [partnerA], affiliateIds: [], data: { tag: `op/u${m}` }, views: { [`partner:${partnerA}`]: { tag: `A/u${m}` } } });
+  });
+  events.push({ memberId: null, type: 'settlement.closed', occurredAt: at, partnerIds: [partnerB], affiliateIds: [], data: { tag: 'op/s' }, views: { [`partner:${partnerB}`]: { tag: 'B/s' } } });
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, events)));
+  await tick();
+  for (const { who, types, r, endpoint } of made) {
+    const expected = events.flatMap((e) => {
+      if (!types.includes('*') && !types.includes(e.type)) return [];
+      if (who === 'operator') return [e.data];
+      const [kind, id] = who.split(':');
+      if (!(kind === 'partner' ? e.partnerIds : e.affiliateIds).includes(id!)) return [];
+      return e.views[who] ? [e.views[who]] : [];
+    }).map((d) => (d as { tag: string }).tag).sort();
+    for (const got of r.received) expect(new Webhook(endpoint.secret).verify(got.body, got.headers)).toBeTruthy();
+    expect({ who, types, got: r.events().map((e) => (e.data as { tag: string }).tag).sort() }).toEqual({ who, types, got: expected });
+  }
+});
+
+it('review5: events posted while fan-outs run (rows taken by row address) are each delivered exactly once, none left pending', async () => {
+  const r = await receiver();
+  const { endpoint } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const writers = Array.from({ length: 6 }, (_, w) => (async () => {
+    for (let b = 0; b < 8; b++) {
+      await inTransaction(hub.db, async (q) => ok(await recordEvents(q, Array.from({ length: 40 }, (_, i) => ({
+        memberId: `0190a0a0-0000-7000-8000-0000000006${String(w).padStart(2, '0')}`, type: 'tier.changed', occurredAt: new Date(clock.now().getTime() - (b * 40 + i) % 7),
+        partnerIds: [], affiliateIds: [], data: { w, b, i }, views: {} })))));
+    }
+  })());
+  let writing = true;
+  const done = Promise.all(writers).finally(() => { writing = false; });
+  while (writing) await fanOut(hub.db, worker);
+  await done;
+  for (let i = 0; i < 20 && Number((await hub.db.query('SELECT count(*)::int AS n FROM event_pending'))[0].n) > 0; i++) await tick();
+  await tick();
+  await settleLateAttempts(hub.db);
+  expect((await hub.db.query('SELECT count(*)::int AS n FROM event_pending'))[0].n).toBe(0);
+  const perEvent = await hub.db.query(`SELECT e.id, count(d.id)::int AS n FROM event e LEFT JOIN webhook_delivery d ON d.event_member_id = e.member_id AND d.event_id = e.id AND d.endpoint_id = $1
+    WHERE e.type = 'tier.changed' AND e.member_id::text LIKE '0190a0a0-0000-7000-8000-0000000006%' GROUP BY e.id`, [endpoint.id]);
+  expect(perEvent).toHaveLength(6 * 8 * 40);
+  expect(perEvent.filter((x: { n: number }) => x.n !== 1)).toEqual([]);
+  const ids = r.received.map((x) => x.headers['webhook-id']);
+  expect(new Set(ids).size).toBe(6 * 8 * 40);
+  expect(ids).toHaveLength(6 * 8 * 40);
+});
+
+it('review5: a delivery whose first attempt is in its row, retried, then replayed; listed by pages of one: every attempt once, in order', async () => {
+  const r = await receiver();
+  r.answers = [500, 500, 200];
+  const { endpoint } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000007f1';
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { n: 1 }, views: {} }])));
+  expect(await tick()).toEqual({ fannedOut: 1, attempted: 1 });
+  clock.advance(RETRY_DELAYS_MS[0]! * 1.2);
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  clock.advance(RETRY_DELAYS_MS[1]! * 1.2);
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  const [original] = await deliveries(hub.admin, endpoint.id);
+  clock.advance(1_000);
+  const replayed = await hub.gql('mutation($e: ID!, $d: ID!) { replayWebhookDeliveries(input: { endpointId: $e, deliveryId: $d }) { replayed userErrors { code } } }',
+    { e: endpoint.id, d: original!.id }, hub.admin);
+  expect(replayed.errors).toBeUndefined();
+  r.answers = [503, 200];
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  clock.advance(RETRY_DELAYS_MS[0]! * 1.2);
+  expect(await tick()).toEqual({ fannedOut: 0, attempted: 1 });
+  const PAGE = `query($id: ID!, $after: String) { webhookDeliveries(endpointId: $id, first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id status attempts { at statusCode } } } } }`;
+  const pages: { id: string; status: string; attempts: { at: string; statusCode: number }[] }[] = [];
+  for (let after: string | null = null, i = 0; i < 5; i++) {
+    const res: { errors?: unknown; data?: unknown } = await hub.gql(PAGE, { id: endpoint.id, after }, hub.admin);
+    expect(res.errors).toBeUndefined();
+    const c = (res.data as { webhookDeliveries: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: (typeof pages)[number] }[] } }).webhookDeliveries;
+    expect(c.totalCount).toBe(2);
+    pages.push(...c.edges.map((e: { node: (typeof pages)[number] }) => e.node));
+    if (!c.pageInfo.hasNextPage) break;
+    after = c.pageInfo.endCursor;
+  }
+  expect(pages.map((p) => [p.status, p.attempts.map((a) => a.statusCode)])).toEqual([['DELIVERED', [503, 200]], ['DELIVERED', [500, 500, 200]]]);
+  for (const p of pages) expect(p.attempts.map((a) => a.at)).toEqual([...p.attempts.map((a) => a.at)].sort());
+  expect(pages[1]!.id).toBe(original!.id);
+  expect(await hub.db.query('SELECT first_status_code, attempt_count FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY created_at', [endpoint.id]))
+    .toEqual([{ first_status_code: 500, attempt_count: 3 }, { first_status_code: null, attempt_count: 2 }]);
+});
