@@ -85,7 +85,7 @@ async function main(): Promise<void> {
      * out at a time; all at once is a backlog (a worker's first tick after an outage).
      */
     const rounds = async (count: number) => {
-      const batch = Number(process.env.WEBHOOK_COST_BATCH ?? count);
+      const batch = Math.max(1, Math.floor(Number(process.env.WEBHOOK_COST_BATCH ?? count)) || count);
       const sum = { deliveries: 0, seconds: 0, worker: 0, postgres: 0, wal: 0, receivers: 0 };
       for (let done = 0; done < count; done += batch) {
         const r = await round(Math.min(batch, count - done));
