@@ -189,14 +189,27 @@ it('an unsolicited extra answer after each real one: every delivery is recorded 
   expect(r.requests).toHaveLength(4);
 });
 
-it('a receiver host that does not take the connection within the fan-out\'s wait: the request, never written, is withdrawn — its delivery waits in the queue due now, not leased, and the endpoint is not counted slow', async () => {
-  // A listening socket that never accepts, its backlog full: a new connection stays half-open, as to a
-  // host that drops SYNs. (Node accepts every connection itself, so python3, which the machine has.)
+/**
+ * Runs `body` with the port of a listening socket that never accepts, its backlog full: a new
+ * connection stays half-open, as to a host that drops SYNs. (Node accepts every connection itself,
+ * so python3, which the machine has.)
+ */
+async function withHostThatNeverAccepts(body: (port: number) => Promise<void>): Promise<void> {
   const listener = spawn('python3', ['-c', 'import socket, sys, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fillers: Socket[] = [];
   try {
     const port = Number(await new Promise<string>((res) => listener.stdout!.once('data', (d: Buffer) => res(d.toString().trim()))));
-    const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined)); // the backlog
+    fillers.push(...[0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined))); // the backlog
     await new Promise((res) => setTimeout(res, 200));
+    await body(port);
+  } finally {
+    for (const f of fillers) f.destroy();
+    listener.kill('SIGKILL');
+  }
+}
+
+it('a receiver host that does not take the connection within the fan-out\'s wait: the request, never written, is withdrawn — its delivery waits in the queue due now, not leased, and the endpoint is not counted slow', async () => {
+  await withHostThatNeverAccepts(async (port) => {
     const endpointId = await endpointFor(`http://127.0.0.1:${port}/hooks`);
     const event = (memberId: string) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: {}, views: {} }])));
     await event('0190a0a0-0000-7000-8000-0000000000f1');
@@ -209,18 +222,11 @@ it('a receiver host that does not take the connection within the fan-out\'s wait
     const started = performance.now();
     expect(await fanOut(hub.db, { ...worker, directWaitMs: 300 })).toEqual({ taken: 1, attempted: 0 });
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-    for (const f of fillers) f.destroy();
-  } finally {
-    listener.kill('SIGKILL');
-  }
+  });
 }, 30_000);
 
 it('review5: on the claim path, requests to a host that never takes the connection all end at the 10 s deadline (the sweep), not at the connect backstop a second later', async () => {
-  const listener = spawn('python3', ['-c', 'import socket, sys, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const port = Number(await new Promise<string>((res) => listener.stdout!.once('data', (d: Buffer) => res(d.toString().trim()))));
-    const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined)); // the backlog
-    await new Promise((res) => setTimeout(res, 200));
+  await withHostThatNeverAccepts(async (port) => {
     const id = await endpointFor(`http://127.0.0.1:${port}/hooks`);
     for (let i = 0; i < 3; i++) await hub.gql(TEST, { id }, hub.admin); // test events: the queue (claims), never the fan-out
     const started = performance.now();
@@ -229,8 +235,5 @@ it('review5: on the claim path, requests to a host that never takes the connecti
     expect((await attemptsOf(id)).map((a) => a.error)).toEqual(['no answer within 10 s', 'no answer within 10 s', 'no answer within 10 s']);
     expect(ms).toBeGreaterThanOrEqual(9_900);
     expect(ms).toBeLessThan(10_900);
-    for (const f of fillers) f.destroy();
-  } finally {
-    listener.kill('SIGKILL');
-  }
+  });
 }, 30_000);
