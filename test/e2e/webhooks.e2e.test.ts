@@ -278,6 +278,20 @@ it('receivers that see an event alike (the operator\'s endpoints, one owner\'s e
   expect(() => new Webhook(o2!.endpoint.secret).verify(o1!.r.received[0]!.body, o1!.r.received[0]!.headers)).toThrow();
 });
 
+it('an endpoint deleted while a fan-out is sending to it: the deletion waits for the fan-out and removes its deliveries too (none left orphaned)', async () => {
+  const r = await receiver();
+  r.delayMs = 400;
+  const { endpoint } = await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const memberId = '0190a0a0-0000-7000-8000-0000000000de';
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, [{ memberId, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: {}, views: {} }])));
+  const fanning = fanOut(hub.db, worker);
+  while (!r.received.length) await new Promise((res) => setTimeout(res, 10)); // the fan-out is waiting for the answer
+  const deleted = await hub.gql('mutation($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedId userErrors { code } } }', { id: endpoint.id }, hub.admin);
+  expect(deleted.data.deleteWebhookEndpoint).toEqual({ deletedId: endpoint.id, userErrors: [] });
+  expect(await fanning).toEqual({ taken: 1, attempted: 1 });
+  expect(await hub.db.query('SELECT count(*)::int AS n FROM webhook_delivery WHERE endpoint_id = $1', [endpoint.id])).toEqual([{ n: 0 }]);
+});
+
 it("one member's events reach an endpoint in commit order, even when an earlier delivery is being retried", async () => {
   const r = await receiver();
   r.answers = [500, 200];

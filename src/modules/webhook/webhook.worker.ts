@@ -223,7 +223,7 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
     const summary = taken.pop()!;
     // The rows become the deliveries (completed in place: each is a fresh object of this statement).
     // A group's body is sent as the UTF-8 bytes its deliveries share (one copy, not one a request).
-    const fanned: Fanned[] = taken;
+    let fanned: Fanned[] = taken;
     let shared: Buffer | undefined;
     for (const f of fanned) {
       if (f.body !== null) shared = Buffer.from(f.body);
@@ -231,6 +231,16 @@ export async function fanOut(db: DataSource, options: WorkerOptions): Promise<{ 
       f.id = uuidv7(now.getTime());
       f.attempt_count = 0;
       f.next_attempt_at = now;
+    }
+    // The endpoints it sends to are held (FOR KEY SHARE) until the fan-out commits: an endpoint being
+    // deleted (deleteEndpoint locks it FOR UPDATE) waits for it and then removes its deliveries too;
+    // one deleted meanwhile is not sent to. An owner's other changes (they lock FOR UPDATE too) wait
+    // at most as long as a fan-out (its 500 ms wait and its insert); workers' health updates do not.
+    const endpointIds = [...new Set(fanned.map((f) => f.endpoint_id))];
+    if (endpointIds.length) {
+      const held = new Set((await rows<{ id: string }>(q, 'SELECT id FROM webhook_endpoint WHERE id = ANY($1::uuid[]) ORDER BY id FOR KEY SHARE',
+        [arrayLiteral(endpointIds, 'uuid')])).map((r) => r.id));
+      if (held.size < endpointIds.length) fanned = fanned.filter((f) => held.has(f.endpoint_id));
     }
     const sent = fanned.length ? await sendAtFanOut(db, q, fanned, now, options, random) : { attempted: 0, late: [] };
     await q.commitTransaction();
