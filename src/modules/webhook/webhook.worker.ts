@@ -170,9 +170,10 @@ interface Fanned extends Claimed {
 /**
  * Turns pending events into deliveries, one endpoint each that wants the event and may see it
  * (operator: every event; a partner or an affiliate: events naming it, with the view written for it),
- * and makes each delivery's first attempt right there — its row is written once, with the outcome,
- * in the transaction that takes the events (a delivery that waits in the queue is written, locked,
- * updated: about five times the database work). Runs under a transaction-scoped advisory lock, so one
+ * and makes each delivery's first attempt right there — its row is written once, with the outcome
+ * and that attempt (`first_*`), in the transaction that takes the events (a delivery that waits in the
+ * queue is written, locked, updated: about five times the database work). The endpoints it sends to
+ * are held (FOR KEY SHARE) until it commits, so a deletion waits for it. Runs under a transaction-scoped advisory lock, so one
  * instance at a time fans out, events in order of (time, id) — for a member's postings, which its
  * lock serializes, commit order; a member's deliveries to one endpoint are sent one after another in
  * that order, and one that fails holds the ones after it in the queue.
