@@ -1,4 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
@@ -276,6 +277,34 @@ it('receivers that see an event alike (the operator\'s endpoints, one owner\'s e
   expect(views(f1)).toEqual(members.map((_, i) => ({ commissionId: `c${i}`, member: 'j***@e***.com', amount: `${i}.20` })));
   // Signed with each endpoint's own secret: the operator's first endpoint's signature does not verify for the second.
   expect(() => new Webhook(o2!.endpoint.secret).verify(o1!.r.received[0]!.body, o1!.r.received[0]!.headers)).toThrow();
+});
+
+it('a burst of first attempts to one endpoint leaves in one write a connection, not one a request, also on kept-alive connections (undici writes those from an immediate)', async () => {
+  const r = await receiver();
+  await createEndpoint(hub.admin, r.url, ['tier.changed']);
+  const port = Number(new URL(r.url).port);
+  const burst = async (n: number, tag: string) => {
+    await inTransaction(hub.db, async (q) => ok(await recordEvents(q, Array.from({ length: n }, (_, i) => ({
+      memberId: `0190a0a0-0000-7000-8000-0000${tag}${String(i).padStart(4, '0')}`, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { i }, views: {} })))));
+    return fanOut(hub.db, worker);
+  };
+  // The first burst opens the connections; they are idle (kept alive) when the second starts.
+  expect(await burst(24, 'bb01')).toEqual({ taken: 24, attempted: 24 });
+  const writes = new Map<Socket, number>();
+  const count = (socket: Socket) => { if (socket.remotePort === port) writes.set(socket, (writes.get(socket) ?? 0) + 1); };
+  const original = { write: Socket.prototype._write, writev: Socket.prototype._writev! };
+  Socket.prototype._write = function (this: Socket, ...args: Parameters<Socket['_write']>) { count(this); return original.write.apply(this, args); };
+  Socket.prototype._writev = function (this: Socket, ...args: Parameters<NonNullable<Socket['_writev']>>) { count(this); return original.writev.apply(this, args); };
+  try {
+    expect(await burst(24, 'bb02')).toEqual({ taken: 24, attempted: 24 });
+  } finally {
+    Socket.prototype._write = original.write;
+    Socket.prototype._writev = original.writev;
+  }
+  expect(r.received).toHaveLength(48);
+  // One write a connection used: were each request written alone, there would be 24.
+  expect([...writes.values()]).toEqual([...writes.values()].map(() => 1));
+  expect(writes.size).toBeLessThan(24);
 });
 
 it('an endpoint deleted while a fan-out is sending to it: the deletion waits for the fan-out and removes its deliveries too (none left orphaned)', async () => {
