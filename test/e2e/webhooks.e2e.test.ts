@@ -305,6 +305,9 @@ it('a burst of first attempts to one endpoint leaves in one write a connection, 
   // One write a connection used: were each request written alone, there would be 24.
   expect([...writes.values()]).toEqual([...writes.values()].map(() => 1));
   expect(writes.size).toBeLessThan(24);
+  // The rows carry their event's type and time as the fan-out read them (no longer joined again on insert).
+  expect(await hub.db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE d.order_at = e.occurred_at AND d.event_type = e.type)::int AS same
+    FROM webhook_delivery d JOIN event e ON e.member_id = d.event_member_id AND e.id = d.event_id WHERE d.event_member_id::text LIKE '0190a0a0-0000-7000-8000-0000bb0%'`)).toEqual([{ n: 48, same: 48 }]);
 });
 
 it('an endpoint deleted while a fan-out is sending to it: the deletion waits for the fan-out and removes its deliveries too (none left orphaned)', async () => {
