@@ -904,3 +904,46 @@ it('review5: a delivery whose first attempt is in its row, retried, then replaye
   expect(await hub.db.query('SELECT first_status_code, attempt_count FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY created_at', [endpoint.id]))
     .toEqual([{ first_status_code: 500, attempt_count: 3 }, { first_status_code: null, attempt_count: 2 }]);
 });
+
+it('review6: a body written out as text is byte for byte jsonb_build_object(…)::text — quotes, backslashes, control characters, U+2028, emoji, numbers as jsonb prints them, a JSON null view, an odd event type — at fan-out and at a retry; order_at is the event\'s time to the microsecond', async () => {
+  // Only this test's endpoints receive (an earlier test's receiver that never answers would hold the fan-out).
+  await hub.db.query('UPDATE webhook_endpoint SET enabled = false');
+  const op = await receiver();
+  const pr = await receiver();
+  pr.answers = [500, 200];
+  const partner = await createPartner('hooks-review6');
+  const operator = await createEndpoint(hub.admin, op.url, ['*']);
+  const partnerEndpoint = await createEndpoint(hub.token({ role: Role.PARTNER, partnerId: partner }), pr.url, ['*']);
+  const odd = 'Ünïcode 😀 "quoted" back\\slash \u0001\u001f\u007f\u0080\u2028\u2029 </script> \t\n';
+  const types = ['tier.changed', 'odd "type" \\ é😀\u0001\u2028'];
+  await inTransaction(hub.db, async (q) => ok(await recordEvents(q, types.map((type, i) => ({
+    memberId: `0190a0a0-0000-7000-8000-0000000006b${i}`, type, occurredAt: clock.now(), partnerIds: [partner], affiliateIds: [],
+    data: { [odd]: odd, '': [odd, { nested: { deeper: [true, false, null, {}, []] } }], zz: 1, a: 2, bb: 3 },
+    // A view that is JSON null (NewEvent does not allow it; the column does): "data": null, as jsonb_build_object writes it.
+    views: { [`partner:${partner}`]: i === 0 ? { note: odd, list: [odd] } : (null as unknown as object) },
+  })))));
+  // Numbers as written by hand (jsonb keeps them as numeric and prints them its own way), and a time with microseconds.
+  await hub.db.query(`UPDATE event SET data = data || '{"n": [1e3, 0.10, -0, 1E-7, 123456789012345678901234567890.000, 1.5e+300]}'::jsonb,
+      occurred_at = occurred_at + interval '123457 microseconds' WHERE member_id::text LIKE '0190a0a0-0000-7000-8000-0000000006b%'`);
+  await hub.db.query(`UPDATE event_pending p SET occurred_at = e.occurred_at FROM event e WHERE e.member_id = p.member_id AND e.id = p.event_id
+      AND p.member_id::text LIKE '0190a0a0-0000-7000-8000-0000000006b%'`);
+  expect(await fanOut(hub.db, worker)).toEqual({ taken: 2, attempted: 4 });
+  clock.advance(RETRY_DELAYS_MS[0]! * 1.2);
+  await tick();
+  expect(op.received).toHaveLength(2);
+  expect(pr.received).toHaveLength(3); // the partner's: 500, its retry (built by the claim), then the second event
+  const expected = await hub.db.query(`SELECT d.endpoint_id, d.order_at = e.occurred_at AS same_time, d.event_type = e.type AS same_type,
+      jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'data', CASE WHEN ep.owner_type = 'OPERATOR' THEN e.data ELSE e.views -> ('partner:' || ep.owner_id::text) END)::text AS body
+    FROM webhook_delivery d JOIN event e ON e.member_id = d.event_member_id AND e.id = d.event_id JOIN webhook_endpoint ep ON ep.id = d.endpoint_id
+    WHERE d.endpoint_id = ANY($1::uuid[]) ORDER BY d.order_at, e.id`, [[operator.endpoint.id, partnerEndpoint.endpoint.id]]);
+  expect(expected).toHaveLength(4);
+  expect(expected.every((x: { same_time: boolean; same_type: boolean }) => x.same_time && x.same_type)).toBe(true);
+  const bodies = (id: string) => expected.filter((x: { endpoint_id: string }) => x.endpoint_id === id).map((x: { body: string }) => x.body);
+  expect(op.received.map((r) => r.body).sort()).toEqual(bodies(operator.endpoint.id).sort());
+  expect(pr.received.map((r) => r.body).sort()).toEqual([...bodies(partnerEndpoint.endpoint.id), bodies(partnerEndpoint.endpoint.id)[0]].sort());
+  expect(JSON.parse(pr.received.find((r) => JSON.parse(r.body).type === types[1])!.body).data).toBeNull();
+  expect(JSON.parse(op.received[0]!.body).data.n).toEqual([1000, 0.1, 0, 1e-7, 1.2345678901234568e29, 1.5e300]);
+  for (const r of pr.received) expect(new Webhook(partnerEndpoint.secret).verify(r.body, r.headers)).toBeTruthy();
+  await hub.db.query('UPDATE webhook_endpoint SET enabled = true WHERE id <> ALL($1::uuid[])', [[operator.endpoint.id, partnerEndpoint.endpoint.id]]);
+});
