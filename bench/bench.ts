@@ -94,6 +94,9 @@ interface PhaseResult {
   seconds: number;
   latencies: number[];
   errors: number;
+  /** CPU seconds the server and PostgreSQL used during the phase (0 without a probe). */
+  serverCpu?: number;
+  postgresCpu?: number;
 }
 
 const rate = (r: PhaseResult) => r.events / r.seconds;
@@ -103,7 +106,8 @@ function percentile(sorted: number[], p: number): number {
 
 /** Two runs of one workload as one: events, seconds and latencies added up, named `name`. */
 function together(name: string, x: PhaseResult, y: PhaseResult): PhaseResult {
-  return { name, events: x.events + y.events, seconds: x.seconds + y.seconds, latencies: [...x.latencies, ...y.latencies].sort((p, q) => p - q), errors: x.errors + y.errors };
+  return { name, events: x.events + y.events, seconds: x.seconds + y.seconds, latencies: [...x.latencies, ...y.latencies].sort((p, q) => p - q), errors: x.errors + y.errors,
+    serverCpu: (x.serverCpu ?? 0) + (y.serverCpu ?? 0), postgresCpu: (x.postgresCpu ?? 0) + (y.postgresCpu ?? 0) };
 }
 
 /**
@@ -159,10 +163,12 @@ async function phase(name: string, worker: (connection: number, i: number) => Pr
   }));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const result = { name, events, seconds, latencies, errors };
+  const result: PhaseResult = { name, events, seconds, latencies, errors };
   let cost = '';
   if (probe && before && events > 0) {
     const after = await probe.snapshot();
+    result.serverCpu = after.server - before.server;
+    result.postgresCpu = after.postgres - before.postgres;
     const us = (s: number) => ((s * 1e6) / events).toFixed(0).padStart(5);
     cost = `   cpu/event server ${us(after.server - before.server)} µs, postgres ${us(after.postgres - before.postgres)} µs, WAL ${((await probe.walBytes(before.walLsn, after.walLsn)) / events).toFixed(0).padStart(5)} B`;
   }
@@ -311,6 +317,22 @@ async function settlementBench(pool: Pool, port: number, jwtSecret: string, allP
 }
 
 /**
+ * What a purchase's deliveries cost in (f), in CPU µs a purchase: the server's and PostgreSQL's
+ * above (a)'s (all halves of each), and the bench's receivers' own (their process, which runs on the
+ * same cores: a receiver elsewhere would not count here). Empty without CPU figures.
+ */
+function deliveryCost(a: PhaseResult, f: PhaseResult, receiversMicros: number): string {
+  if (!a.serverCpu || !f.serverCpu || !a.events || !f.events) return '';
+  const perPurchase = (x: PhaseResult, cpu: 'serverCpu' | 'postgresCpu') => ((x[cpu] ?? 0) * 1e6) / x.events;
+  const server = perPurchase(f, 'serverCpu') - perPurchase(a, 'serverCpu');
+  const postgres = perPurchase(f, 'postgresCpu') - perPurchase(a, 'postgresCpu');
+  const receivers = receiversMicros / f.events;
+  const sign = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)}`;
+  return `\n(f) a purchase's deliveries, CPU:                   server ${sign(server)} µs, PostgreSQL ${sign(postgres)} µs (each against (a)), the bench's receivers ${receivers.toFixed(0)} µs;`
+    + ` a purchase in (a) ${(perPurchase(a, 'serverCpu') + perPurchase(a, 'postgresCpu')).toFixed(0)} µs (server and PostgreSQL)`;
+}
+
+/**
  * The warm-up, then (a) and (f). (f) is recordPurchase with three webhook endpoints subscribed to
  * `transaction.posted` (receivers on loopback in a child process, answering 200 at once), (a) the
  * same purchases without endpoints, on the same server: f/a is what the outbox write and the
@@ -374,6 +396,7 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     let expected = 0;
     let received = 0;
     let drained = 0;
+    let receiversMicros = 0;
     const loadBefore = loadavg();
     for (let block = 1; block <= AF_BLOCKS; block++) {
       const a1 = await purchase(`a${2 * block - 1}`, `${A}, block ${block}, 1st half`, AF_HALF_MS);
@@ -381,10 +404,12 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
       await fannedOut();
       await subscribe();
       await ask<{ lags: number[] }>('reset');
+      const receiversBefore = (await ask<{ cpuMicros: number }>('count')).cpuMicros;
       const f1 = await purchase(`f${2 * block - 1}`, `${F}, block ${block}, 1st half`, AF_HALF_MS);
       const f2 = await purchase(`f${2 * block}`, `${F}, block ${block}, 2nd half`, AF_HALF_MS);
       const blockExpected = (f1.events + f2.events) * ports.length;
       const got = await drain(blockExpected);
+      receiversMicros += (await ask<{ cpuMicros: number }>('count')).cpuMicros - receiversBefore;
       lags.push(...(await ask<{ lags: number[] }>('report')).lags);
       expected += blockExpected;
       received += got.count;
@@ -404,7 +429,7 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     console.log(`(a) all halves ${rate(a).toFixed(0)} events/s, (f) all halves ${rate(f).toFixed(0)} events/s
 (f)/(a)  purchases with 3 endpoints vs without:      ${(rate(f) / rate(a)).toFixed(2)}   [≥ 0.9]   (each block a f f a: ${blocks}; halves side by side: ${pairs})
 (f) lag  event committed → receiver got it:           p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms   [p99 < 2000]
-         ${received} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after its block at most; load average before ${load(loadBefore)}, after ${load(loadAfter)}`);
+         ${received} of ${expected} deliveries received, the last ${drained.toFixed(1)} s after its block at most; load average before ${load(loadBefore)}, after ${load(loadAfter)}${deliveryCost(a, f, receiversMicros)}`);
     if (received < expected) f.errors += expected - received;
     if (warmed.count < warmUp.events * ports.length) warmUp.errors += warmUp.events * ports.length - warmed.count;
     return { warmUp, a, f };
