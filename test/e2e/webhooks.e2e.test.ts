@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { Socket } from 'node:net';
+import { Socket, createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
@@ -13,7 +13,7 @@ import { inTransaction } from '../../src/db/transaction';
 import { ok } from '../../src/api/errors';
 import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
-import { fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
+import { deliverDue, fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
 import { TestHub } from '../support/hub';
 import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
 import { webhookTestLifecycle } from '../support/webhook-lifecycle';
@@ -279,7 +279,7 @@ it('receivers that see an event alike (the operator\'s endpoints, one owner\'s e
   expect(() => new Webhook(o2!.endpoint.secret).verify(o1!.r.received[0]!.body, o1!.r.received[0]!.headers)).toThrow();
 });
 
-it('a burst of first attempts to one endpoint leaves in one write a connection, not one a request, also on kept-alive connections (undici writes those from an immediate)', async () => {
+it('a fan-out sends 12 deep to an endpoint not heard from, then pipelines its bursts deep on one connection once it has answered quickly; one write a connection, also on kept-alive connections (undici writes those from an immediate)', async () => {
   const r = await receiver();
   await createEndpoint(hub.admin, r.url, ['tier.changed']);
   const port = Number(new URL(r.url).port);
@@ -288,29 +288,95 @@ it('a burst of first attempts to one endpoint leaves in one write a connection, 
       memberId: `0190a0a0-0000-7000-8000-0000${tag}${String(i).padStart(4, '0')}`, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { i }, views: {} })))));
     return fanOut(hub.db, worker);
   };
-  // The first burst opens the connections; they are idle (kept alive) when the second starts.
-  expect(await burst(24, 'bb01')).toEqual({ taken: 24, attempted: 24 });
+  // Not heard from: 12 deep, so 48 requests need at least four connections.
+  expect(await burst(48, 'bb01')).toEqual({ taken: 48, attempted: 48 });
+  const wide = r.connections;
+  expect(wide).toBeGreaterThanOrEqual(4);
+  // It answered quickly: the next burst opens the deep connections (one, or two while the first connects).
+  expect(await burst(48, 'bb02')).toEqual({ taken: 48, attempted: 48 });
+  expect(r.connections - wide).toBeGreaterThanOrEqual(1);
+  expect(r.connections - wide).toBeLessThanOrEqual(2);
+  const opened = r.connections;
+  // They are idle (kept alive) when the third starts.
   const writes = new Map<Socket, number>();
   const count = (socket: Socket) => { if (socket.remotePort === port) writes.set(socket, (writes.get(socket) ?? 0) + 1); };
   const original = { write: Socket.prototype._write, writev: Socket.prototype._writev! };
   Socket.prototype._write = function (this: Socket, ...args: Parameters<Socket['_write']>) { count(this); return original.write.apply(this, args); };
   Socket.prototype._writev = function (this: Socket, ...args: Parameters<NonNullable<Socket['_writev']>>) { count(this); return original.writev.apply(this, args); };
   try {
-    expect(await burst(24, 'bb02')).toEqual({ taken: 24, attempted: 24 });
+    expect(await burst(48, 'bb03')).toEqual({ taken: 48, attempted: 48 });
   } finally {
     Socket.prototype._write = original.write;
     Socket.prototype._writev = original.writev;
   }
-  expect(r.received).toHaveLength(48);
-  // One write a connection used: were each request written alone, there would be 24.
+  expect(r.received).toHaveLength(144);
+  expect(r.connections).toBe(opened);
+  // One write a connection used, on the deep connections (at 12 deep: four at least; were each request written alone, 48).
   // (Some writes seen at all: were the spies to miss them, the line below would hold for no writes.)
   expect(writes.size).toBeGreaterThan(0);
   expect([...writes.values()]).toEqual([...writes.values()].map(() => 1));
-  expect(writes.size).toBeLessThan(24);
+  expect(writes.size).toBeLessThanOrEqual(2);
   // The rows carry their event's type and time as the fan-out read them (no longer joined again on insert).
   expect(await hub.db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE d.order_at = e.occurred_at AND d.event_type = e.type)::int AS same
-    FROM webhook_delivery d JOIN event e ON e.member_id = d.event_member_id AND e.id = d.event_id WHERE d.event_member_id::text LIKE '0190a0a0-0000-7000-8000-0000bb0%'`)).toEqual([{ n: 48, same: 48 }]);
+    FROM webhook_delivery d JOIN event e ON e.member_id = d.event_member_id AND e.id = d.event_id WHERE d.event_member_id::text LIKE '0190a0a0-0000-7000-8000-0000bb0%'`)).toEqual([{ n: 144, same: 144 }]);
 });
+
+it('a receiver that answers pipelined requests one after another: a deep burst shows in its answer times, and its next deliveries go through the queue, at most 12 deep a connection', async () => {
+  // As many servers do (Go's net/http, most Python ones): a connection's next answer waits for the one before it, 25 ms each.
+  const outstanding = new Map<Socket, number>();
+  let most = 0;
+  const server = createNetServer((socket) => {
+    let buffered = Buffer.alloc(0);
+    let busyUntil = 0;
+    outstanding.set(socket, 0);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.subarray(end + 4 + length);
+        outstanding.set(socket, outstanding.get(socket)! + 1);
+        most = Math.max(most, outstanding.get(socket)!);
+        busyUntil = Math.max(busyUntil, performance.now()) + 25;
+        setTimeout(() => {
+          outstanding.set(socket, outstanding.get(socket)! - 1);
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        }, busyUntil - performance.now());
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/serial`;
+    await createEndpoint(hub.admin, url, ['tier.changed']);
+    const events = async (n: number, tag: string) => inTransaction(hub.db, async (q) => ok(await recordEvents(q, Array.from({ length: n }, (_, i) => ({
+      memberId: `0190a0a0-0000-7000-8000-0000${tag}${String(i).padStart(4, '0')}`, type: 'tier.changed', occurredAt: clock.now(), partnerIds: [], affiliateIds: [], data: { i }, views: {} })))));
+    // Not heard from: 12 deep on as many connections as it takes; each answer within a few × 25 ms.
+    await events(24, 'cc01');
+    expect(await fanOut(hub.db, worker)).toEqual({ taken: 24, attempted: 24 });
+    expect(most).toBeLessThanOrEqual(12);
+    // Quick so far: the next burst is pipelined deep, and the receiver's one-after-another answers make the last ones wait (40 × 25 ms).
+    most = 0;
+    await events(40, 'cc02');
+    expect(await fanOut(hub.db, worker)).toEqual({ taken: 40, attempted: 40 });
+    expect(most).toBeGreaterThan(12);
+    // Those waits made its answers slow on average: the next deliveries are not sent at the fan-out but queued, then sent 12 deep.
+    most = 0;
+    await events(40, 'cc03');
+    expect(await fanOut(hub.db, worker)).toEqual({ taken: 40, attempted: 0 });
+    while ((await deliverDue(hub.db, worker)) > 0);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(12);
+    expect(await hub.db.query(`SELECT status, count(*)::int AS n FROM webhook_delivery WHERE event_member_id::text LIKE '0190a0a0-0000-7000-8000-0000cc0%' GROUP BY status`))
+      .toEqual([{ status: 'DELIVERED', n: 104 }]);
+  } finally {
+    server.close();
+    for (const socket of outstanding.keys()) socket.destroy();
+  }
+}, 30_000);
 
 it('an endpoint deleted while a fan-out is sending to it: the deletion waits for the fan-out and removes its deliveries too (none left orphaned)', async () => {
   const r = await receiver();

@@ -55,6 +55,22 @@ const PROBE_MS = 1_000;
 const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
 const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
+/**
+ * A fan-out's first attempts to an endpoint that has answered quickly (pipelinesDeep) go on two
+ * connections of their own, pipelined up to 48 deep (room for PER_ORIGIN): a fan-out's burst to it
+ * rides one or two connections instead of up to eight, so it leaves in one or two writes and its
+ * answers come back in few reads, on both sides (undici fills a connection before it opens the next).
+ * Measured side by side in the bench's (f): README, "Measured".
+ * The price is head-of-line waiting at a receiver that handles pipelined requests one after another
+ * (Go's net/http and most Python servers do): each answer of a burst waits for all before it on its
+ * connection, up to 48 × its own time. The answer times, measured from the write, include that wait,
+ * so such a receiver soon averages past SLOW_ANSWER_MS and is sent to through the queue, which always
+ * pipelines 12 deep (retries, replays, slow or failing endpoints, a backlog). One slower than ~200 ms
+ * a request that looked quick until then can see the last requests of one deep burst time out: they
+ * are retried on the schedule, same webhook-id.
+ */
+const DEEP_PIPELINING = 48;
+const DEEP_CONNECTIONS = 2;
 
 /**
  * Connections to receivers are kept open between deliveries (HTTP keep-alive), as every webhook
@@ -68,7 +84,7 @@ const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
  */
 const connectors = new Map<boolean, buildConnector.connector>();
 
-/** One endpoint URL's connections: its undici Pool, the sockets it opened, and whether they are corked (holdWritesToImmediates). */
+/** One endpoint URL's connections of one depth: its undici Pool, the sockets it opened, and whether they are corked (holdWritesToImmediates). */
 interface Connections {
   pool: Pool;
   sockets: Set<Socket>;
@@ -77,8 +93,8 @@ interface Connections {
 const connections = new Map<string, Connections>();
 /** Endpoint URLs whose connections are kept before idle ones (no connection, nothing queued) are closed. */
 const MAX_POOLS = 1_000;
-function connectionsFor(allowPrivate: boolean, url: Target): Connections {
-  const key = `${allowPrivate}|${url.text}`;
+function connectionsFor(allowPrivate: boolean, url: Target, deep: boolean): Connections {
+  const key = `${allowPrivate}|${deep}|${url.text}`;
   let found = connections.get(key);
   if (!found) {
     let build = connectors.get(allowPrivate);
@@ -98,7 +114,8 @@ function connectionsFor(allowPrivate: boolean, url: Target): Connections {
     // undici's own timeouts are a backstop, a second past the attempt's deadline (DEADLINE_SWEEP_MS
     // late at most), which ends the attempt first and names what was seen.
     const backstop = DELIVERY_TIMEOUT_MS + 1_000;
-    const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: PIPELINING, keepAliveTimeout: 4_000, headersTimeout: backstop, bodyTimeout: backstop, connect });
+    const pool = new Pool(url.origin, { connections: deep ? DEEP_CONNECTIONS : CONNECTIONS, pipelining: deep ? DEEP_PIPELINING : PIPELINING,
+      keepAliveTimeout: 4_000, headersTimeout: backstop, bodyTimeout: backstop, connect });
     connections.set(key, (found = { pool, sockets, corked: false }));
   }
   return found;
@@ -314,7 +331,7 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
         if (closed) return;
-        const sending = attempt(f, now, options.allowPrivate);
+        const sending = attempt(f, now, options.allowPrivate, pipelinesDeep(lanes, f.endpoint_id));
         inFlight.set(f, sending);
         const result = await sending.result;
         if (result === WITHDRAWN) return;
@@ -381,6 +398,17 @@ function answersQuickly(lanes: Lanes, endpointId: string, now: number): boolean 
   lanes.probedAt.set(endpointId, now);
   // Found slow now: queued for PROBE_MS; found slow again PROBE_MS after that: tried once more.
   return since !== undefined;
+}
+
+/**
+ * Whether a fan-out sends to an endpoint DEEP_PIPELINING deep (see there): its recent answers came
+ * within SLOW_ANSWER_MS on average (noteAnswer) and none of its first attempts is late. An endpoint
+ * not heard from yet in this process, or tried again while slow (answersQuickly's probe), is sent to
+ * 12 deep until it has answered quickly.
+ */
+function pipelinesDeep(lanes: Lanes, endpointId: string): boolean {
+  const ms = lanes.answerMs.get(endpointId);
+  return ms !== undefined && ms <= SLOW_ANSWER_MS && !lanes.slowEndpoints.has(endpointId);
 }
 
 /** Keeps each endpoint's recent answer time (ms, a moving average; failures count as slow). */
@@ -651,9 +679,10 @@ const CONSTANT_HEADERS = ['content-type', 'application/json', 'user-agent', 'coa
 
 /**
  * Starts one signed POST of a delivery (see Attempt) at `now` (its webhook-timestamp): its body as
- * text, or as the UTF-8 bytes it shares with other deliveries of the same body.
+ * text, or as the UTF-8 bytes it shares with other deliveries of the same body; `deep`: on the
+ * endpoint's connections pipelined DEEP_PIPELINING deep instead of 12 (pipelinesDeep).
  */
-function attempt(d: Claimed, now: Date, allowPrivate: boolean): Attempt {
+function attempt(d: Claimed, now: Date, allowPrivate: boolean, deep: boolean): Attempt {
   const sending = new Attempt();
   const url = parsedUrl(d.url);
   // A literal address never goes through the lookup: check it here.
@@ -663,7 +692,7 @@ function attempt(d: Claimed, now: Date, allowPrivate: boolean): Attempt {
   }
   const timestamp = Math.floor(now.getTime() / 1000);
   const secrets = d.previous_secret && d.previous_secret_until && d.previous_secret_until > now ? [d.secret, d.previous_secret] : [d.secret];
-  const to = connectionsFor(allowPrivate, url);
+  const to = connectionsFor(allowPrivate, url, deep);
   holdWritesToImmediates(to);
   try {
     // undici's lowest layer: no response stream, no AbortSignal, no promise per request beyond this one
@@ -814,7 +843,7 @@ export async function deliverDue(db: DataSource, options: WorkerOptions): Promis
     }
     setOutboxLag('delivery', Math.max(...claimed.map((d) => now.getTime() - d.next_attempt_at.getTime())) / 1000);
     const results = await Promise.all(claimed.map(async (d) => {
-      const result = await attempt(d, now, options.allowPrivate).result;
+      const result = await attempt(d, now, options.allowPrivate, false).result;
       noteAnswer(lanes, d.endpoint_id, result);
       return result;
     }));
