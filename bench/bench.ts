@@ -388,13 +388,15 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
       return { count, seconds: (performance.now() - started) / 1000 };
     };
     /**
-     * Disables the endpoints once nothing is left to fan out: the next purchases are delivered to
-     * nobody. Disabled, not deleted: deleting an endpoint deletes its deliveries (~8,000 rows each a
-     * block), and that bulk delete and its cleanup (vacuum) landed in the halves after it — work no
-     * steady coalition does, measured against whichever workload ran then.
+     * Disables the endpoints once nothing is left to fan out or to send again: the next purchases are
+     * delivered to nobody, and no delivery of this block waits to go out in the next. Disabled, not
+     * deleted: deleting an endpoint deletes its deliveries (~8,000 rows each a block), and that bulk
+     * delete and its cleanup (vacuum) landed in the halves after it — work no steady coalition does,
+     * measured against whichever workload ran then.
      */
     const unsubscribe = async () => {
-      for (let i = 0; i < 600 && Number((await pool.query('SELECT count(*) AS n FROM event_pending')).rows[0].n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const left = async () => Number((await pool.query(`SELECT (SELECT count(*) FROM event_pending) + (SELECT count(*) FROM webhook_delivery WHERE status = 'PENDING') AS n`)).rows[0].n);
+      for (let i = 0; i < 600 && (await left()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
       await enable(false);
     };
     /** Waits until every pending event has been fanned out (the next purchases start from an empty outbox). */

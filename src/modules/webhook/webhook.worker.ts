@@ -50,7 +50,8 @@ const PROBE_MS = 1_000;
 /**
  * Requests in flight at once to one receiver host from one instance: the fan-out's and the claims'
  * (at most CLAIM_PER_HOST a host in a claim, LANES claims), so no request waits for room; carried, for
- * each endpoint URL (connectionsFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests deep.
+ * each endpoint URL (connectionsFor), on up to CONNECTIONS kept-alive connections, PIPELINING requests
+ * deep, and for an endpoint that answers quickly on DEEP_CONNECTIONS more, DEEP_PIPELINING deep.
  */
 const MAX_CONNECTIONS = PER_ORIGIN + CLAIM_PER_HOST * LANES;
 const PIPELINING = 12;
@@ -65,12 +66,16 @@ const CONNECTIONS = Math.ceil(MAX_CONNECTIONS / PIPELINING);
  * (Go's net/http and most Python servers do): each answer of a burst waits for all before it on its
  * connection, up to 48 × its own time. The answer times, measured from the write, include that wait,
  * so such a receiver soon averages past SLOW_ANSWER_MS and is sent to through the queue, which always
- * pipelines 12 deep (retries, replays, slow or failing endpoints, a backlog). One slower than ~200 ms
- * a request that looked quick until then can see the last requests of one deep burst time out: they
- * are retried on the schedule, same webhook-id.
+ * pipelines 12 deep (retries, replays, slow or failing endpoints, a backlog); and a deep burst of which
+ * some are still unanswered when the fan-out's wait ends keeps the endpoint at 12 deep for SHALLOW_MS
+ * (its quick answers at 12 deep would otherwise bring it back to a deep burst at every other fan-out).
+ * One slower than ~200 ms a request that looked quick until then can see the last requests of one
+ * deep burst time out: they are retried on the schedule, same webhook-id.
  */
 const DEEP_PIPELINING = 48;
 const DEEP_CONNECTIONS = 2;
+/** How long (ms) an endpoint is sent to 12 deep after a deep burst of it was answered late (pipelinesDeep). */
+const SHALLOW_MS = 10 * 60_000;
 
 /**
  * Connections to receivers are kept open between deliveries (HTTP keep-alive), as every webhook
@@ -78,7 +83,7 @@ const DEEP_CONNECTIONS = 2;
  * a request of node:http's, measured side by side here). An idle connection is closed after 4 s.
  * Addresses are checked where a connection is opened (guardedLookup), so a reused one was checked;
  * one connector with the check and one without (development and tests), made when first needed.
- * Each endpoint URL has connections of its own (a Pool): requests are pipelined only behind
+ * Each endpoint URL has connections of its own (a Pool, and a second one for deep bursts): requests are pipelined only behind
  * requests to the same URL, so an endpoint that does not answer holds up only its own deliveries,
  * never those of another endpoint on the same host (one Agent per host would pipeline them together).
  */
@@ -91,8 +96,8 @@ interface Connections {
   corked: boolean;
 }
 const connections = new Map<string, Connections>();
-/** Endpoint URLs whose connections are kept before idle ones (no connection, nothing queued) are closed. */
-const MAX_POOLS = 1_000;
+/** Pools (two at most an endpoint URL: 12 and DEEP_PIPELINING deep) kept before idle ones (no connection, nothing queued) are closed. */
+const MAX_POOLS = 2_000;
 function connectionsFor(allowPrivate: boolean, url: Target, deep: boolean): Connections {
   const key = `${allowPrivate}|${deep}|${url.text}`;
   let found = connections.get(key);
@@ -326,12 +331,16 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   }
   const results = new Map<Fanned, AttemptResult>();
   const inFlight = new Map<Fanned, Attempt>();
+  /** The attempts sent DEEP_PIPELINING deep. */
+  const deep = new Set<Fanned>();
   let closed = false;
   const sender = async (queue: Fanned[][]) => {
     for (let chain = queue.shift(); chain && !closed; chain = queue.shift()) {
       for (const f of chain) {
         if (closed) return;
-        const sending = attempt(f, now, options.allowPrivate, pipelinesDeep(lanes, f.endpoint_id));
+        const pipelined = pipelinesDeep(lanes, f.endpoint_id, now.getTime());
+        if (pipelined) deep.add(f);
+        const sending = attempt(f, now, options.allowPrivate, pipelined);
         inFlight.set(f, sending);
         const result = await sending.result;
         if (result === WITHDRAWN) return;
@@ -357,6 +366,12 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   // out longer than SLOW_ANSWER_MS: one written just before the wait ended says nothing of the receiver.
   const late: Late[] = [...inFlight].map(([f, sending]) => [f, sending.result, sending.writtenMs() > SLOW_ANSWER_MS]);
   for (const [f, , slow] of late) if (slow) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
+  // A deep burst answered late: the receiver makes pipelined requests wait for each other; 12 deep for SHALLOW_MS.
+  for (const [f, , slow] of late) {
+    if (!slow || !deep.has(f)) continue;
+    if (lanes.shallowUntil.size > 10_000) lanes.shallowUntil.clear();
+    lanes.shallowUntil.set(f.endpoint_id, now.getTime() + SHALLOW_MS);
+  }
   const outcomes = [...results].map(([f, result]) => outcomeOf(f, result, after, random));
   const byFanned = new Map(outcomes.map((o) => [o.d, o]));
   const lease = new Date(after.getTime() + LEASE_MS);
@@ -401,14 +416,19 @@ function answersQuickly(lanes: Lanes, endpointId: string, now: number): boolean 
 }
 
 /**
- * Whether a fan-out sends to an endpoint DEEP_PIPELINING deep (see there): its recent answers came
- * within SLOW_ANSWER_MS on average (noteAnswer) and none of its first attempts is late. An endpoint
- * not heard from yet in this process, or tried again while slow (answersQuickly's probe), is sent to
- * 12 deep until it has answered quickly.
+ * Whether a fan-out sends to an endpoint DEEP_PIPELINING deep (see there) at `now` (ms, the hub's
+ * clock): its recent answers came within SLOW_ANSWER_MS on average (noteAnswer), and no deep burst of
+ * it was answered late in the last SHALLOW_MS. An endpoint not heard from yet in this process, or
+ * tried again while slow (answersQuickly's probe), is sent to 12 deep until it has answered quickly.
  */
-function pipelinesDeep(lanes: Lanes, endpointId: string): boolean {
+function pipelinesDeep(lanes: Lanes, endpointId: string, now: number): boolean {
   const ms = lanes.answerMs.get(endpointId);
-  return ms !== undefined && ms <= SLOW_ANSWER_MS && !lanes.slowEndpoints.has(endpointId);
+  if (ms === undefined || ms > SLOW_ANSWER_MS) return false;
+  const until = lanes.shallowUntil.get(endpointId);
+  if (until === undefined) return true;
+  if (now < until) return false;
+  lanes.shallowUntil.delete(endpointId);
+  return true;
 }
 
 /** Keeps each endpoint's recent answer time (ms, a moving average; failures count as slow). */
@@ -475,11 +495,13 @@ interface Lanes {
   answerMs: Map<string, number>;
   /** Since when (ms) an endpoint that answers slowly has been queued, or was last tried at a fan-out anyway (answersQuickly). */
   probedAt: Map<string, number>;
+  /** Until when (ms, the hub's clock) an endpoint is sent to 12 deep: a deep burst of it was answered late (pipelinesDeep). */
+  shallowUntil: Map<string, number>;
 }
 const lanesByDb = new WeakMap<DataSource, Lanes>();
 function lanesOf(db: DataSource): Lanes {
   let lanes = lanesByDb.get(db);
-  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map(), answerMs: new Map(), probedAt: new Map() }));
+  if (!lanes) lanesByDb.set(db, (lanes = { inFlight: new Set(), claiming: Promise.resolve(), late: new Set(), slowEndpoints: new Map(), answerMs: new Map(), probedAt: new Map(), shallowUntil: new Map() }));
   return lanes;
 }
 
