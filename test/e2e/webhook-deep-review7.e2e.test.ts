@@ -6,6 +6,7 @@ import { ok } from '../../src/api/errors';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { deliverDue, fanOut, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
 import { TestHub } from '../support/hub';
+import { onPipelinedRequests } from '../support/pipelined-requests';
 import { webhookTestLifecycle } from '../support/webhook-lifecycle';
 
 /**
@@ -43,24 +44,14 @@ async function rawReceiver() {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let outstanding = 0;
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buffered.subarray(0, end).toString('latin1');
-        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        buffered = buffered.subarray(end + 4 + length);
-        const req = { id: /webhook-id: *(\S+)/i.exec(head)![1]!, path: head.split(' ')[1]!, socket: n, at: performance.now() };
-        state.requests.push(req);
-        state.most = Math.max(state.most, ++outstanding);
-        state.behave(req, (status = 200, extra = '') => {
-          outstanding--;
-          if (!socket.destroyed) socket.write(`HTTP/1.1 ${status} X\r\ncontent-length: 2\r\n\r\nok${extra}`);
-        }, socket);
-      }
+    onPipelinedRequests(socket, (head) => {
+      const req = { id: /webhook-id: *(\S+)/i.exec(head)![1]!, path: head.split(' ')[1]!, socket: n, at: performance.now() };
+      state.requests.push(req);
+      state.most = Math.max(state.most, ++outstanding);
+      state.behave(req, (status = 200, extra = '') => {
+        outstanding--;
+        if (!socket.destroyed) socket.write(`HTTP/1.1 ${status} X\r\ncontent-length: 2\r\n\r\nok${extra}`);
+      }, socket);
     });
   });
   servers.push(server);
@@ -120,6 +111,21 @@ async function warmUp(r: Awaited<ReturnType<typeof rawReceiver>>, tag: string): 
     await events(`${tag}${part}`, 24);
     expect(await fanOut(hub.db, real)).toEqual({ taken: 24, attempted: 24 });
   }
+}
+
+/**
+ * The receiver answers at once again and the clock moves a minute (past the 5 s retry): the queue
+ * sends what is due, and every delivery of the endpoint ends DELIVERED (`expected` in all), each
+ * attempt recorded once. Returns the endpoint's ledger.
+ */
+async function deliveredOnRetry(r: Awaited<ReturnType<typeof rawReceiver>>, endpointId: string, expected: number): Promise<Awaited<ReturnType<typeof ledger>>> {
+  r.behave = (_req, answer) => answer();
+  clock.advance(60_000);
+  await drainQueue();
+  const book = await ledger(endpointId);
+  expect(book.badlyRecorded).toEqual([]);
+  expect(book.byStatus).toEqual({ DELIVERED: expected });
+  return book;
 }
 
 webhookTestLifecycle('Deep7', (h) => { hub = h; }, (c) => { clock = c; });
@@ -199,14 +205,9 @@ it('review7: quick at first, then it closes each connection after five answers m
   let book = await ledger(hooks);
   expect(book.badlyRecorded).toEqual([]);
   expect(Object.keys(book.byStatus).sort()).toEqual(['DELIVERED', 'PENDING']);
-  // Each 48-deep connection answers five, fails the sixth and has the rest sent again: about 48²/12 requests a connection.
-  console.log(`review7 close-after-5: ${written} requests written for 96 deliveries (${book.byStatus.DELIVERED! - 48} delivered, ${book.byStatus.PENDING} pending)`);
-  r.behave = (_req, answer) => answer();
-  clock.advance(60_000);
-  await drainQueue();
-  book = await ledger(hooks);
-  expect(book.badlyRecorded).toEqual([]);
-  expect(book.byStatus).toEqual({ DELIVERED: 48 + 96 });
+  // Each 48-deep connection answers five, fails the sixth and has the rest sent again: far more requests than deliveries (review7 saw 412 for 96).
+  expect(written).toBeGreaterThan(96);
+  book = await deliveredOnRetry(r, hooks, 48 + 96);
   expect(new Set(r.requests.map((x) => x.id))).toEqual(new Set(book.rows.map((x) => x.event_id)));
   // The same receiver to an endpoint not heard from (12 deep): how many requests it is written.
   const fresh = await endpointFor(`${r.base}/fresh`, ['club.joined']);
@@ -216,7 +217,8 @@ it('review7: quick at first, then it closes each connection after five answers m
   expect((await fanOut(hub.db, real)).taken).toBe(96);
   await settleLateAttempts(hub.db);
   expect((await ledger(fresh)).badlyRecorded).toEqual([]);
-  console.log(`review7 close-after-5, 12 deep: ${r.requests.length - freshBefore} requests written for 96 deliveries ${JSON.stringify((await ledger(fresh)).byStatus)}`);
+  // Sent again there too, though fewer behind each failure (review7 saw 138 requests for 96).
+  expect(r.requests.length - freshBefore).toBeGreaterThan(96);
 }, 60_000);
 
 it('review7: quick at first, then two answers for each request on the deep connections (an extra 500 after each 200): every delivery recorded once, nothing hangs, none lost', async () => {
@@ -230,16 +232,9 @@ it('review7: quick at first, then two answers for each request on the deep conne
   expect((await fanOut(hub.db, real)).taken).toBe(96);
   expect(performance.now() - started).toBeLessThan(1_500);
   await settleLateAttempts(hub.db);
-  let book = await ledger(hooks);
-  expect(book.badlyRecorded).toEqual([]);
+  expect((await ledger(hooks)).badlyRecorded).toEqual([]);
   // The extra answers are taken for the requests pipelined behind (HTTP/1.1 answers in order): some deliveries recorded 500.
-  console.log(`review7 extra answers: ${JSON.stringify(book.byStatus)} (48 of them from the warm-up)`);
-  r.behave = (_req, answer) => answer();
-  clock.advance(60_000);
-  await drainQueue();
-  book = await ledger(hooks);
-  expect(book.badlyRecorded).toEqual([]);
-  expect(book.byStatus).toEqual({ DELIVERED: 48 + 96 });
+  await deliveredOnRetry(r, hooks, 48 + 96);
 }, 60_000);
 
 it('review7: quick at first, then 150 ms a request, one after another: the deep burst is answered late (up to 48 × 150 ms) but within the 10 s, each once; the endpoint then goes through the queue 12 deep; a member\'s two events arrive in order', async () => {
@@ -299,14 +294,8 @@ it('review7: quick at first, then 230 ms a request, one after another (slower th
   let book = await ledger(hooks);
   expect(book.badlyRecorded).toEqual([]);
   const timedOut = book.byStatus.PENDING ?? 0;
-  console.log(`review7 230 ms serial: ${JSON.stringify(book.byStatus)}`);
   expect(timedOut).toBeGreaterThan(0); // rules.md: "can see the last requests of one deep burst time out"
-  r.behave = (_req, answer) => answer();
-  clock.advance(60_000);
-  await drainQueue();
-  book = await ledger(hooks);
-  expect(book.badlyRecorded).toEqual([]);
-  expect(book.byStatus).toEqual({ DELIVERED: 48 + 96 });
+  book = await deliveredOnRetry(r, hooks, 48 + 96);
   expect(new Set(r.requests.map((x) => x.id))).toEqual(new Set(book.rows.map((x) => x.event_id)));
 }, 60_000);
 

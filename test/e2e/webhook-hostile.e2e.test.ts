@@ -11,6 +11,7 @@ import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { TestHub } from '../support/hub';
 import { webhookTestLifecycle } from '../support/webhook-lifecycle';
 import { ledgerCheck } from '../support/scenario';
+import { onPipelinedRequests } from '../support/pipelined-requests';
 
 /**
  * Webhook delivery against hostile receivers: raw TCP servers on loopback that answer the hub's POSTs
@@ -30,19 +31,9 @@ async function rawReceiver(answer: (socket: Socket, n: number, head: string) => 
   const server = createServer((socket) => {
     state.connections++;
     socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buffered.subarray(0, end).toString('latin1');
-        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        buffered = buffered.subarray(end + 4 + length);
-        state.requests.push(head);
-        answer(socket, state.requests.length, head);
-      }
+    onPipelinedRequests(socket, (head) => {
+      state.requests.push(head);
+      answer(socket, state.requests.length, head);
     });
   });
   servers.push(server);

@@ -15,6 +15,7 @@ import { RETRY_DELAYS_MS } from '../../src/modules/webhook/webhook.rules';
 import { recordEvents } from '../../src/modules/webhook/webhook.store';
 import { deliverDue, fanOut, runWebhookTick, settleLateAttempts } from '../../src/modules/webhook/webhook.worker';
 import { TestHub } from '../support/hub';
+import { onPipelinedRequests } from '../support/pipelined-requests';
 import { WebhookReceiver as Receiver } from '../support/webhook-receiver';
 import { webhookTestLifecycle } from '../support/webhook-lifecycle';
 
@@ -326,26 +327,17 @@ it('a receiver that answers pipelined requests one after another: a deep burst s
   const outstanding = new Map<Socket, number>();
   let most = 0;
   const server = createNetServer((socket) => {
-    let buffered = Buffer.alloc(0);
     let busyUntil = 0;
     outstanding.set(socket, 0);
     socket.on('error', () => undefined);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        buffered = buffered.subarray(end + 4 + length);
-        outstanding.set(socket, outstanding.get(socket)! + 1);
-        most = Math.max(most, outstanding.get(socket)!);
-        busyUntil = Math.max(busyUntil, performance.now()) + 25;
-        setTimeout(() => {
-          outstanding.set(socket, outstanding.get(socket)! - 1);
-          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-        }, busyUntil - performance.now());
-      }
+    onPipelinedRequests(socket, () => {
+      outstanding.set(socket, outstanding.get(socket)! + 1);
+      most = Math.max(most, outstanding.get(socket)!);
+      busyUntil = Math.max(busyUntil, performance.now()) + 25;
+      setTimeout(() => {
+        outstanding.set(socket, outstanding.get(socket)! - 1);
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      }, busyUntil - performance.now());
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
