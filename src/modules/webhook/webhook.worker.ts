@@ -365,10 +365,11 @@ async function sendAtFanOut(db: DataSource, q: QueryRunner, fanned: Fanned[], no
   // A late attempt counts its endpoint slow (its next deliveries queued) only when its request has been
   // out longer than SLOW_ANSWER_MS: one written just before the wait ended says nothing of the receiver.
   const late: Late[] = [...inFlight].map(([f, sending]) => [f, sending.result, sending.writtenMs() > SLOW_ANSWER_MS]);
-  for (const [f, , slow] of late) if (slow) lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
-  // A deep burst answered late: the receiver makes pipelined requests wait for each other; 12 deep for SHALLOW_MS.
   for (const [f, , slow] of late) {
-    if (!slow || !deep.has(f)) continue;
+    if (!slow) continue;
+    lanes.slowEndpoints.set(f.endpoint_id, (lanes.slowEndpoints.get(f.endpoint_id) ?? 0) + 1);
+    // A deep burst answered late: the receiver makes pipelined requests wait for each other; 12 deep for SHALLOW_MS.
+    if (!deep.has(f)) continue;
     if (lanes.shallowUntil.size > 10_000) lanes.shallowUntil.clear();
     lanes.shallowUntil.set(f.endpoint_id, now.getTime() + SHALLOW_MS);
   }
