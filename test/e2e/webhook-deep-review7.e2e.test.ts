@@ -270,9 +270,6 @@ it('review7: quick at first, then 150 ms a request, one after another: the deep 
   // Exactly once each (no timeouts, no resends), and each member's first event before its second.
   const ids = r.requests.slice(before).map((x) => x.id);
   expect(ids.length).toBe(new Set(ids).size);
-  const eventOf = new Map(book.rows.map((x) => [x.event_id, x]));
-  const seen = new Map<string, number>();
-  for (const id of ids) { const m = eventOf.get(id)!.member; seen.set(m, (seen.get(m) ?? 0) + 1); }
   const firstIds = new Set((await hub.db.query(`SELECT DISTINCT ON (member_id) id FROM event WHERE member_id::text LIKE '0190a0a0-0000-7000-8000-d103%' ORDER BY member_id, occurred_at, id`)).map((x: { id: string }) => x.id));
   const position = new Map(ids.map((id, i) => [id, i]));
   for (const row of book.rows.filter((x) => x.member.startsWith('0190a0a0-0000-7000-8000-d103') && firstIds.has(x.event_id))) {
