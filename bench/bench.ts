@@ -67,15 +67,16 @@ let probe: Probe | undefined;
 /**
  * BENCH_PG_STATS=1: PostgreSQL loads pg_stat_statements (with planning time) for the bench only,
  * and each phase prints its statements: calls per event, planning and execution time per call (ms)
- * and per event (µs), and WAL per call — where PostgreSQL's time of a phase goes, statement by statement.
+ * and per event (µs), shared buffers (hit or read) and WAL per call — where PostgreSQL's time of a phase goes, statement by statement.
  */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 let statsPool: Pool | undefined;
 
 async function statementsReport(events: number): Promise<string> {
   if (!statsPool || events <= 0) return '';
-  const { rows: found } = await statsPool.query<{ query: string; calls: string; plans: string; plan_ms: number; exec_ms: number; wal: string }>(
-    `SELECT regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query, calls, plans, total_plan_time AS plan_ms, total_exec_time AS exec_ms, wal_bytes::bigint AS wal
+  const { rows: found } = await statsPool.query<{ query: string; calls: string; plans: string; plan_ms: number; exec_ms: number; wal: string; buffers: string }>(
+    `SELECT regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query, calls, plans, total_plan_time AS plan_ms, total_exec_time AS exec_ms, wal_bytes::bigint AS wal,
+            shared_blks_hit + shared_blks_read AS buffers
      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
        AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_current_wal_lsn%' AND query NOT LIKE '%pg_wal_lsn_diff%'
      ORDER BY total_plan_time + total_exec_time DESC LIMIT 8`);
@@ -83,7 +84,7 @@ async function statementsReport(events: number): Promise<string> {
   const lines = found.map((r) => {
     const calls = Number(r.calls);
     const perEvent = ((r.plan_ms + r.exec_ms) * 1000) / events;
-    return `      ${(calls / events).toFixed(2).padStart(6)}/event  ${perEvent.toFixed(0).padStart(5)} µs/event  plan ${(r.plan_ms / Math.max(1, Number(r.plans))).toFixed(3)} ms (${r.plans} plans)  exec ${(r.exec_ms / calls).toFixed(3)} ms  WAL ${(Number(r.wal) / calls).toFixed(0)} B  ${r.query.slice(0, 110)}`;
+    return `      ${(calls / events).toFixed(2).padStart(6)}/event  ${perEvent.toFixed(0).padStart(5)} µs/event  plan ${(r.plan_ms / Math.max(1, Number(r.plans))).toFixed(3)} ms (${r.plans} plans)  exec ${(r.exec_ms / calls).toFixed(3)} ms  ${(Number(r.buffers) / calls).toFixed(1)} buf  WAL ${(Number(r.wal) / calls).toFixed(0)} B  ${r.query.slice(0, 150)}`;
   });
   return `\n${lines.join('\n')}`;
 }
@@ -485,7 +486,12 @@ async function main(): Promise<number> {
     await pool.query(`INSERT INTO member (id, member_code, referral_code) SELECT id, lpad(n::text, 12, '0'), 'B' || lpad(n::text, 7, '0') FROM unnest($1::uuid[]) WITH ORDINALITY AS m(id, n)`, [members]);
     await pool.query(`INSERT INTO member_identifier (kind, value, member_id) SELECT 'MEMBER_CODE', member_code, id FROM member`);
     await pool.query(`INSERT INTO member_partner_link (member_id, partner_id) SELECT m.id, p.id FROM member m CROSS JOIN partner p`);
-    await pool.query('ANALYZE');
+    // Only the tables filled here. ANALYZE of the empty posting tables (lot, ledger_transaction, …)
+    // records them as empty, and each connection's generic plan made in the first seconds then reads
+    // them by sequential scan, dearer as they grow, until autovacuum analyzes them again (it had not
+    // in two minutes of a run): the near-lots read went from 14 to 100 buffers a call, 0.1 to 2 ms,
+    // through one run of (a)/(f). Tables never analyzed, as on a fresh install, get index plans.
+    await pool.query('ANALYZE partner, member, member_identifier, member_partner_link');
     if (PG_STATS) {
       await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
       statsPool = pool;
