@@ -19,8 +19,9 @@ import { transactionPostedEvents } from '../src/modules/posting/transaction.even
  * ran them: with the default plan cache (custom plans every call) against plans made once per
  * connection (force_generic_plan). On a table that does not grow the generic plans cost less; in the
  * bench, where batches grow the tables, they cost more, so the service does not force them (README,
- * Measured) — measured while the bench analyzed its empty posting tables first, which alone made
- * plans kept from the first calls scan them (bench.ts, setup); not measured again since. CPU time of one backend, so it
+ * Measured) — measured while the bench analyzed its empty posting tables first, which made plans
+ * kept from the first calls scan them (bench.ts, setup), and may have been the whole difference;
+ * not measured again since. CPU time of one backend, so it
  * holds on a loaded machine where throughput does not. Not part of the tests.
  */
 const N = Number(process.env.PLAN_COST_N ?? 2000);

@@ -1,0 +1,81 @@
+import { Client } from 'pg';
+import { nearLotsStatement } from '../../src/modules/ledger/ledger.store';
+import { TestHub, startTestHub } from '../support/hub';
+
+/**
+ * Plans a connection keeps on a fresh install. A prepared statement's generic plan is made from the
+ * statistics of its first calls and kept for the connection. Right after the migrations the posting
+ * tables have never been analyzed, and PostgreSQL assumes a few pages of them: a purchase's near-lots
+ * read (lockMembers) gets its index plan even when the lot table holds one row, and keeps reading a
+ * few buffers once it holds 40 lots a member. Had the tables been analyzed while empty (as the bench's
+ * setup once did with a database-wide ANALYZE), the plan kept would be a sequential scan of the whole
+ * table: the second test shows that case, which README "Database statistics" tells operators to avoid.
+ * Its own database (not plan-drift's, which analyzes the lot table).
+ */
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+});
+afterAll(() => hub.close());
+
+const MEMBER = (tag: string, n: number) => `0190a0a0-0000-7000-8000-${tag}${String(n).padStart(8, '0')}`;
+
+/** `perMember` open lots for each of this test's `members` members (`tag`: 4 hex digits), far from expiry, none pending. */
+async function lots(client: Client, tag: string, members: number, perMember: number): Promise<void> {
+  await client.query(`INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
+    SELECT ('0190a0a0-0000-7000-8000-${tag}' || lpad(m::text, 8, '0'))::uuid, gen_random_uuid(), gen_random_uuid(), 'PARTNER', NULL, 10, 10, now() + interval '365 days', now()
+    FROM generate_series(1, $1::int) m, generate_series(1, $2::int) k`, [members, perMember]);
+}
+
+/** Shared buffers (hit or read) of the plan of `name` executed with `params`, and whether it scans the lot table sequentially. */
+async function explain(client: Client, name: string, params: unknown[]): Promise<{ buffers: number; seqScan: boolean }> {
+  const literal = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
+  const [explained] = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${name}(${params.map(literal).join(', ')})`)).rows;
+  const plan = explained['QUERY PLAN'][0].Plan;
+  return { buffers: (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0), seqScan: JSON.stringify(plan).includes('"Seq Scan"') };
+}
+
+it('right after the migrations, the near-lots read prepared on a one-row lot table keeps an index plan as the table grows', async () => {
+  const client = new Client({ connectionString: hub.databaseUrl });
+  await client.connect();
+  try {
+    const analyzed = (await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'lot'`)).rows[0].reltuples;
+    expect(analyzed).toBe(-1); // never analyzed: the migrations leave it so
+    await lots(client, 'f1f1', 1, 1);
+    const statement = nearLotsStatement([MEMBER('f1f1', 1)], new Date());
+    for (let i = 0; i < 8; i++) await client.query({ name: 'near_lots', text: statement.sql, values: statement.params });
+    await lots(client, 'f1f2', 3200, 40);
+    const kept = await explain(client, 'near_lots', statement.params);
+    expect(kept.seqScan).toBe(false);
+    expect(kept.buffers).toBeLessThanOrEqual(12);
+  } finally {
+    await client.query(`DELETE FROM lot WHERE member_id::text LIKE '0190a0a0-0000-7000-8000-f1f%'`);
+    await client.end();
+  }
+}, 60_000);
+
+it('analyzed while empty, the same read prepared on a one-row table keeps a sequential scan (what the bench\'s setup did)', async () => {
+  const client = new Client({ connectionString: hub.databaseUrl });
+  await client.connect();
+  try {
+    // No autoanalyze in between (it would replan the kept statement): the 128,000 rows below would call one.
+    await client.query('ALTER TABLE lot SET (autovacuum_enabled = false)');
+    await client.query('VACUUM lot');
+    await client.query('ANALYZE lot');
+    expect((await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'lot'`)).rows[0].reltuples).toBe(0);
+    await lots(client, 'f2f1', 1, 1);
+    const statement = nearLotsStatement([MEMBER('f2f1', 1)], new Date());
+    for (let i = 0; i < 8; i++) await client.query({ name: 'near_lots_empty', text: statement.sql, values: statement.params });
+    await lots(client, 'f2f2', 3200, 40);
+    const kept = await explain(client, 'near_lots_empty', statement.params);
+    expect(kept.seqScan).toBe(true);
+    expect(kept.buffers).toBeGreaterThan(500); // the whole table, against ≤ 12 above
+    // A fresh plan of the same statement reads the table's current size and takes the index.
+    await client.query(`PREPARE near_lots_fresh AS ${statement.sql}`);
+    expect((await explain(client, 'near_lots_fresh', statement.params)).seqScan).toBe(false);
+  } finally {
+    await client.query(`DELETE FROM lot WHERE member_id::text LIKE '0190a0a0-0000-7000-8000-f2f%'`);
+    await client.query('ALTER TABLE lot RESET (autovacuum_enabled)');
+    await client.end();
+  }
+}, 60_000);
