@@ -35,17 +35,26 @@ async function explain(client: Client, name: string, params: unknown[]): Promise
   return { buffers: (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0), seqScan: JSON.stringify(plan).includes('"Seq Scan"') };
 }
 
+/**
+ * The near-lots read of one member, prepared as `name` and called eight times (past the five after
+ * which a connection may keep a generic plan) while the lot table holds one row (tag `<prefix>1`),
+ * then explained once the table holds 40 lots for each of 3,200 members (tag `<prefix>2`).
+ */
+async function preparedSmallThenGrown(client: Client, prefix: string, name: string) {
+  await lots(client, `${prefix}1`, 1, 1);
+  const statement = nearLotsStatement([MEMBER(`${prefix}1`, 1)], new Date());
+  for (let i = 0; i < 8; i++) await client.query({ name, text: statement.sql, values: statement.params });
+  await lots(client, `${prefix}2`, 3200, 40);
+  return { kept: await explain(client, name, statement.params), statement };
+}
+
 it('right after the migrations, the near-lots read prepared on a one-row lot table keeps an index plan as the table grows', async () => {
   const client = new Client({ connectionString: hub.databaseUrl });
   await client.connect();
   try {
     const analyzed = (await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'lot'`)).rows[0].reltuples;
     expect(analyzed).toBe(-1); // never analyzed: the migrations leave it so
-    await lots(client, 'f1f1', 1, 1);
-    const statement = nearLotsStatement([MEMBER('f1f1', 1)], new Date());
-    for (let i = 0; i < 8; i++) await client.query({ name: 'near_lots', text: statement.sql, values: statement.params });
-    await lots(client, 'f1f2', 3200, 40);
-    const kept = await explain(client, 'near_lots', statement.params);
+    const { kept } = await preparedSmallThenGrown(client, 'f1f', 'near_lots');
     expect(kept.seqScan).toBe(false);
     expect(kept.buffers).toBeLessThanOrEqual(12);
   } finally {
@@ -63,11 +72,7 @@ it('analyzed while empty, the same read prepared on a one-row table keeps a sequ
     await client.query('VACUUM lot');
     await client.query('ANALYZE lot');
     expect((await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'lot'`)).rows[0].reltuples).toBe(0);
-    await lots(client, 'f2f1', 1, 1);
-    const statement = nearLotsStatement([MEMBER('f2f1', 1)], new Date());
-    for (let i = 0; i < 8; i++) await client.query({ name: 'near_lots_empty', text: statement.sql, values: statement.params });
-    await lots(client, 'f2f2', 3200, 40);
-    const kept = await explain(client, 'near_lots_empty', statement.params);
+    const { kept, statement } = await preparedSmallThenGrown(client, 'f2f', 'near_lots_empty');
     expect(kept.seqScan).toBe(true);
     expect(kept.buffers).toBeGreaterThan(500); // the whole table, against ≤ 12 above
     // A fresh plan of the same statement reads the table's current size and takes the index.
