@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ChildProcess, fork, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -16,6 +16,7 @@ import { loadExpiredPoints, lockMembers, writePosting } from '../src/modules/led
 import { transactionPostedEvents } from '../src/modules/posting/transaction.events';
 import type { QueryRunner } from 'typeorm';
 import { cpuSeconds, postgresCpuSeconds } from './proc-cpu';
+import { ReceiverCounts, forkReceivers } from './webhook-receivers';
 
 /**
  * npm run bench — throughput and latency, measured side by side in one run on this machine:
@@ -357,11 +358,10 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
   warmUpMs: number): Promise<{ warmUp: PhaseResult; a: PhaseResult; f: PhaseResult }> {
   const A = '(a) recordPurchase, GraphQL over HTTP';
   const F = '(f) recordPurchase, 3 webhook endpoints on transaction.posted';
-  const receivers = fork(resolve(__dirname, 'webhook-receivers.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const ask = <T>(message: string) => new Promise<T>((answer) => { receivers.once('message', (m) => answer(m as T)); receivers.send(message); });
+  const receivers = await forkReceivers();
+  const { ports, ask } = receivers;
   const admin = signToken(jwtSecret, { role: Role.ADMIN }, 3600);
   try {
-    const { ports } = await new Promise<{ ports: number[] }>((ready) => receivers.once('message', (m) => ready(m as { ports: number[] })));
     const endpoints: string[] = [];
     /** Sets whether the endpoints receive (enabled) or not. */
     const enable = async (enabled: boolean) => {
@@ -430,15 +430,16 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
       const f2 = await purchase(`f${2 * block}`, `${F}, block ${block}, 2nd half`, AF_HALF_MS);
       const blockExpected = (f1.events + f2.events) * ports.length;
       const got = await drain(blockExpected);
-      const after = await ask<{ cpuMicros: number; duplicates: number; unreadable: number }>('count');
-      receiversMicros += after.cpuMicros - receiversBefore;
+      receiversMicros += (await ask<ReceiverCounts>('count')).cpuMicros - receiversBefore;
+      drained = Math.max(drained, got.seconds);
+      await unsubscribe();
+      // Counted once nothing is left to send again (a retry after a timeout comes during unsubscribe).
+      const after = await ask<ReceiverCounts>('count');
       duplicates += after.duplicates;
       unreadable += after.unreadable;
       lags.push(...(await ask<{ lags: number[] }>('report')).lags);
       expected += blockExpected;
-      received += got.count;
-      drained = Math.max(drained, got.seconds);
-      await unsubscribe();
+      received += after.count;
       const a2 = await purchase(`a${2 * block}`, `${A}, block ${block}, 2nd half`, AF_HALF_MS);
       aHalves.push(a1, a2);
       fHalves.push(f1, f2);
@@ -459,8 +460,7 @@ async function purchasesWithAndWithoutWebhooks(pool: Pool, port: number, jwtSecr
     if (warmed.count < warmUp.events * ports.length) warmUp.errors += warmUp.events * ports.length - warmed.count;
     return { warmUp, a, f };
   } finally {
-    receivers.disconnect();
-    receivers.kill('SIGTERM');
+    receivers.stop();
   }
 }
 

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../ormconfig';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
@@ -11,6 +10,7 @@ import { inTransaction } from '../src/db/transaction';
 import { ok } from '../src/api/errors';
 import { NewEvent, recordEvents } from '../src/modules/webhook/webhook.store';
 import { postgresCpuSeconds } from './proc-cpu';
+import { ReceiverCounts, forkReceivers } from './webhook-receivers';
 import { closeWebhookConnections, deliverDue, fanOut, runWebhookTick } from '../src/modules/webhook/webhook.worker';
 
 /**
@@ -27,13 +27,12 @@ const N = Number(process.env.WEBHOOK_COST_N ?? 3000);
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coalition-hub-webhook-cost-'));
   const pg = await startEmbeddedPostgres({ dir });
-  const receivers = fork(resolve(__dirname, 'webhook-receivers.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const ask = <T>(message: string) => new Promise<T>((answer) => { receivers.once('message', (m) => answer(m as T)); receivers.send(message); });
+  const receivers = await forkReceivers();
+  const { ports, ask } = receivers;
   const db = createDataSource(pg.url, 8);
   const client = new Client({ connectionString: pg.url });
   client.on('error', () => undefined); // the server stops at the end
   try {
-    const { ports } = await new Promise<{ ports: number[] }>((ready) => receivers.once('message', (m) => ready(m as { ports: number[] })));
     await db.initialize();
     await db.runMigrations();
     await client.connect();
@@ -69,7 +68,10 @@ async function main(): Promise<void> {
         split = `fan-out: worker ${((c1.user + c1.system) / (count * 3)).toFixed(0)} µs, PostgreSQL ${(p1 * 1e6 / (count * 3)).toFixed(0)} µs a delivery; `;
         while (await deliverDue(db, { allowPrivate: true, log: console as never }) > 0);
       }
-      while ((await ask<{ count: number }>('count')).count < expected) await runWebhookTick(db, { allowPrivate: true, log: console as never });
+      for (let got = 0; (got = (await ask<ReceiverCounts>('count')).count) < expected;) {
+        if (performance.now() - started > 120_000) throw new Error(`webhook-cost: ${got - before.count} of ${count * ports.length} deliveries received in 120 s`);
+        await runWebhookTick(db, { allowPrivate: true, log: console as never });
+      }
       if (split) console.log(split);
       const receiversMicros = (await ask<{ cpuMicros: number }>('count')).cpuMicros - before.cpuMicros;
       const seconds = (performance.now() - started) / 1000;
@@ -107,8 +109,7 @@ async function main(): Promise<void> {
     await client.end().catch(() => undefined);
     await closeWebhookConnections();
     if (db.isInitialized) await db.destroy();
-    receivers.disconnect();
-    receivers.kill('SIGTERM');
+    receivers.stop();
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,15 +1,18 @@
+import { fork } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { Server, Socket, createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 
 /**
  * Three webhook receivers on loopback for the bench's phase (f), in a child process of their own so
  * the load generator's event loop does not delay them: each answers 200 at once, then records the
  * delivery lag, now − the event's `timestamp` (its commit, within the posting's last milliseconds),
  * in ms, once an event a receiver (a delivery sent again is counted as a duplicate, a body without an id
- * or a timestamp as unreadable). The parent asks over IPC: 'count' → { count (distinct deliveries),
- * duplicates, unreadable, cpuMicros } (this process's CPU so far, µs), 'report' → { lags }, 'reset' →
- * { lags: [] } (forgets the deliveries so far).
+ * or a timestamp as unreadable). The parent (forkReceivers) asks over IPC: 'count' → { count (deliveries
+ * received for the first time since the last reset), duplicates, unreadable, cpuMicros } (this
+ * process's CPU so far, µs), 'report' → { lags }, 'reset' → { lags: [] } (starts the counts and lags
+ * afresh; the deliveries already seen are still known, so one sent again is a duplicate).
  *
  * A receiver elsewhere costs the hub's machine nothing; here the receivers share its two cores with
  * the hub, PostgreSQL and the load generator, so whatever they spend is charged to (f). They are
@@ -21,8 +24,13 @@ import type { AddressInfo } from 'node:net';
  * the duplicate count, on a noisier box later, 67 µs against 20–26.
  */
 const lags: number[] = [];
-/** `<receiver>:<event id>` of the deliveries since the last reset (the body's id is the event's, the same at each receiver): a delivery sent again counts once. */
+/**
+ * `<receiver>:<event id>` of every delivery received (the body's id is the event's, the same at each
+ * receiver), kept across resets: a delivery sent again, even one from before a reset, counts once.
+ */
 const ids = new Set<string>();
+/** Since the last reset: deliveries received for the first time, again, and bodies without an id or a timestamp. */
+let fresh = 0;
 let duplicates = 0;
 let unreadable = 0;
 
@@ -47,6 +55,7 @@ function received(receiver: number, body: string): void {
     return;
   }
   ids.add(key);
+  fresh++;
   lags.push(at - sent);
 }
 
@@ -158,16 +167,68 @@ if (require.main === module) {
   process.on('message', (message) => {
     if (message === 'count') {
       const cpu = process.cpuUsage();
-      process.send!({ count: ids.size, duplicates, unreadable, cpuMicros: cpu.user + cpu.system });
+      process.send!({ count: fresh, duplicates, unreadable, cpuMicros: cpu.user + cpu.system });
     }
     if (message === 'report') process.send!({ lags });
     if (message === 'reset') {
       lags.length = 0;
-      ids.clear();
+      fresh = 0;
       duplicates = 0;
       unreadable = 0;
       process.send!({ lags });
     }
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The receivers' counts (see the module's docstring). */
+export interface ReceiverCounts {
+  count: number;
+  duplicates: number;
+  unreadable: number;
+  cpuMicros: number;
+}
+
+/** The receivers running in a child process: their ports, a question over IPC, and how to stop them. */
+export interface Receivers {
+  ports: number[];
+  /** Asks 'count', 'report' or 'reset'; rejects after `timeoutMs` (default 30 s) or if the child has exited. */
+  ask<T>(message: 'count' | 'report' | 'reset', timeoutMs?: number): Promise<T>;
+  stop(): void;
+}
+
+/** Starts the three receivers in a child process (this module's compiled file) and waits for their ports. */
+export async function forkReceivers(): Promise<Receivers> {
+  const child = fork(resolve(__dirname, 'webhook-receivers.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  let exited: Error | undefined;
+  const failures = new Set<(error: Error) => void>();
+  child.once('exit', (code, signal) => {
+    exited = new Error(`bench: the webhook receivers exited (${signal ?? code})`);
+    for (const fail of failures) fail(exited);
+  });
+  /** The child's next message, or a rejection on exit or after `timeoutMs`. */
+  const next = <T>(timeoutMs: number, send?: string) => new Promise<T>((answer, reject) => {
+    if (exited) return reject(exited);
+    const done = (error?: Error, message?: unknown) => {
+      clearTimeout(timer);
+      failures.delete(fail);
+      child.off('message', onMessage);
+      if (error) reject(error); else answer(message as T);
+    };
+    const fail = (error: Error) => done(error);
+    const onMessage = (message: unknown) => done(undefined, message);
+    const timer = setTimeout(() => done(new Error(`bench: the webhook receivers did not answer ${send ?? 'with their ports'} within ${timeoutMs} ms`)), timeoutMs);
+    failures.add(fail);
+    child.once('message', onMessage);
+    if (send) child.send(send);
+  });
+  const { ports } = await next<{ ports: number[] }>(30_000);
+  return {
+    ports,
+    ask: <T>(message: string, timeoutMs = 30_000) => next<T>(timeoutMs, message),
+    stop() {
+      if (child.connected) child.disconnect();
+      child.kill('SIGTERM');
+    },
+  };
 }
