@@ -16,7 +16,8 @@ import { transactionPostedEvents } from '../src/modules/posting/transaction.even
 /**
  * `node dist/bench/plan-cost.js` — PostgreSQL's own CPU for one single purchase's lock and write
  * statements (the service's SQL, named prepared statements), read from /proc for the backend that
- * ran them: with the default plan cache (custom plans every call) against plans made once per
+ * ran them: with the default plan cache (custom plans for the first five calls, then the generic plan
+ * when it costs no more) against plans made once per
  * connection (force_generic_plan). On a table that does not grow the generic plans cost less; in the
  * bench, where batches grow the tables, they cost more, so the service does not force them (README,
  * Measured) — measured while the bench analyzed its empty posting tables first, which made plans

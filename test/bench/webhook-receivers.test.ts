@@ -5,16 +5,21 @@ const post = (body: string, headers = '') =>
   `POST /hooks HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 const body = (id: string) => JSON.stringify({ id, type: 'transaction.posted', timestamp: '2026-12-02T10:00:00.000Z', data: { points: 24, name: 'Zoë' } });
 
+/** Split at every byte into two reads: what the first read holds complete comes out of it, the rest with the second. */
+function expectAtEveryCut(wire: Buffer, bodies: string[]): void {
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const first = parseRequests(wire.subarray(0, cut));
+    const rest = parseRequests(Buffer.concat([wire.subarray(first.used, cut), wire.subarray(cut)]));
+    expect([...first.bodies, ...rest.bodies]).toEqual(bodies);
+  }
+}
+
 describe('parseRequests', () => {
   it('frames pipelined requests by Content-Length, and leaves a request still arriving for the next read at every cut', () => {
     const wire = Buffer.from(post(body('msg_1')) + post(body('msg_2')) + post(body('msg_3')));
     expect(parseRequests(wire)).toEqual({ bodies: [body('msg_1'), body('msg_2'), body('msg_3')], used: wire.length, close: false, bad: false });
     // Cut anywhere (in the headers, in a body, inside the multi-byte "ë"): what is complete comes out whole, the rest waits.
-    for (let cut = 0; cut <= wire.length; cut++) {
-      const first = parseRequests(wire.subarray(0, cut));
-      const rest = parseRequests(Buffer.concat([wire.subarray(first.used, cut), wire.subarray(cut)]));
-      expect([...first.bodies, ...rest.bodies]).toEqual([body('msg_1'), body('msg_2'), body('msg_3')]);
-    }
+    expectAtEveryCut(wire, [body('msg_1'), body('msg_2'), body('msg_3')]);
   });
 
   it('frames a chunked body (extensions and trailers included), chunked winning over a Content-Length', () => {
@@ -24,11 +29,7 @@ describe('parseRequests', () => {
     const parsed = parseRequests(wire);
     expect(parsed.bodies).toEqual([json, body('msg_d')]);
     expect(parsed.used).toBe(wire.length);
-    for (let cut = 0; cut <= wire.length; cut++) {
-      const first = parseRequests(wire.subarray(0, cut));
-      const rest = parseRequests(Buffer.concat([wire.subarray(first.used, cut), wire.subarray(cut)]));
-      expect([...first.bodies, ...rest.bodies]).toEqual([json, body('msg_d')]);
-    }
+    expectAtEveryCut(wire, [json, body('msg_d')]);
   });
 
   it('stops after a request that asks to close, and reports one it cannot frame after the complete ones', () => {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { nearLotsStatement } from '../../src/modules/ledger/ledger.store';
 import { TestHub, startTestHub } from '../support/hub';
+import { explainPrepared, insertLots } from '../support/lot-plans';
 
 /**
  * Plans a connection keeps. The service's statements are named prepared statements: after five
@@ -16,34 +17,20 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
-/** 3,200 members of this test's own (`tag`: 4 hex digits), `perMember` open lots each, far from expiry, none pending. */
-async function lots(client: Client, tag: string, perMember: number): Promise<void> {
-  await client.query(`INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
-    SELECT ('0190a0a0-0000-7000-8000-${tag}' || lpad(m::text, 8, '0'))::uuid, gen_random_uuid(), gen_random_uuid(), 'PARTNER', NULL, 10, 10, now() + interval '365 days', now()
-    FROM generate_series(1, 3200) m, generate_series(1, $1::int) k`, [perMember]);
-}
-
-/** Shared buffers (hit or read) of a plan, summed over its nodes. */
-function buffers(node: { 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number; Plans?: unknown[] }): number {
-  return (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0);
-}
-
 it('a purchase\'s near-lots read (lockMembers) prepared while members had one lot each still reads only a few buffers at 40 lots a member, and finds the lots it should', async () => {
   const client = new Client({ connectionString: hub.databaseUrl });
   await client.connect();
   try {
-    await lots(client, 'e1e1', 1);
+    await insertLots(client, 'e1e1', 3200, 1);
     await client.query('ANALYZE lot');
     const member = '0190a0a0-0000-7000-8000-e1e100000007';
     const statement = nearLotsStatement([member], new Date());
     // As a service connection calls it: named, prepared once; past five calls its plan may stay generic.
     for (let i = 0; i < 8; i++) expect((await client.query({ name: 'near_lots', text: statement.sql, values: statement.params })).rows).toEqual([]);
-    await lots(client, 'e1e1', 39);
-    const literal = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
-    const [explained] = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE near_lots(${statement.params.map(literal).join(', ')})`)).rows;
-    const plan = explained['QUERY PLAN'][0].Plan;
+    await insertLots(client, 'e1e1', 3200, 39);
+    const { buffers } = await explainPrepared(client, 'near_lots', statement.params);
     // One index probe a half (a few pages): the OR's plan, kept from the small table, read the member's every open lot (42).
-    expect(buffers(plan)).toBeLessThanOrEqual(12);
+    expect(buffers).toBeLessThanOrEqual(12);
     // Still right: a lot expiring within the window, and a pending one, are found (once each).
     await client.query(`UPDATE lot SET expires_at = now() + interval '10 seconds' WHERE member_id = $1 AND id = (SELECT id FROM lot WHERE member_id = $1 ORDER BY id LIMIT 1)`, [member]);
     await client.query(`UPDATE lot SET available_at = now() + interval '30 days' WHERE member_id = $1 AND id = (SELECT id FROM lot WHERE member_id = $1 ORDER BY id OFFSET 1 LIMIT 1)`, [member]);

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { nearLotsStatement } from '../../src/modules/ledger/ledger.store';
 import { TestHub, startTestHub } from '../support/hub';
+import { explainPrepared, insertLots, testMember } from '../support/lot-plans';
 
 /**
  * Plans a connection keeps on a fresh install. A prepared statement's generic plan is made from the
@@ -18,36 +19,19 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
-const MEMBER = (tag: string, n: number) => `0190a0a0-0000-7000-8000-${tag}${String(n).padStart(8, '0')}`;
-
-/** `perMember` open lots for each of this test's `members` members (`tag`: 4 hex digits), far from expiry, none pending. */
-async function lots(client: Client, tag: string, members: number, perMember: number): Promise<void> {
-  await client.query(`INSERT INTO lot (member_id, id, transaction_id, issuer_type, issuer_id, points, remaining, expires_at, created_at)
-    SELECT ('0190a0a0-0000-7000-8000-${tag}' || lpad(m::text, 8, '0'))::uuid, gen_random_uuid(), gen_random_uuid(), 'PARTNER', NULL, 10, 10, now() + interval '365 days', now()
-    FROM generate_series(1, $1::int) m, generate_series(1, $2::int) k`, [members, perMember]);
-}
-
-/** Shared buffers (hit or read) of the plan of `name` executed with `params`, and whether it scans the lot table sequentially. */
-async function explain(client: Client, name: string, params: unknown[]): Promise<{ buffers: number; seqScan: boolean }> {
-  const literal = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
-  const [explained] = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${name}(${params.map(literal).join(', ')})`)).rows;
-  const plan = explained['QUERY PLAN'][0].Plan;
-  return { buffers: (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0), seqScan: JSON.stringify(plan).includes('"Seq Scan"') };
-}
-
 /**
  * The near-lots read of one member, prepared as `name` and called eight times (past the five after
  * which a connection may keep a generic plan) while the lot table holds one row (tag `<prefix>1`),
  * then explained once the table holds 40 lots for each of 3,200 members (tag `<prefix>2`).
  */
 async function preparedSmallThenGrown(client: Client, prefix: string, name: string) {
-  await lots(client, `${prefix}1`, 1, 1);
-  const statement = nearLotsStatement([MEMBER(`${prefix}1`, 1)], new Date());
+  await insertLots(client, `${prefix}1`, 1, 1);
+  const statement = nearLotsStatement([testMember(`${prefix}1`, 1)], new Date());
   for (let i = 0; i < 8; i++) await client.query({ name, text: statement.sql, values: statement.params });
-  await lots(client, `${prefix}2`, 3200, 40);
+  await insertLots(client, `${prefix}2`, 3200, 40);
   const generic = async () => Number((await client.query(`SELECT generic_plans FROM pg_prepared_statements WHERE name = $1`, [name])).rows[0].generic_plans);
   const before = await generic();
-  const kept = await explain(client, name, statement.params);
+  const kept = await explainPrepared(client, name, statement.params);
   // The plan explained is the generic one kept from the one-row calls, not a custom plan made now.
   expect(before).toBeGreaterThan(0);
   expect(await generic()).toBe(before + 1);
@@ -87,7 +71,7 @@ it('analyzed while empty, the same read prepared on a one-row table keeps a sequ
     expect(kept.buffers).toBeGreaterThan(500); // the whole table, against ≤ 12 above
     // A fresh plan of the same statement reads the table's current size and takes the index.
     await client.query(`PREPARE near_lots_fresh AS ${statement.sql}`);
-    expect((await explain(client, 'near_lots_fresh', statement.params)).seqScan).toBe(false);
+    expect((await explainPrepared(client, 'near_lots_fresh', statement.params)).seqScan).toBe(false);
   } finally {
     await client.query(`DELETE FROM lot WHERE member_id::text LIKE '0190a0a0-0000-7000-8000-f2f%'`);
     await client.query('ALTER TABLE lot RESET (autovacuum_enabled)');
